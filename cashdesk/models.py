@@ -1,0 +1,1 @@
+"""cashdesk models (see docs/architecture.md)."""

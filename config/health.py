@@ -1,0 +1,46 @@
+"""`GET /healthz`: is the database, the cache and the task queue reachable? 200 if all, 503 if not."""
+
+import time
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return "ok"
+
+
+def _check_cache() -> str:
+    key = "healthz:probe"
+    value = str(time.time())
+    cache.set(key, value, 10)
+    if cache.get(key) != value:
+        raise RuntimeError("cache did not return what was stored")
+    return "ok"
+
+
+def _check_queue() -> str:
+    from huey.contrib.djhuey import HUEY
+
+    pending = HUEY.pending_count()  # touches the queue's storage (Redis or SQLite)
+    return f"ok ({pending} waiting)"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {}
+    healthy = True
+    for name, check in (("database", _check_database), ("cache", _check_cache), ("queue", _check_queue)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # any failure means "down"; the reason is shown, not raised
+            checks[name] = f"down: {exc.__class__.__name__}: {exc}"[:200]
+            healthy = False
+    return JsonResponse({"status": "ok" if healthy else "down", "checks": checks}, status=200 if healthy else 503)

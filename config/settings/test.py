@@ -1,0 +1,25 @@
+"""The test suite: fast hashing, tasks run inline, nothing leaves the machine."""
+
+from .base import *  # noqa: F403
+from .base import CACHES, HUEY, VAR_DIR
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in the request that enqueues them unless a test asks for a real queue.
+HUEY = {**HUEY, "immediate": True, "huey_class": "huey.MemoryHuey", "name": "asiria-test"}
+HUEY.pop("url", None)
+HUEY.pop("filename", None)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "asiria-test"},
+    **{k: v for k, v in CACHES.items() if k != "default"},
+}
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+MEDIA_ROOT = VAR_DIR / "test-media"
+ACCOUNT_RATE_LIMITS = {
+    "login": "1000/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "change_password": "5/m/user",
+    "reset_password": "5/m/ip,3/m/key",
+}
+WHITENOISE_USE_FINDERS = True

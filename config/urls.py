@@ -1,0 +1,26 @@
+"""Root URLs. Each app mounts its own `urls.py` (HTML) and `api.py` router (JSON under /api/)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from pos import views as pos_views
+
+from .health import healthz
+
+urlpatterns = [
+    path("", pos_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("people/", include("pos.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

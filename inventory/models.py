@@ -1,0 +1,1 @@
+"""inventory models (see docs/architecture.md)."""

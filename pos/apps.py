@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PosConfig(AppConfig):
+    name = "pos"
+    verbose_name = "Till, people and sales"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (login / failed-login audit receivers)

@@ -1,0 +1,1 @@
+"""reports models (see docs/architecture.md)."""

@@ -1,0 +1,70 @@
+/* AsiriaPOS page behaviour. Loaded on every page; no inline scripts anywhere (Content Security Policy).
+ * Behaviour is attached through data- attributes so htmx-swapped fragments get it too. */
+(function () {
+  "use strict";
+
+  // Ask before a destructive form is sent: <form data-confirm="Deactivate Jane?">
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  // Elements with data-autofocus keep the keyboard (the till's scan box) after every swap.
+  function focusAutofocus(root) {
+    var el = (root || document).querySelector("[data-autofocus]");
+    if (el && document.activeElement !== el && !document.querySelector(".modal.show")) {
+      el.focus({ preventScroll: true });
+    }
+  }
+
+  // Messages fade away by themselves after a while, except errors.
+  function autoDismiss(root) {
+    (root || document).querySelectorAll("#messages .alert:not(.alert-danger)").forEach(function (el) {
+      if (el.dataset.timer) return;
+      el.dataset.timer = "1";
+      window.setTimeout(function () {
+        if (window.bootstrap && el.isConnected) window.bootstrap.Alert.getOrCreateInstance(el).close();
+      }, 5000);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusAutofocus(document);
+    autoDismiss(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    focusAutofocus(document);
+    autoDismiss(document);
+  });
+
+  // A fragment request that fails: show the server's message instead of doing nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status >= 500) {
+      showMessage("Something went wrong on our side (" + xhr.status + "). Nothing was half-saved; try again.", "danger");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showMessage("No connection to the server. Check the network and try again.", "danger");
+  });
+
+  function showMessage(text, level) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var div = document.createElement("div");
+    div.className = "alert alert-" + (level || "info") + " alert-dismissible fade show shadow-sm";
+    div.setAttribute("role", "alert");
+    div.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", "Close");
+    div.appendChild(close);
+    box.appendChild(div);
+  }
+  window.AsiriaPOS = { showMessage: showMessage, focusAutofocus: focusAutofocus };
+})();

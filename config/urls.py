@@ -13,6 +13,13 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("people/", include("pos.urls")),
+    path("till/", include("pos.till_urls")),
+    path("sales/", include("pos.sales_urls")),
+    path("customers/", include("pos.customer_urls")),
+    path("stock/", include("inventory.urls")),
+    path("cash/", include("cashdesk.urls")),
+    path("reports/", include("reports.urls")),
+    path("api/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -61,6 +61,8 @@ def default_branch_id() -> int | None:
 class ShopSettings(TimeStampedModel):
     """The business's own rules, set by the owner. Exactly one row (pk=1), created by migration."""
 
+    # A fixed, non-auto primary key so the one-row CHECK works on MariaDB too.
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     shop_name = models.CharField(max_length=120, default="AsiriaPOS Demo Shop")
     kra_pin = models.CharField("KRA PIN", max_length=11, blank=True, validators=[kra_pin_validator])
     address = models.CharField(max_length=255, blank=True)

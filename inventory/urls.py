@@ -1,0 +1,7 @@
+"""URLs of the `inventory:` namespace."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "inventory"
+
+urlpatterns: list = []

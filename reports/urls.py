@@ -1,0 +1,7 @@
+"""URLs of the `reports:` namespace."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "reports"
+
+urlpatterns: list = []

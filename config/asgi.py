@@ -1,8 +1,7 @@
 """ASGI entry point."""
 
-import os
-
+from config import set_default_settings_module
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+set_default_settings_module()
 application = get_asgi_application()

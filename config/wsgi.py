@@ -1,8 +1,7 @@
 """WSGI entry point (gunicorn config.wsgi)."""
 
-import os
-
+from config import set_default_settings_module
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+set_default_settings_module()
 application = get_wsgi_application()

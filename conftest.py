@@ -13,7 +13,8 @@ DEFAULT_PASSWORD = "correct-horse-77"
 def branch(db):
     from pos.models import DEFAULT_BRANCH_CODE, Branch
 
-    return Branch.objects.get(code=DEFAULT_BRANCH_CODE)
+    # get_or_create: transactional tests flush the rows the data migration made
+    return Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})[0]
 
 
 @pytest.fixture
@@ -65,3 +66,13 @@ def employee_client(employee):
 @pytest.fixture
 def client_for():
     return _client_for
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (cached shop settings, rate limits, tokens)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

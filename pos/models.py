@@ -12,9 +12,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from .base import MoneyField, TimeStampedModel
+from .base import MoneyField, QuantityField, TimeStampedModel
 from .phone import PHONE_HELP, normalize_phone, validate_phone
 from .roles import Role, role_has_perm
 
@@ -281,3 +282,189 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit log entries are never deleted.")
+
+
+# ---------------------------------------------------------------------------- customers and sales
+class Customer(TimeStampedModel):
+    """A client of the shop: optional on a sale; needed for sales on account and loyalty."""
+
+    name = models.CharField(max_length=150)
+    phone_number = models.CharField(
+        max_length=16, unique=True, null=True, blank=True, validators=[validate_phone], help_text=PHONE_HELP
+    )
+    email = models.EmailField(blank=True)
+    kra_pin = models.CharField("KRA PIN", max_length=11, blank=True, validators=[kra_pin_validator])
+    credit_limit = MoneyField(
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Most the customer may owe on account. 0 = no sales on account.",
+    )
+    balance = MoneyField(default=Decimal("0.00"), help_text="What the customer owes the shop now.")
+    loyalty_points = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    notes = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("set_credit_limit", "Can set a customer's credit limit")]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit_limit__gte=0), name="customer_credit_limit_not_negative"),
+            models.CheckConstraint(condition=Q(loyalty_points__gte=0), name="customer_points_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.phone_number:
+            self.phone_number = normalize_phone(self.phone_number)
+        else:
+            self.phone_number = None
+
+
+class SaleStatus(models.TextChoices):
+    OPEN = "OPEN", "Open (in the cart)"
+    HELD = "HELD", "Held"
+    COMPLETED = "COMPLETED", "Completed"
+    VOIDED = "VOIDED", "Voided"
+
+
+class DiscountKindChoices(models.TextChoices):
+    AMOUNT = "AMOUNT", "KES"
+    PERCENT = "PERCENT", "%"
+
+
+class SaleSequence(models.Model):
+    """The last sale number used at a branch. Locked while a sale completes, so numbers have no gaps."""
+
+    branch = models.OneToOneField(Branch, on_delete=models.PROTECT, related_name="sale_sequence")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.branch.code}: {self.last_number}"
+
+
+class Sale(TimeStampedModel):
+    """A sale (the brief's "sales header"). Open while in the cart; completed exactly once."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="sales")
+    cashier = models.ForeignKey(User, on_delete=models.PROTECT, related_name="sales")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="sales")
+    status = models.CharField(max_length=10, choices=SaleStatus.choices, default=SaleStatus.OPEN)
+    # Holds the cashier's id while the sale is OPEN, NULL otherwise: one open cart per cashier,
+    # enforced by a plain unique constraint (works on SQLite and MariaDB).
+    open_for_cashier = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
+    number = models.CharField(max_length=24, null=True, blank=True, unique=True, help_text="e.g. MAIN-000123")
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    cart_discount_kind = models.CharField(max_length=8, choices=DiscountKindChoices.choices, blank=True)
+    cart_discount_value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    subtotal = MoneyField(default=Decimal("0.00"))
+    line_discount_total = MoneyField(default=Decimal("0.00"))
+    cart_discount = MoneyField(default=Decimal("0.00"))
+    discount_total = MoneyField(default=Decimal("0.00"))
+    tax_total = MoneyField(default=Decimal("0.00"))
+    total = MoneyField(default=Decimal("0.00"))
+    paid_total = MoneyField(default=Decimal("0.00"), help_text="Confirmed payments, before change.")
+    change_given = MoneyField(default=Decimal("0.00"))
+    loyalty_points_earned = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    note = models.CharField(max_length=255, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    void_reason = models.CharField(max_length=255, blank=True)
+    receipt_prints = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_all_sales", "Can see every cashier's sales"),
+            ("authorise_overrides", "Can authorise overrides, voids, big discounts and reprints"),
+            ("refund_sale", "Can take returns and refund"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "sequence"], name="sale_sequence_unique_per_branch"),
+            models.CheckConstraint(condition=Q(status__in=SaleStatus.values), name="sale_status_valid"),
+            models.CheckConstraint(
+                condition=(Q(status=SaleStatus.OPEN) & Q(open_for_cashier__isnull=False))
+                | (~Q(status=SaleStatus.OPEN) & Q(open_for_cashier__isnull=True)),
+                name="sale_open_marker_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SaleStatus.COMPLETED) | (Q(number__isnull=False) & Q(completed_at__isnull=False)),
+                name="sale_completed_has_number",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="sale_total_not_negative"),
+            models.CheckConstraint(condition=Q(discount_total__gte=0), name="sale_discount_not_negative"),
+            models.CheckConstraint(condition=Q(change_given__gte=0), name="sale_change_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "completed_at"], name="sale_branch_completed_idx"),
+            models.Index(fields=["cashier", "completed_at"], name="sale_cashier_completed_idx"),
+            models.Index(fields=["status", "branch"], name="sale_status_branch_idx"),
+            models.Index(fields=["completed_at"], name="sale_completed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Sale #{self.pk} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sales:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SaleStatus.OPEN
+
+    @property
+    def amount_due(self) -> Decimal:
+        return max(self.total - self.paid_total, Decimal("0.00"))
+
+
+class SaleLine(models.Model):
+    """One product on a sale (the brief's "sales detail"), with price and tax snapshots."""
+
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="sale_lines")
+    position = models.PositiveIntegerField(default=0)
+    product_name = models.CharField(max_length=150)
+    sku = models.CharField(max_length=40, blank=True)
+    unit_code = models.CharField(max_length=10, blank=True)
+    quantity = QuantityField()
+    list_price = MoneyField(help_text="Catalogue price when the line was added.")
+    unit_price = MoneyField(help_text="Price charged per unit, VAT included.")
+    price_overridden_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    price_override_reason = models.CharField(max_length=255, blank=True)
+    discount_kind = models.CharField(max_length=8, choices=DiscountKindChoices.choices, blank=True)
+    discount_value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    discount_amount = MoneyField(default=Decimal("0.00"))
+    cart_discount_share = MoneyField(default=Decimal("0.00"))
+    tax_class = models.CharField(max_length=1)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    cost_price = MoneyField(default=Decimal("0.00"), help_text="Cost per unit at the time of sale.")
+    gross_amount = MoneyField(default=Decimal("0.00"))
+    line_total = MoneyField(default=Decimal("0.00"), help_text="After all discounts; VAT included.")
+    tax_amount = MoneyField(default=Decimal("0.00"))
+    returned_quantity = QuantityField(default=Decimal("0"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="saleline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="saleline_price_not_negative"),
+            models.CheckConstraint(condition=Q(discount_amount__gte=0), name="saleline_discount_not_negative"),
+            models.CheckConstraint(condition=Q(line_total__gte=0), name="saleline_total_not_negative"),
+            models.CheckConstraint(condition=Q(returned_quantity__gte=0), name="saleline_returned_not_negative"),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=models.F("quantity")), name="saleline_returned_at_most_sold"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_name}"
+
+    @property
+    def price_overridden(self) -> bool:
+        return self.unit_price != self.list_price

@@ -18,7 +18,7 @@ class BranchFactory(factory.django.DjangoModelFactory):
 
 
 def _default_branch():
-    return Branch.objects.get(code="MAIN")
+    return Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -32,3 +32,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     branch = factory.LazyFunction(_default_branch)
     password = factory.LazyFunction(lambda: make_password(DEFAULT_PASSWORD))
     till_pin = factory.LazyFunction(lambda: make_password(DEFAULT_PIN))
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pos.Customer"
+
+    name = factory.Faker("name")
+    phone_number = factory.Sequence(lambda n: f"+2541{n:08d}")

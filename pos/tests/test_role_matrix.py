@@ -35,7 +35,7 @@ def build_world():
     from pos.models import Branch
 
     world = SimpleNamespace()
-    world.branch = Branch.objects.get(code="MAIN")
+    world.branch = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
     world.users = {
         "employee": UserFactory(role=Role.EMPLOYEE, branch=world.branch, full_name="Matrix Employee"),
         "manager": UserFactory(role=Role.MANAGER, branch=world.branch, full_name="Matrix Manager"),

@@ -1,0 +1,162 @@
+"""Checkout: payments and stock in one transaction, exactly once, paid in full."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from cashdesk.models import Payment, PaymentMethod
+from cashdesk.services import PaymentConflictError, PaymentError, Tender, sale_checkout
+from cashdesk.tests.factories import open_session
+from inventory.models import StockMovement
+from inventory.selectors import stock_on_hand
+from inventory.services import StockShortError
+from inventory.tests.factories import ProductFactory, stock_in
+from pos.models import Sale, SaleSequence, SaleStatus
+from pos.sale_services import SaleError, sale_add_product, sale_get_or_open
+from pos.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ringing(employee, branch):
+    """A cashier with an open session and a sale of 2 × KES 116 + 1 × KES 50 (total 282)."""
+    open_session(employee)
+    sale = sale_get_or_open(cashier=employee)
+    soap, bread = ProductFactory(selling_price=D("116.00"), name="Soap"), ProductFactory(selling_price=D("50.00"), name="Bread")
+    stock_in(soap, branch, 10)
+    stock_in(bread, branch, 10)
+    sale_add_product(sale=sale, product=soap, user=employee, quantity=D("2"))
+    sale_add_product(sale=sale, product=bread, user=employee)
+    sale.refresh_from_db()
+    return sale, soap, bread
+
+
+def test_cash_with_change(ringing, employee, branch):
+    sale, soap, bread = ringing
+    done = sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("500"))], idempotency_key="k1")
+    assert done.status == SaleStatus.COMPLETED
+    assert done.number == f"{branch.code}-000001"
+    assert (done.total, done.paid_total, done.change_given) == (D("282.00"), D("500.00"), D("218.00"))
+    payment = Payment.objects.get(sale=done)
+    assert payment.change_given == D("218.00") and payment.session.cashier == employee
+    assert done.paid_total - done.change_given == done.total
+    assert stock_on_hand(product_id=soap.pk, branch_id=branch.pk) == D("8")
+    movement = StockMovement.objects.get(product=soap, kind="SALE")
+    assert movement.reference == done and movement.reference_label == done.number
+    assert done.open_for_cashier is None
+
+
+def test_split_cash_and_card(ringing, employee):
+    sale, *_ = ringing
+    done = sale_checkout(
+        sale=sale, user=employee, tenders=[Tender("CARD", D("200"), "TX-123"), Tender("CASH", D("100"))], idempotency_key="k2"
+    )
+    payments = {p.method: p for p in done.payments.all()}
+    assert payments["CARD"].reference == "TX-123" and payments["CARD"].change_given == D("0")
+    assert payments["CASH"].change_given == D("18.00")
+    assert done.change_given == D("18.00")
+
+
+def test_double_tap_returns_the_same_sale(ringing, employee):
+    sale, soap, _ = ringing
+    first = sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("300"))], idempotency_key="tap")
+    again = sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("300"))], idempotency_key="tap")
+    assert again.pk == first.pk
+    assert Payment.objects.filter(sale=first).count() == 1
+    assert StockMovement.objects.filter(product=soap, kind="SALE").count() == 1
+
+
+def test_a_completed_sale_cannot_be_paid_with_another_key(ringing, employee):
+    sale, *_ = ringing
+    sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("300"))], idempotency_key="a")
+    with pytest.raises(PaymentConflictError):
+        sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("300"))], idempotency_key="b")
+
+
+@pytest.mark.parametrize(
+    "tenders,message",
+    [
+        ([Tender("CASH", D("200"))], "still to pay"),
+        ([Tender("CARD", D("300"))], "only cash can be given change"),
+        ([Tender("CASH", D("0"))], "more than zero"),
+        ([Tender("CASH", D("-5"))], "more than zero"),
+        ([Tender("BITCOIN", D("300"))], "Unknown payment method"),
+        ([Tender("MPESA", D("300"))], "send a payment request"),
+        ([], "still to pay"),
+    ],
+)
+def test_bad_payments_change_nothing(ringing, employee, branch, tenders, message):
+    sale, soap, _ = ringing
+    with pytest.raises(PaymentError, match=message):
+        sale_checkout(sale=sale, user=employee, tenders=tenders, idempotency_key="bad")
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.OPEN and sale.number is None
+    assert not Payment.objects.exists()
+    assert stock_on_hand(product_id=soap.pk, branch_id=branch.pk) == D("10")
+
+
+def test_no_payment_without_an_open_session(branch):
+    cashier = UserFactory()
+    sale = sale_get_or_open(cashier=cashier)
+    product = ProductFactory()
+    stock_in(product, branch, 1)
+    sale_add_product(sale=sale, product=product, user=cashier)
+    with pytest.raises(PaymentConflictError, match="Open a cash session"):
+        sale_checkout(sale=sale, user=cashier, tenders=[Tender("CASH", D("100"))], idempotency_key="x")
+
+
+def test_an_empty_sale_cannot_be_completed(employee):
+    open_session(employee)
+    sale = sale_get_or_open(cashier=employee)
+    with pytest.raises(SaleError, match="empty"):
+        sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("10"))], idempotency_key="e")
+    assert not Payment.objects.exists()
+
+
+def test_short_stock_writes_nothing_and_gives_the_number_back(ringing, employee, branch):
+    sale, soap, bread = ringing
+    from inventory.models import MovementKind
+    from inventory.services import StockLine, stock_move
+
+    stock_move(branch=branch, lines=[StockLine(soap.pk, D("-9"))], kind=MovementKind.ADJUSTMENT)  # 1 soap left, 2 in cart
+    with pytest.raises(StockShortError, match="Soap: 1 in stock, 2 needed"):
+        sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("300"))], idempotency_key="short")
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.OPEN and not Payment.objects.exists()
+    assert not SaleSequence.objects.filter(last_number__gt=0).exists()
+    assert stock_on_hand(product_id=bread.pk, branch_id=branch.pk) == D("10")
+
+
+def test_sale_numbers_are_consecutive_per_branch(employee, other_branch, branch):
+    cashier_b = UserFactory(branch=other_branch)
+    product = ProductFactory(selling_price=D("10.00"))
+    stock_in(product, branch, 10)
+    stock_in(product, other_branch, 10)
+    numbers = []
+    for cashier in (employee, cashier_b, employee, cashier_b, employee):
+        if not hasattr(cashier, "_session"):
+            cashier._session = open_session(cashier)
+        sale = sale_get_or_open(cashier=cashier)
+        sale_add_product(sale=sale, product=product, user=cashier)
+        numbers.append(sale_checkout(sale=sale, user=cashier, tenders=[Tender("CASH", D("10"))], idempotency_key=f"n{len(numbers)}").number)
+    assert numbers == ["MAIN-000001", "WSTL-000001", "MAIN-000002", "WSTL-000002", "MAIN-000003"]
+
+
+def test_checkout_query_count_does_not_grow_with_lines(employee, branch, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    open_session(employee)
+    counts = []
+    for size in (2, 10):
+        sale = sale_get_or_open(cashier=employee)
+        for _ in range(size):
+            product = ProductFactory(selling_price=D("10.00"))
+            stock_in(product, branch, 5)
+            sale_add_product(sale=sale, product=product, user=employee)
+        with CaptureQueriesContext(connection) as ctx:
+            sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D(size * 10))], idempotency_key=f"q{size}")
+        counts.append(len(ctx))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 30

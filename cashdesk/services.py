@@ -45,7 +45,7 @@ def session_current(*, cashier: User) -> CashSession | None:
 
 
 @transaction.atomic
-def session_open(*, cashier: User, opening_float: Decimal, note: str = "") -> CashSession:
+def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=None) -> CashSession:
     opening_float = money(opening_float)
     if opening_float < 0:
         raise PaymentError("The opening float cannot be negative.", field="opening_float")
@@ -58,7 +58,7 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "") -> Ca
                 branch_id=cashier.branch_id,
                 status=SessionStatus.OPEN,
                 open_for_cashier=cashier.pk,
-                opened_at=timezone.now(),
+                opened_at=when or timezone.now(),
                 opening_float=opening_float,
                 note=note[:255],
             )
@@ -75,7 +75,9 @@ def session_expected_cash(*, session: CashSession) -> Decimal:
 
 
 @transaction.atomic
-def session_close(*, session: CashSession, closed_by: User, closing_total: Decimal, request=None) -> CashSession:
+def session_close(
+    *, session: CashSession, closed_by: User, closing_total: Decimal, request=None, when=None
+) -> CashSession:
     session = CashSession.objects.select_for_update().get(pk=session.pk)
     if session.status != SessionStatus.OPEN:
         raise PaymentConflictError("This cash session is already closed.")
@@ -88,7 +90,7 @@ def session_close(*, session: CashSession, closed_by: User, closing_total: Decim
     session.closing_total = closing_total
     session.expected_cash = expected
     session.difference = closing_total - expected
-    session.closed_at = timezone.now()
+    session.closed_at = when or timezone.now()
     session.closed_by = closed_by
     session.save()
     audit_record(
@@ -133,8 +135,11 @@ def sale_checkout(
     tenders: list[Tender],
     idempotency_key: str,
     request=None,
+    when=None,
 ) -> Sale:
     """Take the payments and complete the sale in one transaction, exactly once.
+
+    `when` back-dates the sale (demo data, imports); the till never passes it.
 
     Payments already confirmed on the sale (an M-Pesa push the customer accepted) count towards the
     total; `tenders` add what is paid now. Only cash gives change, and never more than the cash
@@ -179,7 +184,7 @@ def sale_checkout(
         if change > cash_now:  # cannot happen given the check above; kept as a guard
             raise PaymentError("Change cannot be more than the cash handed over.")
 
-        now = timezone.now()
+        now = when or timezone.now()
         new_payments = []
         change_left = change
         for tender in tenders:

@@ -37,3 +37,24 @@ def product_by_code(*, code: str) -> Product | None:
 
 def active_products() -> QuerySet[Product]:
     return Product.objects.filter(is_active=True).select_related("unit", "category")
+
+
+def product_search(*, query: str, branch_id: int, limit: int = 20) -> list[Product]:
+    """Products for the till's search box: an exact barcode or SKU first, then names containing the words.
+
+    Each product gets `on_hand` (stock at the branch) without a query per product.
+    """
+    query = (query or "").strip()
+    if not query:
+        return []
+    exact = product_by_code(code=query)
+    qs = active_products()
+    for word in query.split()[:5]:
+        qs = qs.filter(name__icontains=word)
+    results = list(qs.order_by("name")[:limit])
+    if exact is not None:
+        results = [exact] + [p for p in results if p.pk != exact.pk][: limit - 1]
+    stock = stock_on_hand_map(product_ids=[p.pk for p in results], branch_id=branch_id)
+    for product in results:
+        product.on_hand = stock.get(product.pk, Decimal("0"))
+    return results

@@ -78,7 +78,7 @@ def test_a_completed_sale_cannot_be_paid_with_another_key(ringing, employee):
     "tenders,message",
     [
         ([Tender("CASH", D("200"))], "still to pay"),
-        ([Tender("CARD", D("300"))], "only cash can be given change"),
+        ([Tender("CARD", D("300"), "T-1")], "only cash can be given change"),
         ([Tender("CASH", D("0"))], "more than zero"),
         ([Tender("CASH", D("-5"))], "more than zero"),
         ([Tender("BITCOIN", D("300"))], "Unknown payment method"),

@@ -1,0 +1,45 @@
+/* AsiriaPOS cash desk: the denomination count adds itself up; the M-Pesa panel's small helpers.
+ * No inline scripts anywhere (Content Security Policy): behaviour hangs on data- attributes and is
+ * attached again after every htmx swap. */
+(function () {
+  "use strict";
+
+  function formatKes(value) {
+    return value.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+
+  // <form data-denomination-form> with <input data-denomination="1000"> and <span data-denomination-total>
+  function sumDenominations(form) {
+    var total = 0;
+    form.querySelectorAll("input[data-denomination]").forEach(function (input) {
+      var count = parseInt(input.value, 10);
+      var value = parseInt(input.dataset.denomination, 10);
+      if (!isNaN(count) && count > 0 && !isNaN(value)) total += count * value;
+    });
+    form.querySelectorAll("[data-denomination-total]").forEach(function (el) { el.textContent = formatKes(total); });
+    return total;
+  }
+
+  function attach(root) {
+    (root || document).querySelectorAll("form[data-denomination-form]").forEach(function (form) {
+      if (form.dataset.denominationBound) return;
+      form.dataset.denominationBound = "1";
+      form.addEventListener("input", function () { sumDenominations(form); });
+      sumDenominations(form);
+    });
+  }
+
+  // Buttons that fill a field: <button data-fill-target="#id_phone" data-fill-value="0708374149">
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill-target]");
+    if (!button) return;
+    var target = document.querySelector(button.dataset.fillTarget);
+    if (target) {
+      target.value = button.dataset.fillValue || "";
+      target.focus();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { attach(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { attach(event.target); });
+})();

@@ -1,5 +1,5 @@
 """The cash desk: cash sessions (the drawer), payments of sales (split tender), cash paid in and out,
-refunds, M-Pesa (STK push requests, the callback inbox, C2B payments), customer receipts, supplier
+M-Pesa (STK push requests, the callback inbox, C2B payments), customer receipts, supplier
 payments and expenses.
 
 Writes go through `services.py` (sessions, checkout, movements), `mpesa_services.py` and
@@ -176,31 +176,6 @@ class CashMovement(TimeStampedModel):
     @property
     def signed_amount(self) -> Decimal:
         return self.amount if self.kind == CashMovementKind.PAID_IN else -self.amount
-
-
-class Refund(TimeStampedModel):
-    """Money given back to a customer for a return. A cash refund leaves the drawer of a session."""
-
-    sale = models.ForeignKey("pos.Sale", on_delete=models.PROTECT, related_name="refunds")
-    session = models.ForeignKey(CashSession, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
-    method = models.CharField(max_length=16, choices=PaymentMethod.choices)
-    amount = MoneyField()
-    reference = models.CharField(max_length=64, blank=True, help_text="Credit note number, M-Pesa reversal code…")
-    reason = models.CharField(max_length=255, blank=True)
-    recorded_by = models.ForeignKey("pos.User", on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
-            models.CheckConstraint(condition=Q(method__in=PaymentMethod.values), name="refund_method_valid"),
-            models.CheckConstraint(
-                condition=~Q(method=PaymentMethod.CASH) | Q(session__isnull=False), name="refund_cash_has_session"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Refund {self.get_method_display()} KES {self.amount} on {self.sale}"
 
 
 # ---------------------------------------------------------------------------- M-Pesa

@@ -30,7 +30,6 @@ from .models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
-    Refund,
     SessionStatus,
     StkRequest,
     StkStatus,
@@ -52,6 +51,9 @@ DENOMINATIONS: list[tuple[int, str]] = [
 ]
 
 
+TAKEN = (PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED)
+
+
 def _sum(qs, field: str = "amount") -> Decimal:
     return money(qs.aggregate(total=Sum(field))["total"] or ZERO)
 
@@ -66,7 +68,6 @@ class CashFigures:
     customer_receipts: Decimal  # cash received against customers' accounts
     supplier_payments: Decimal  # cash paid to suppliers from the drawer
     expenses: Decimal  # cash paid for expenses from the drawer
-    refunds: Decimal  # cash given back for returns
 
     @property
     def expected(self) -> Decimal:
@@ -79,7 +80,6 @@ class CashFigures:
             + self.customer_receipts
             - self.supplier_payments
             - self.expenses
-            - self.refunds
         )
 
     @property
@@ -94,9 +94,10 @@ class CashFigures:
 
 
 def session_cash_figures(*, session: CashSession) -> CashFigures:
-    cash = Payment.objects.filter(
-        session=session, method=PaymentMethod.CASH, status=PaymentStatus.CONFIRMED
-    ).aggregate(amount=Sum("amount"), change=Sum("change_given"))
+    # A cash payment later refunded (a voided sale) still came into this drawer: it counts as taken.
+    cash = Payment.objects.filter(session=session, method=PaymentMethod.CASH, status__in=TAKEN).aggregate(
+        amount=Sum("amount"), change=Sum("change_given")
+    )
     movements = {
         row["kind"]: row["total"]
         for row in CashMovement.objects.filter(session=session).values("kind").annotate(total=Sum("amount"))
@@ -110,7 +111,6 @@ def session_cash_figures(*, session: CashSession) -> CashFigures:
         customer_receipts=_sum(CustomerReceipt.objects.filter(session=session, method=MoneyMethod.CASH)),
         supplier_payments=_sum(SupplierPayment.objects.filter(session=session, method=MoneyMethod.CASH)),
         expenses=_sum(Expense.objects.filter(session=session, method=MoneyMethod.CASH)),
-        refunds=_sum(Refund.objects.filter(session=session, method=PaymentMethod.CASH)),
     )
 
 
@@ -150,10 +150,9 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
         }
         for row in bands
     ]
-    refunds = Refund.objects.filter(session=session).aggregate(count=Count("pk"), amount=Sum("amount"))
     per_method = {
         row["method"]: row
-        for row in Payment.objects.filter(session=session, status=PaymentStatus.CONFIRMED)
+        for row in Payment.objects.filter(session=session, status__in=TAKEN)
         .values("method")
         .annotate(count=Count("pk"), amount=Sum("amount"), change=Sum("change_given"))
     }
@@ -161,10 +160,7 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
         row["method"]: row["total"]
         for row in CustomerReceipt.objects.filter(session=session).values("method").annotate(total=Sum("amount"))
     }
-    refunds_by_method = {
-        row["method"]: row["total"]
-        for row in Refund.objects.filter(session=session).values("method").annotate(total=Sum("amount"))
-    }
+    refunds_by_method: dict = {}
     counted_by_method = counted_by_method if counted_by_method is not None else (session.counted_by_method or {})
     methods = []
     for method, label in PaymentMethod.choices:
@@ -235,16 +231,6 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
                 "by": "",
             }
         )
-    for refund in Refund.objects.filter(session=session, method=PaymentMethod.CASH).select_related("sale"):
-        movements.append(
-            {
-                "at": timezone.localtime(refund.created_at).isoformat(),
-                "kind": "Cash refund",
-                "amount": str(-refund.amount),
-                "reason": f"{refund.sale} {refund.reason}".strip(),
-                "by": "",
-            }
-        )
     movements.sort(key=lambda m: m["at"])
     counted = session.closing_total
     return {
@@ -268,7 +254,7 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
             "net": _d(totals["net"]),
             "vat": _d(totals["vat"]),
         },
-        "returns": {"count": refunds["count"] or 0, "amount": _d(refunds["amount"])},
+        "returns": {"count": 0, "amount": _d(ZERO)},
         "vat_bands": vat_bands,
         "methods": methods,
         "cash": figures.as_dict(),

@@ -1,5 +1,5 @@
-"""Writes for the cash desk: cash sessions (open, paid in/out, close, force-close), refunds, and the
-checkout that takes a sale's payments.
+"""Writes for the cash desk: cash sessions (open, paid in/out, close, force-close) and the checkout
+that takes a sale's payments.
 
 `sale_checkout` is the one service that completes a sale: in one transaction it records the payments,
 then asks `pos.sale_services.sale_finalise` to number the sale and move the stock. It is idempotent
@@ -11,15 +11,14 @@ closed one (`_lock_open_session`).
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO, ConflictError, DomainError, money, retry_on_deadlock
-from pos.models import Customer, Sale, SaleStatus, ShopSettings, User
+from pos.models import Sale, SaleStatus, ShopSettings, User
 from pos.roles import Perm
 from pos.sale_services import sale_finalise, sale_recalculate
 
@@ -30,7 +29,6 @@ from .models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
-    Refund,
     SessionStatus,
     STK_WAITING,
     StkRequest,
@@ -113,7 +111,8 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
 
 def session_expected_cash(*, session: CashSession) -> Decimal:
     """Float + cash taken − change + paid in − paid out + cash customer receipts − cash supplier
-    payments − cash expenses − cash refunds (see `selectors.session_cash_figures`)."""
+    payments − cash expenses (− cash refunds, once the till's returns land) — see
+    `selectors.session_cash_figures`."""
     return session_cash_figures(session=session).expected
 
 
@@ -157,7 +156,7 @@ def _check_drawer_has(session: CashSession, amount: Decimal) -> None:
 
 
 def session_cash_out(*, user: User, amount: Decimal) -> CashSession:
-    """Lock `user`'s open session for cash that leaves the drawer (supplier payment, expense, refund)."""
+    """Lock `user`'s open session for cash that leaves the drawer (supplier payment, expense)."""
     session = CashSession.objects.select_for_update().filter(open_for_cashier=user.pk).first()
     if session is None:
         raise PaymentConflictError("Open your cash session first: cash paid out comes from your drawer.", code="no_session")
@@ -311,46 +310,6 @@ def session_force_close(
     )
 
 
-# ---------------------------------------------------------------------------- refunds
-@transaction.atomic
-def refund_record(
-    *, sale: Sale, method: str, amount: Decimal, user: User, reason: str = "", reference: str = "", request=None
-) -> Refund:
-    """Money given back for a return. Cash comes out of `user`'s open drawer (so expected cash is right)."""
-    if method not in PaymentMethod.values:
-        raise PaymentError(f"Unknown payment method {method!r}.", field="method")
-    amount = _clean_amount(amount)
-    sale = Sale.objects.select_for_update().get(pk=sale.pk)
-    if sale.status != SaleStatus.COMPLETED:
-        raise PaymentConflictError("Only a completed sale can be refunded.")
-    refunded = sum((r.amount for r in sale.refunds.all()), ZERO)
-    if refunded + amount > sale.total:
-        raise PaymentError(
-            f"KES {amount} would refund more than the sale's KES {sale.total} (KES {refunded} refunded already).",
-            field="amount",
-        )
-    session = session_cash_out(user=user, amount=amount) if method == PaymentMethod.CASH else None
-    refund = Refund.objects.create(
-        sale=sale,
-        session=session,
-        method=method,
-        amount=amount,
-        reason=(reason or "")[:255],
-        reference=(reference or "")[:64],
-        recorded_by=user,
-    )
-    audit_record(
-        action=AuditAction.REFUND,
-        user=user,
-        instance=refund,
-        reason=reason,
-        after={"sale": sale.pk, "method": method, "amount": amount},
-        branch=sale.branch_id,
-        request=request,
-    )
-    return refund
-
-
 # ---------------------------------------------------------------------------- checkout
 _CARD_NUMBER = re.compile(r"^\d{13,19}$")
 
@@ -402,49 +361,6 @@ def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
             raise PaymentError("Enter the voucher's code.", field="reference")
         clean.append(Tender(tender.method, amount, reference[:64]))
     return clean
-
-
-def _take_customer_tenders(sale: Sale, tenders: list[Tender]) -> None:
-    """On account raises what the customer owes (within their limit); loyalty spends their points.
-
-    Runs inside the checkout's transaction with the customer's row locked, so two tills cannot both
-    spend the same credit or points.
-    """
-    on_account = sum((t.amount for t in tenders if t.method == PaymentMethod.CUSTOMER_CREDIT), ZERO)
-    loyalty = sum((t.amount for t in tenders if t.method == PaymentMethod.LOYALTY), ZERO)
-    if not on_account and not loyalty:
-        return
-    if sale.customer_id is None:
-        raise PaymentError("Attach the customer to the sale first: on account and loyalty need one.", field="method")
-    customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
-    if not customer.is_active:
-        raise PaymentError(f"{customer.name}'s account is closed.", field="method")
-    updates = {}
-    if on_account:
-        new_balance = customer.balance + on_account
-        if customer.credit_limit <= 0:
-            raise PaymentError(f"{customer.name} may not buy on account (no credit limit set).", field="method")
-        if new_balance > customer.credit_limit:
-            room = max(customer.credit_limit - customer.balance, ZERO)
-            raise PaymentError(
-                f"{customer.name} would owe KES {new_balance}, over their limit of KES {customer.credit_limit} "
-                f"(KES {room} left on account).",
-                field="amount",
-            )
-        updates["balance"] = F("balance") + on_account
-    if loyalty:
-        point_value = ShopSettings.load().loyalty_point_value
-        if point_value <= 0:
-            raise PaymentError("Loyalty points cannot be spent: the shop gives them no value.", field="method")
-        points = (loyalty / point_value).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
-        if points > customer.loyalty_points:
-            raise PaymentError(
-                f"{customer.name} has {customer.loyalty_points} points (KES {money(customer.loyalty_points * point_value)}); "
-                f"KES {loyalty} needs {points}.",
-                field="amount",
-            )
-        updates["loyalty_points"] = F("loyalty_points") - points
-    Customer.objects.filter(pk=customer.pk).update(**updates)
 
 
 @retry_on_deadlock
@@ -509,7 +425,6 @@ def sale_checkout(
         if change > cash_now:  # cannot happen given the check above; kept as a guard
             raise PaymentError("Change cannot be more than the cash handed over.")
 
-        _take_customer_tenders(sale, tenders)
         now = when or timezone.now()
         new_payments = []
         change_left = change

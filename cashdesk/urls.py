@@ -6,7 +6,7 @@ The M-Pesa callback routes carry MPESA_CALLBACK_SECRET in their path and must ne
 
 from django.urls import path
 
-from . import views
+from . import mpesa_views, views
 
 app_name = "cashdesk"
 
@@ -19,4 +19,19 @@ urlpatterns = [
     path("sessions/<int:pk>/", views.session_report, name="session_report"),
     path("sessions/<int:pk>/report.pdf", views.session_report_pdf, name="session_report_pdf"),
     path("sessions/<int:pk>/force-close/", views.session_force_close, name="session_force_close"),
+    # M-Pesa on the pay panel
+    path("sale/<int:sale_id>/mpesa/", mpesa_views.mpesa_panel, name="mpesa_panel"),
+    path("sale/<int:sale_id>/mpesa/push/", mpesa_views.mpesa_stk_start, name="mpesa_stk_start"),
+    path("sale/<int:sale_id>/mpesa/code/", mpesa_views.mpesa_code_attach, name="mpesa_code_attach"),
+    path("mpesa/<int:pk>/", mpesa_views.mpesa_status, name="mpesa_status"),
+    path("mpesa/<int:pk>/stop/", mpesa_views.mpesa_stop, name="mpesa_stop"),
+    path("mpesa/<int:pk>/resolve/", mpesa_views.mpesa_resolve, name="mpesa_resolve"),
+    path("mpesa/flagged/", mpesa_views.mpesa_flagged, name="mpesa_flagged"),
+    path("mpesa/incoming/", mpesa_views.c2b_list, name="c2b_list"),
+    path("mpesa/incoming/<int:pk>/attach/", mpesa_views.c2b_attach, name="c2b_attach"),
+    path("mpesa/incoming/<int:pk>/set-aside/", mpesa_views.c2b_set_aside, name="c2b_set_aside"),
+    # What Safaricom posts to: a secret in the path, and no "mpesa"/"safaricom"/"query"/"sql" in it.
+    path("hooks/<str:secret>/stk/", mpesa_views.stk_callback, name="stk_callback"),
+    path("hooks/<str:secret>/c2b/validate/", mpesa_views.c2b_validation, name="c2b_validation"),
+    path("hooks/<str:secret>/c2b/confirm/", mpesa_views.c2b_confirmation, name="c2b_confirmation"),
 ]

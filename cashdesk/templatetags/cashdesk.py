@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.template.loader import render_to_string
 
 register = template.Library()
 
@@ -46,3 +47,23 @@ def kes_out(value) -> str:
         return "—"
     amount = Decimal(str(value))
     return kes(-amount) if amount else kes(amount)
+
+
+@register.filter
+def local_phone(value) -> str:
+    """`254708374149` / `+254708374149` → `0708 374 149`."""
+    from pos.phone import format_phone_local, phone_or_none
+
+    e164 = phone_or_none(str(value or ""))
+    return format_phone_local(e164) if e164 else str(value or "")
+
+
+@register.simple_tag(takes_context=True)
+def mpesa_pay_panel(context, sale):
+    """The M-Pesa block of the till's pay panel for `sale` (see cashdesk/mpesa_panel.html#panel)."""
+    from cashdesk.mpesa_views import panel_context
+
+    request = context.get("request")
+    return render_to_string(
+        "cashdesk/mpesa_panel.html#panel", panel_context(sale=sale, user=getattr(request, "user", None)), request=request
+    )

@@ -3,6 +3,8 @@
  * attached again after every htmx swap. */
 (function () {
   "use strict";
+  if (window.AsiriaCashdesk) return; // included by the till's pay panel too: attach once
+  window.AsiriaCashdesk = true;
 
   function formatKes(value) {
     return value.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -28,6 +30,20 @@
       sumDenominations(form);
     });
   }
+
+  // Enter in the M-Pesa block must not submit the till's pay form around it: it sends the request
+  // (or checks the code) instead.
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || !input.matches || !input.matches("[data-mpesa-input]")) return;
+    event.preventDefault();
+    var panel = input.closest("#mpesa-panel");
+    if (!panel) return;
+    var button = input.name === "mpesa_code"
+      ? panel.querySelector("[data-testid=mpesa-code-check]")
+      : panel.querySelector("[data-mpesa-send]");
+    if (button) button.click();
+  }, true);
 
   // Buttons that fill a field: <button data-fill-target="#id_phone" data-fill-value="0708374149">
   document.addEventListener("click", function (event) {

@@ -188,6 +188,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_USER_DISPLAY = lambda user: user.full_name  # "Signed in as Njeri Wambui", not the number  # noqa: E731
 ACCOUNT_RATE_LIMITS = {
     # allauth's own limits; "login_failed" also locks one account after repeated failures.
     "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),

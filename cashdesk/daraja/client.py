@@ -68,6 +68,11 @@ C2B_RESPONSE_TYPES = ("Completed", "Cancelled")
 REFRESH_MARGIN_SECONDS = 120  # refresh this long before the token expires (less for short tokens)
 
 
+def _wall_clock() -> float:
+    """Seconds since the epoch (token expiry); one seam for the tests to move time."""
+    return time.time()
+
+
 class DarajaError(DomainError):
     """Anything that went wrong talking to Daraja, as one type.
 
@@ -113,11 +118,11 @@ class DarajaInputError(DarajaError):
 @dataclass(frozen=True)
 class AccessToken:
     token: str = field(repr=False)
-    expires_at: float  # time.time() when Daraja stops accepting it
+    expires_at: float  # epoch seconds when Daraja stops accepting it
 
     @property
     def seconds_left(self) -> float:
-        return self.expires_at - time.time()
+        return self.expires_at - _wall_clock()
 
 
 @dataclass(frozen=True)
@@ -388,7 +393,7 @@ class DarajaClient:
             return None
         token, expires_at = cached.get("token"), cached.get("expires_at", 0)
         margin = cached.get("margin", REFRESH_MARGIN_SECONDS)
-        if not token or token == exclude or expires_at - margin <= time.time():
+        if not token or token == exclude or expires_at - margin <= _wall_clock():
             return None
         return token
 
@@ -461,7 +466,7 @@ class DarajaClient:
             raise DarajaError(f"M-Pesa sent an unusable token answer: {exc}.", code="bad_response", retryable=True)
         if not isinstance(token, str) or not token:
             raise DarajaError("M-Pesa sent a token answer without access_token.", code="bad_response", retryable=True)
-        return AccessToken(token=token, expires_at=time.time() + expires_in)
+        return AccessToken(token=token, expires_at=_wall_clock() + expires_in)
 
     # -- transport
     def _send(self, method: str, path: str, **kwargs) -> httpx.Response:

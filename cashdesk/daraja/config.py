@@ -110,9 +110,13 @@ def get_config() -> DarajaConfig:
         raise ImproperlyConfigured(
             f"MPESA_TRANSACTION_TYPE must be {PAYBILL} or {BUY_GOODS}; got {transaction_type!r}."
         )
-    timeout = float(_setting("MPESA_TIMEOUT", 15) or 15)
-    if timeout <= 0:
-        raise ImproperlyConfigured("MPESA_TIMEOUT must be a positive number of seconds.")
+    raw_timeout = _setting("MPESA_TIMEOUT", 15)
+    try:
+        timeout = float(15 if raw_timeout in (None, "") else raw_timeout)
+    except (TypeError, ValueError):
+        timeout = 0.0
+    if not 0 < timeout <= 300:
+        raise ImproperlyConfigured(f"MPESA_TIMEOUT must be a positive number of seconds, at most 300; got {raw_timeout!r}.")
     site_url = (_setting("SITE_URL") or "").rstrip("/")
     return DarajaConfig(
         environment=environment,

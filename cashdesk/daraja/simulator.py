@@ -261,7 +261,9 @@ class DarajaSimulator:
     def start(self) -> DarajaSimulator:
         """Listen in a background thread; returns at once. Port 0 picks a free port (see base_url)."""
         self._bind()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="daraja-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="daraja-simulator", daemon=True
+        )
         self._thread.start()
         log.info("Daraja simulator listening on %s", self.base_url)
         return self
@@ -763,11 +765,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _body(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+    def _read_body(self) -> bytes:
+        # Read it before anything can fail: an unread body would be taken for the next request
+        # on this keep-alive connection.
         try:
-            body = json.loads(raw or b"null")
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _body(self) -> dict:
+        try:
+            body = json.loads(self._raw or b"null")
         except ValueError:
             body = None
         if not isinstance(body, dict):
@@ -775,6 +784,7 @@ class _Handler(BaseHTTPRequestHandler):
         return body
 
     def _dispatch(self, method: str) -> None:
+        self._raw = self._read_body()
         parts = urlsplit(self.path)
         path = parts.path.rstrip("/") or "/"
         sim = self.simulator

@@ -407,5 +407,8 @@ def result_message(result_code: Any, result_desc: str | None = "") -> ResultMess
     else:
         status, retry = StkStatus.FAILED, True
         reason = desc or "no reason given"
-        message = f"M-Pesa did not complete the payment ({reason}; code {code or 'unknown'}). Try again or pay another way."
+        message = (
+            f"M-Pesa did not complete the payment ({reason}; code {code or 'unknown'}). "
+            "Try again or pay another way."
+        )
     return ResultMessage(status=status, message=message, retry=retry, result_code=code, result_desc=desc)

@@ -116,7 +116,9 @@ def get_config() -> DarajaConfig:
     except (TypeError, ValueError):
         timeout = 0.0
     if not 0 < timeout <= 300:
-        raise ImproperlyConfigured(f"MPESA_TIMEOUT must be a positive number of seconds, at most 300; got {raw_timeout!r}.")
+        raise ImproperlyConfigured(
+            f"MPESA_TIMEOUT must be a positive number of seconds, at most 300; got {raw_timeout!r}."
+        )
     site_url = (_setting("SITE_URL") or "").rstrip("/")
     return DarajaConfig(
         environment=environment,
@@ -139,7 +141,9 @@ def configuration_problems(config: DarajaConfig) -> list[str]:
     problems = []
     if not config.is_simulator:
         if not (config.consumer_key and config.consumer_secret):
-            problems.append(f"MPESA_ENVIRONMENT={config.environment} needs MPESA_CONSUMER_KEY and MPESA_CONSUMER_SECRET.")
+            problems.append(
+                f"MPESA_ENVIRONMENT={config.environment} needs MPESA_CONSUMER_KEY and MPESA_CONSUMER_SECRET."
+            )
         if not config.base_url.startswith("https://"):
             problems.append("MPESA_BASE_URL must be https:// outside the simulator.")
         try:

@@ -56,7 +56,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -828,7 +827,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(reply.status, reply.body)
         except Exception:
             log.exception("Daraja simulator: %s %s failed", method, path)
-            self._reply(500, {"requestId": _request_id(), "errorCode": "500.003.1001", "errorMessage": "Internal Server Error"})
+            reply = _DarajaReply(500, "500.003.1001", "Internal Server Error")
+            self._reply(reply.status, reply.body)
 
     def _oauth(self, query: dict) -> dict:
         if query.get("grant_type") != ["client_credentials"]:

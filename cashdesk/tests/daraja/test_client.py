@@ -475,6 +475,23 @@ def test_invalid_access_token_is_retried_once_with_a_fresh_token(client, daraja)
     assert client.get_token() == "new"  # the fresh token is the cached one now
 
 
+def test_refused_token_is_never_reused_even_if_the_cache_keeps_it(client, daraja, monkeypatch):
+    """If dropping the cached token fails (cache hiccup), the retry still asks for a new one."""
+    monkeypatch.setattr(client, "_drop_token", lambda token: None)
+    daraja.get("/oauth/v1/generate").mock(
+        side_effect=[
+            httpx.Response(200, json={"access_token": "old", "expires_in": "3599"}),
+            httpx.Response(200, json={"access_token": "new", "expires_in": "3599"}),
+        ]
+    )
+    invalid = {"requestId": "1", "errorCode": "404.001.03", "errorMessage": "Invalid Access Token"}
+    route = daraja.post(PUSH).mock(
+        side_effect=[httpx.Response(404, json=invalid), httpx.Response(200, json=sample("stk_push_response"))]
+    )
+    push(client)
+    assert route.calls.last.request.headers["Authorization"] == "Bearer new"
+
+
 def test_invalid_access_token_twice_gives_up(client, daraja):
     daraja.get("/oauth/v1/generate").mock(
         side_effect=[
@@ -547,7 +564,8 @@ def test_query_numeric_result_code_is_a_string(client, daraja, token_route):
 
 def test_query_unknown_checkout_id_is_an_error(client, daraja, token_route):
     daraja.post(QUERY).respond(
-        400, json={"requestId": "x", "errorCode": "400.002.02", "errorMessage": "Bad Request - Invalid CheckoutRequestID"}
+        400,
+        json={"requestId": "x", "errorCode": "400.002.02", "errorMessage": "Bad Request - Invalid CheckoutRequestID"},
     )
     with pytest.raises(DarajaError) as caught:
         client.stk_query("ws_CO_unknown")

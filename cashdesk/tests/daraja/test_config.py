@@ -209,7 +209,7 @@ def _settings_value(module: str, names: list[str], **env) -> subprocess.Complete
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MPESA_") and k != "DJANGO_SETTINGS_MODULE"}
     clean.update(env, ENV_FILE="/nonexistent", DJANGO_SETTINGS_MODULE=module)
     code = "from django.conf import settings; print('|'.join(str(getattr(settings, n)) for n in %r))" % names
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own interpreter and settings
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )
 
@@ -238,7 +238,9 @@ def test_production_settings_require_a_long_callback_secret():
     missing = _settings_value("config.settings.production", ["MPESA_CALLBACK_SECRET"], **base)
     assert missing.returncode != 0
     assert "MPESA_CALLBACK_SECRET" in missing.stderr
-    short = _settings_value("config.settings.production", ["MPESA_CALLBACK_SECRET"], MPESA_CALLBACK_SECRET="abc", **base)
+    short = _settings_value(
+        "config.settings.production", ["MPESA_CALLBACK_SECRET"], MPESA_CALLBACK_SECRET="abc", **base
+    )
     assert short.returncode != 0
     assert "at least 32" in short.stderr
     good = _settings_value(

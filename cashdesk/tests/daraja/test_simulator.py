@@ -17,8 +17,8 @@ import pytest
 from cashdesk.daraja.callbacks import StkStatus, parse_c2b_confirmation, parse_c2b_validation, parse_stk_callback
 from cashdesk.daraja.client import DarajaClient, DarajaError, daraja_timestamp, stk_password
 from cashdesk.daraja.config import SANDBOX_PASSKEY
-from cashdesk.daraja.simulator import DEMO_PHONES, Behaviour, DarajaSimulator
 from cashdesk.daraja.responses import c2b_validation_rejected
+from cashdesk.daraja.simulator import DEMO_PHONES, Behaviour, DarajaSimulator
 
 ROOT = Path(__file__).resolve().parents[3]
 STK_PATH = "/hooks/s3cr3t/stk/"
@@ -515,7 +515,7 @@ def test_management_command_serves_in_the_foreground(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MPESA_")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.test", ENV_FILE="/nonexistent")
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - our own manage.py
         [sys.executable, "manage.py", "daraja_simulator", "--port", str(port), "--delay", "0.1",
          "--state-file", str(tmp_path / "state.json")],
         cwd=ROOT,

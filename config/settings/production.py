@@ -26,3 +26,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# [daraja] The secret in the M-Pesa callback paths: required, long and random (docs/mpesa.md).
+MPESA_CALLBACK_SECRET = env.str("MPESA_CALLBACK_SECRET").strip()
+if len(MPESA_CALLBACK_SECRET) < 32:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("MPESA_CALLBACK_SECRET must be at least 32 random characters (see docs/mpesa.md).")

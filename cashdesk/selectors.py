@@ -10,7 +10,8 @@ in/out, refunds, customer receipts, supplier payments and expenses. Expected cas
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pos.base import ZERO, money
@@ -25,6 +26,7 @@ from .models import (
     CashMovementKind,
     CashSession,
     CustomerReceipt,
+    CustomerReceiptAllocation,
     Expense,
     MoneyMethod,
     Payment,
@@ -332,3 +334,53 @@ def sale_amount_due(*, sale: Sale) -> Decimal:
 def sale_reference(sale: Sale) -> str:
     """What the customer types as the M-Pesa account number: the sale number, or S-<id> while open."""
     return sale.number or f"S-{sale.pk:06d}"
+
+
+# ---------------------------------------------------------------------------- money in and out
+def _money_subquery(qs) -> Coalesce:
+    total = qs.values("sale").annotate(total=Sum("amount")).values("total")
+    return Coalesce(Subquery(total), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+def unpaid_account_sales(*, customer) -> list[Sale]:
+    """The customer's completed sales with money still owed on account, oldest first.
+
+    Each has `on_account` (paid "on account"), `settled` (by customer receipts) and `outstanding`.
+    """
+    credit = Payment.objects.filter(
+        sale=OuterRef("pk"), method=PaymentMethod.CUSTOMER_CREDIT, status=PaymentStatus.CONFIRMED
+    )
+    settled = CustomerReceiptAllocation.objects.filter(sale=OuterRef("pk"))
+    qs = (
+        Sale.objects.filter(customer=customer, status=SaleStatus.COMPLETED)
+        .annotate(on_account=_money_subquery(credit), settled=_money_subquery(settled))
+        .filter(on_account__gt=0)
+        .order_by("completed_at", "pk")
+    )
+    result = []
+    for sale in qs:
+        sale.outstanding = money(sale.on_account - sale.settled)
+        if sale.outstanding > 0:
+            result.append(sale)
+    return result
+
+
+def customer_receipts_visible_to(user: User) -> QuerySet[CustomerReceipt]:
+    qs = CustomerReceipt.objects.select_related("customer", "received_by", "branch")
+    if not user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=user.branch_id)
+    return qs
+
+
+def supplier_payments_visible_to(user: User) -> QuerySet[SupplierPayment]:
+    qs = SupplierPayment.objects.select_related("supplier", "paid_by", "branch")
+    if not user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=user.branch_id)
+    return qs
+
+
+def expenses_visible_to(user: User) -> QuerySet[Expense]:
+    qs = Expense.objects.select_related("category", "recorded_by", "branch")
+    if not user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=user.branch_id)
+    return qs

@@ -6,7 +6,7 @@ The M-Pesa callback routes carry MPESA_CALLBACK_SECRET in their path and must ne
 
 from django.urls import path
 
-from . import mpesa_views, views
+from . import money_views, mpesa_views, views
 
 app_name = "cashdesk"
 
@@ -30,6 +30,18 @@ urlpatterns = [
     path("mpesa/incoming/", mpesa_views.c2b_list, name="c2b_list"),
     path("mpesa/incoming/<int:pk>/attach/", mpesa_views.c2b_attach, name="c2b_attach"),
     path("mpesa/incoming/<int:pk>/set-aside/", mpesa_views.c2b_set_aside, name="c2b_set_aside"),
+    # money in and out beyond sales
+    path("receipts/", money_views.receipt_list, name="receipt_list"),
+    path("receipts/new/", money_views.receipt_create, name="receipt_create"),
+    path("receipts/new/customer-sales/", money_views.receipt_customer_sales, name="receipt_customer_sales"),
+    path("receipts/<int:pk>/", money_views.receipt_detail, name="receipt_detail"),
+    path("receipts/<int:pk>/receipt.pdf", money_views.receipt_pdf, name="receipt_pdf"),
+    path("suppliers/payments/", money_views.supplier_payment_list, name="supplier_payment_list"),
+    path("suppliers/payments/new/", money_views.supplier_payment_create, name="supplier_payment_create"),
+    path("expenses/", money_views.expense_list, name="expense_list"),
+    path("expenses/new/", money_views.expense_create, name="expense_create"),
+    path("expenses/categories/", money_views.expense_category_create, name="expense_category_create"),
+    path("expenses/<int:pk>/attachment/", money_views.expense_attachment, name="expense_attachment"),
     # What Safaricom posts to: a secret in the path, and no "mpesa"/"safaricom"/"query"/"sql" in it.
     path("hooks/<str:secret>/stk/", mpesa_views.stk_callback, name="stk_callback"),
     path("hooks/<str:secret>/c2b/validate/", mpesa_views.c2b_validation, name="c2b_validation"),

@@ -65,3 +65,47 @@ def employee_client(employee):
 @pytest.fixture
 def client_for():
     return _client_for
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth keeps its rate-limit counters in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# ---------------------------------------------------------------------------- browser tests
+# pytest-playwright with Debian's Chromium (`playwright install` does not work on these machines).
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # The shop's tablets: 768×1024 portrait.
+    return {**browser_context_args, "viewport": {"width": 768, "height": 1024}}
+
+
+@pytest.fixture
+def e2e(live_server):
+    """A browser test: the live server's URL.
+
+    Playwright's sync API keeps an event loop in this thread, so Django's async-safety check must be
+    told that the test's own database calls (and the flush after it) are fine. Set for the rest of
+    the session on purpose: undoing it before pytest-django's flush would make the flush fail.
+    """
+    import os
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return live_server.url

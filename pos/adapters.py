@@ -148,6 +148,15 @@ class AccountAdapter(DefaultAccountAdapter):
     def can_delete_email(self, email_address) -> bool:
         return False
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth keys its per-account "login_failed" counter on the e-mail or username only, so with
+        # phone logins every number shared one counter: five typos by one cashier locked out the
+        # whole shop. Count per (normalised) phone number instead.
+        phone = phone_or_none(credentials.get("phone") or "")
+        if phone:
+            return f"phone:{phone}"
+        return super()._get_login_attempts_cache_key(request, **credentials)
+
     def pre_authenticate(self, request, **credentials) -> None:
         """allauth's `login_failed` limit; a blocked attempt is an audit row too."""
         try:

@@ -11,9 +11,11 @@ DEFAULT_PASSWORD = "correct-horse-77"
 
 @pytest.fixture
 def branch(db):
+    """The branch migration 0002 creates. get_or_create: a transactional test (browser, concurrency)
+    flushes the database afterwards, migration data included."""
     from pos.models import DEFAULT_BRANCH_CODE, Branch
 
-    return Branch.objects.get(code=DEFAULT_BRANCH_CODE)
+    return Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})[0]
 
 
 @pytest.fixture
@@ -109,3 +111,12 @@ def e2e(live_server):
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     return live_server.url
+
+
+def pytest_runtest_setup(item):
+    """`mysql_only` tests need real row locks: skip them when the suite runs on SQLite."""
+    if item.get_closest_marker("mysql_only"):
+        from django.db import connection
+
+        if connection.vendor != "mysql":
+            pytest.skip("needs MySQL/MariaDB (row locks); run with DATABASE_URL=mysql://…")

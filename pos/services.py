@@ -1,5 +1,6 @@
 """Writes for people and settings: staff accounts, roles, passwords, till PINs."""
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -157,10 +158,10 @@ def staff_update(
     user, other_owners = _lock_with_owners(user)
     _check_may_manage(actor=actor, target_role=role, target=user)
     _check_branch(actor=actor, branch=branch)
-    if user.pk == actor.pk and role != user.role:
-        raise StaffError("You cannot change your own role. Ask another owner.", field="role")
     if user.role == Role.OWNER and role != Role.OWNER and user.is_active and other_owners == 0:
         raise StaffError("The shop must keep at least one active owner.", field="role")
+    if user.pk == actor.pk and role != user.role:
+        raise StaffError("You cannot change your own role. Ask another owner.", field="role")
     before = _staff_snapshot(user)
     phone_number = normalize_phone(phone_number) if phone_number else user.phone_number
     email = _clean_email(email)
@@ -202,10 +203,10 @@ def staff_set_active(*, actor: User, user: User, active: bool, reason: str = "",
     if user.is_active == active:
         return user
     if not active:
-        if user.pk == actor.pk:
-            raise StaffError("You cannot deactivate yourself.")
         if user.role == Role.OWNER and other_owners == 0:
             raise StaffError("The shop must keep at least one active owner.")
+        if user.pk == actor.pk:
+            raise StaffError("You cannot deactivate yourself.")
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_record(
@@ -234,7 +235,8 @@ def staff_reset_password(*, actor: User, user: User, password: str, request=None
 
 def _validate_pin(pin: str) -> None:
     pin = pin or ""
-    if not pin.isdigit() or len(pin) not in PIN_LENGTHS:
+    # ASCII digits only: str.isdigit() would also let "٣٤٥٦" through, which no till keypad can type.
+    if not re.fullmatch(r"[0-9]+", pin) or len(pin) not in PIN_LENGTHS:
         raise StaffError("A till PIN is 4 to 6 digits.", field="pin")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise StaffError("Choose a PIN that is not a run or a repeated digit.", field="pin")

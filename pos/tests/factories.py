@@ -18,7 +18,7 @@ class BranchFactory(factory.django.DjangoModelFactory):
 
 
 def _default_branch():
-    return Branch.objects.get(code="MAIN")
+    return Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
 
 
 class UserFactory(factory.django.DjangoModelFactory):

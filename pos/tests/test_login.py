@@ -39,6 +39,7 @@ def test_every_way_of_typing_the_number_logs_in_the_same_person(client, cashier,
     home = client.get(reverse("home"))
     assert home.status_code == 200
     assert home.wsgi_request.user == cashier
+    assert [str(m) for m in home.context["messages"]] == ["Logged in as Akinyi Atieno."]
     row = AuditLog.objects.get(action=AuditAction.LOGIN)
     assert row.user == cashier and row.object_id == str(cashier.pk)
     assert row.after_data == {"method": "password"}
@@ -55,7 +56,7 @@ def test_login_page_is_the_tablet_friendly_phone_form(client):
     assert "Log in with a passkey" in html
     # Staff without an e-mail address cannot use allauth's e-mail reset: no link to it.
     assert reverse("account_reset_password") not in html
-    assert "Ask them to set a new one" in html
+    assert "Ask them for a new one" in html
 
 
 def test_a_malformed_number_is_a_clear_form_error(client, cashier):
@@ -174,6 +175,7 @@ def test_a_weak_new_password_is_refused(client, cashier):
         {"oldpassword": DEFAULT_PASSWORD, "password1": "12345678", "password2": "12345678"},
     )
     assert response.status_code == 200
+    assert "This password is entirely numeric." in response.content.decode()
     cashier.refresh_from_db()
     assert cashier.check_password(DEFAULT_PASSWORD)
 

@@ -104,8 +104,13 @@ def test_a_cashier_adds_a_passkey_and_logs_in_with_it(e2e, page: Page, cashier):
     expect(page.get_by_role("heading", name="Add a passkey")).to_be_visible()
     expect(page.get_by_label("Use it to log in without a password")).to_be_checked()
     page.get_by_label("Name of this passkey").fill("Till 1 tablet")
+    _shot(page, "foundation-add-passkey.png")
     page.get_by_role("button", name="Add passkey").click()
     expect(page.get_by_role("heading", name="Recovery codes")).to_be_visible()  # allauth's first-key step
+    _shot(page, "foundation-recovery-codes.png")
+    page.get_by_role("link", name="Done").click()
+    expect(page.get_by_test_id("passkeys")).to_contain_text("Till 1 tablet")
+    _shot(page, "foundation-passkeys.png")
 
     passkey = Authenticator.objects.get(user=cashier, type=Authenticator.Type.WEBAUTHN)
     assert passkey.wrap().name == "Till 1 tablet"

@@ -9,6 +9,22 @@ from pos.tests.factories import BranchFactory, UserFactory
 DEFAULT_PASSWORD = "correct-horse-77"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _migration_data(django_db_setup, django_db_blocker):
+    """The rows migrations make (the MAIN branch, the settings row, the site). A transactional test
+    (browser, concurrency) flushes every table when it ends, so with --reuse-db the next run would
+    start without them; put them back once per session."""
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    from pos.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings
+
+    with django_db_blocker.unblock():
+        Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})
+        ShopSettings.objects.get_or_create(pk=1)
+        Site.objects.get_or_create(pk=settings.SITE_ID, defaults={"domain": "example.com", "name": "example.com"})
+
+
 @pytest.fixture
 def branch(db):
     """The branch migration 0002 creates. get_or_create: a transactional test (browser, concurrency)

@@ -19,7 +19,8 @@ from pos.models import AuditLog
 from pos.roles import Role
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the flush after each test would otherwise take the migration-made MAIN branch along.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "/tmp/shots"))
 

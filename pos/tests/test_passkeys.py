@@ -168,3 +168,27 @@ def test_adding_and_removing_a_passkey_is_audited(employee):
 def test_login_rows_say_how_the_person_logged_in(client, employee):
     _password_login(client, employee)
     assert AuditLog.objects.get(action=AuditAction.LOGIN).after_data == {"method": "password"}
+
+
+def test_rename_and_remove_a_passkey(employee_client, employee):
+    passkey = _webauthn(employee, passwordless=True, name="This tablet")
+    listing = employee_client.get(reverse("mfa_list_webauthn")).content.decode()
+    assert "This tablet" in listing and reverse("mfa_remove_webauthn", kwargs={"pk": passkey.pk}) in listing
+    _reauthenticated(employee_client)
+    edit_url = reverse("mfa_edit_webauthn", kwargs={"pk": passkey.pk})
+    assert employee_client.get(edit_url).status_code == 200
+    assert employee_client.post(edit_url, {"name": "Till 2 tablet"}).status_code == 302
+    passkey.refresh_from_db()
+    assert passkey.wrap().name == "Till 2 tablet"
+    remove_url = reverse("mfa_remove_webauthn", kwargs={"pk": passkey.pk})
+    assert "Remove “Till 2 tablet”?" in employee_client.get(remove_url).content.decode()
+    assert employee_client.post(remove_url).status_code == 302
+    assert not Authenticator.objects.filter(pk=passkey.pk).exists()
+    assert AuditLog.objects.get(action=PASSKEY_REMOVED).user == employee
+
+
+def test_nobody_touches_someone_elses_passkey(employee_client, manager):
+    theirs = _webauthn(manager, passwordless=True)
+    _reauthenticated(employee_client)
+    assert employee_client.post(reverse("mfa_remove_webauthn", kwargs={"pk": theirs.pk})).status_code == 404
+    assert Authenticator.objects.filter(pk=theirs.pk).exists()

@@ -111,12 +111,10 @@ class ShopSettingsForm(forms.ModelForm):
 _MALFORMED_CREDENTIAL = (KeyError, TypeError, AttributeError, ValueError)
 
 
-def _incorrect_code(exc: Exception) -> forms.ValidationError:
+def _incorrect_code() -> forms.ValidationError:
     from allauth.mfa.adapter import get_adapter
 
-    error = get_adapter().validation_error("incorrect_code")
-    error.__cause__ = exc
-    return error
+    return get_adapter().validation_error("incorrect_code")
 
 
 class _SafeCredential:
@@ -124,7 +122,7 @@ class _SafeCredential:
         try:
             return super().clean_credential()
         except _MALFORMED_CREDENTIAL as exc:
-            raise _incorrect_code(exc) from exc
+            raise _incorrect_code() from exc
 
 
 class PasskeyLoginForm(_SafeCredential, webauthn_forms.LoginWebAuthnForm):
@@ -140,7 +138,7 @@ class PasskeyAddForm(webauthn_forms.AddWebAuthnForm):
         try:
             return super().clean()
         except _MALFORMED_CREDENTIAL as exc:
-            raise _incorrect_code(exc) from exc
+            raise _incorrect_code() from exc
 
 
 PASSKEY_FORMS = {

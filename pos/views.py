@@ -19,8 +19,8 @@ from .forms import (
 )
 from .models import User
 from .permissions import require_login, require_perm
-from .roles import Perm, Role
 from .phone import format_phone_local
+from .roles import Perm, Role
 from .selectors import audit_log_list, shop_settings, staff_list
 from .tables import AuditLogTable, StaffTable
 

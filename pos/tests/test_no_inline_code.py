@@ -6,7 +6,6 @@ from html.parser import HTMLParser
 
 import pytest
 from django.template.loader import render_to_string
-from django.test import Client
 from django.urls import reverse
 
 from pos.tests.factories import DEFAULT_PASSWORD

@@ -292,3 +292,12 @@ def test_shop_settings_change_is_audited(owner_client):
     assert AuditLog.objects.get(action=AuditAction.SETTINGS_CHANGED).after_data["shop_name"] == "Duka la Mama"
     bad = owner_client.post(reverse("pos:settings"), {**data, "kra_pin": "12345"})
     assert "A KRA PIN is a letter" in bad.content.decode()
+
+
+def test_a_reset_password_ends_the_persons_open_sessions(manager_client, employee, client_for):
+    their_tablet = client_for(employee)
+    assert their_tablet.get(reverse("home")).status_code == 200
+    manager_client.post(reverse("pos:staff_password", args=[employee.pk]),
+                        {"password1": "Another-pass-11", "password2": "Another-pass-11"})
+    response = their_tablet.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))

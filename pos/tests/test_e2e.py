@@ -59,6 +59,10 @@ def test_a_cashier_logs_in_with_phone_and_password_and_lands_on_the_start_page(e
     expect(page.get_by_test_id("start-page")).to_be_visible()
     expect(page.get_by_role("heading", name="Karibu, Akinyi")).to_be_visible()
     expect(page.get_by_text("Open the till")).to_be_visible()
+    message = page.locator("#messages .alert")
+    expect(message).to_have_text("Logged in as Akinyi Atieno.")
+    message.get_by_role("button", name="Close").click()
+    expect(message).to_have_count(0)
     # A cashier's start page offers no manager pages.
     expect(page.get_by_text("Audit log")).to_have_count(0)
     _shot(page, "foundation-start.png")

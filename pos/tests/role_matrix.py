@@ -69,6 +69,7 @@ CASES = [
 
 EXEMPT = [
     Exempt("admin:*", "Django admin: its own staff check (is_staff + model permissions), tested in test_audit"),
+    Exempt("<admin/login/>", "redirects to the allauth login page for everyone"),
     Exempt("account_*", "allauth's e-mail/phone verification, reset-by-key and login-code steps: one-time "
            "links and codes of flows that are off here; login, logout, password and passkey pages are cases"),
     Exempt("mfa_*", "allauth.mfa steps reached only inside a login or with an authenticator's id (tested in "

@@ -9,11 +9,28 @@ from pos.tests.factories import BranchFactory, UserFactory
 DEFAULT_PASSWORD = "correct-horse-77"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _migration_data(django_db_setup, django_db_blocker):
+    """The rows migrations make (the MAIN branch, the settings row, the site). A transactional test
+    (browser, concurrency) flushes every table when it ends, so with --reuse-db the next run would
+    start without them; put them back once per session."""
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    from pos.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings
+
+    with django_db_blocker.unblock():
+        Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})
+        ShopSettings.objects.get_or_create(pk=1)
+        Site.objects.get_or_create(pk=settings.SITE_ID, defaults={"domain": "example.com", "name": "example.com"})
+
+
 @pytest.fixture
 def branch(db):
+    """The branch migration 0002 creates. get_or_create: a transactional test (browser, concurrency)
+    flushes the database afterwards, migration data included."""
     from pos.models import DEFAULT_BRANCH_CODE, Branch
 
-    # get_or_create: transactional tests flush the rows the data migration made
     return Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})[0]
 
 
@@ -70,9 +87,52 @@ def client_for():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache (cached shop settings, rate limits, tokens)."""
+    """allauth keeps its rate-limit counters in the cache; every test starts with none."""
     from django.core.cache import cache
 
     cache.clear()
     yield
     cache.clear()
+
+
+# ---------------------------------------------------------------------------- browser tests
+# pytest-playwright with Debian's Chromium (`playwright install` does not work on these machines).
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # The shop's tablets: 768×1024 portrait.
+    return {**browser_context_args, "viewport": {"width": 768, "height": 1024}}
+
+
+@pytest.fixture
+def e2e(live_server):
+    """A browser test: the live server's URL.
+
+    Playwright's sync API keeps an event loop in this thread, so Django's async-safety check must be
+    told that the test's own database calls (and the flush after it) are fine. Set for the rest of
+    the session on purpose: undoing it before pytest-django's flush would make the flush fail.
+    """
+    import os
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return live_server.url
+
+
+def pytest_runtest_setup(item):
+    """`mysql_only` tests need real row locks: skip them when the suite runs on SQLite."""
+    if item.get_closest_marker("mysql_only"):
+        from django.db import connection
+
+        if connection.vendor != "mysql":
+            pytest.skip("needs MySQL/MariaDB (row locks); run with DATABASE_URL=mysql://…")

@@ -63,6 +63,14 @@ ensure_services() {
       for _ in $(seq 1 30); do mysqladmin -h 127.0.0.1 -uroot ping >/dev/null 2>&1 && break; sleep 1; done
     fi
   fi
+  # Django converts times to Africa/Nairobi in SQL (CONVERT_TZ): MariaDB needs its time-zone tables,
+  # or every date lookup and report by day silently finds nothing.
+  if mysqladmin -h 127.0.0.1 -uroot ping >/dev/null 2>&1; then
+    if [ "$(mysql -h 127.0.0.1 -uroot -N -e 'SELECT COUNT(*) FROM mysql.time_zone_name' 2>/dev/null || echo 0)" = "0" ]; then
+      log "Loading MariaDB's time-zone tables"
+      mysql_tzinfo_to_sql /usr/share/zoneinfo 2>/dev/null | mysql -h 127.0.0.1 -uroot mysql
+    fi
+  fi
   if command -v redis-server >/dev/null 2>&1; then
     if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
       log "Starting Redis"

@@ -1,5 +1,10 @@
-"""`GET /healthz`: is the database, the cache and the task queue reachable? 200 if all, 503 if not."""
+"""`GET /healthz`: is the database, the cache and the task queue reachable? 200 if all, 503 if not.
 
+Public (load balancers and uptime checks call it without logging in), so a failure says only which
+kind of error it was; the whole message, which may name hosts and database users, goes to the log.
+"""
+
+import logging
 import time
 
 from django.core.cache import cache
@@ -7,6 +12,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
 
 
 def _check_database() -> str:
@@ -40,7 +47,8 @@ def healthz(request):
     for name, check in (("database", _check_database), ("cache", _check_cache), ("queue", _check_queue)):
         try:
             checks[name] = check()
-        except Exception as exc:  # any failure means "down"; the reason is shown, not raised
-            checks[name] = f"down: {exc.__class__.__name__}: {exc}"[:200]
+        except Exception as exc:  # any failure means "down"; it is reported, not raised
+            logger.error("healthz: %s is down: %s: %s", name, exc.__class__.__name__, exc)
+            checks[name] = f"down: {exc.__class__.__name__}"
             healthy = False
     return JsonResponse({"status": "ok" if healthy else "down", "checks": checks}, status=200 if healthy else 503)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from pos import views as pos_views
 
@@ -20,6 +21,8 @@ urlpatterns = [
     path("cash/", include("cashdesk.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
+    # The admin's own login form knows nothing of phone numbers: log in through allauth.
+    path("admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,5 +1,6 @@
 """Forms for staff, settings and the till PIN. They parse input; the services decide."""
 
+from allauth.mfa.webauthn import forms as webauthn_forms
 from crispy_forms.helper import FormHelper
 from django import forms
 
@@ -100,3 +101,48 @@ class ShopSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+# ---------------------------------------------------------------------------- passkeys
+# allauth 65.21 turns a malformed WebAuthn credential into a form error only when fido2 raises
+# TypeError; fido2 2.x raises KeyError ("rawId") for a missing field, which became a 500 on the
+# public passkey-login URL. These forms make any malformed credential the usual "Incorrect code."
+# Wired in with settings.MFA_FORMS = PASSKEY_FORMS.
+_MALFORMED_CREDENTIAL = (KeyError, TypeError, AttributeError, ValueError)
+
+
+def _incorrect_code() -> forms.ValidationError:
+    from allauth.mfa.adapter import get_adapter
+
+    return get_adapter().validation_error("incorrect_code")
+
+
+class _SafeCredential:
+    def clean_credential(self):
+        try:
+            return super().clean_credential()
+        except _MALFORMED_CREDENTIAL as exc:
+            raise _incorrect_code() from exc
+
+
+class PasskeyLoginForm(_SafeCredential, webauthn_forms.LoginWebAuthnForm):
+    pass
+
+
+class PasskeyReauthenticateForm(_SafeCredential, webauthn_forms.ReauthenticateWebAuthnForm):
+    pass
+
+
+class PasskeyAddForm(webauthn_forms.AddWebAuthnForm):
+    def clean(self):
+        try:
+            return super().clean()
+        except _MALFORMED_CREDENTIAL as exc:
+            raise _incorrect_code() from exc
+
+
+PASSKEY_FORMS = {
+    "login_webauthn": "pos.forms.PasskeyLoginForm",
+    "reauthenticate_webauthn": "pos.forms.PasskeyReauthenticateForm",
+    "add_webauthn": "pos.forms.PasskeyAddForm",
+}

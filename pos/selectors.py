@@ -1,7 +1,9 @@
 """Reads for people, branches and settings."""
 
+import re
+
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import AuditLog, Branch, ShopSettings, User
 from .roles import Perm, Role
@@ -26,19 +28,40 @@ def branches_visible_to(user: User) -> QuerySet[Branch]:
 
 
 def staff_list(*, viewer: User, query: str = "", role: str = "", active: str = "") -> QuerySet[User]:
+    """Staff the viewer may see (their branch unless they see all), searched and filtered.
+
+    `query` matches name, e-mail or phone number however it is typed (`0712 345`, `254712`, `+254 712`).
+    `active` is "yes" (default view), "no" or anything else for everyone.
+    """
     qs = User.objects.select_related("branch").order_by("-is_active", "full_name")
     if not viewer.has_perm(Perm.ALL_BRANCHES):
         qs = qs.filter(branch_id=viewer.branch_id)
+    query = (query or "").strip()
     if query:
-        from django.db.models import Q
-
-        qs = qs.filter(Q(full_name__icontains=query) | Q(phone_number__icontains=query.replace(" ", "")) | Q(email__icontains=query))
+        match = Q(full_name__icontains=query) | Q(email__icontains=query)
+        digits = re.sub(r"\D", "", query)
+        if digits:
+            if digits.startswith("254"):
+                digits = digits[3:]
+            elif digits.startswith("0"):
+                digits = digits[1:]
+            if digits:
+                match |= Q(phone_number__contains=digits)
+        qs = qs.filter(match)
     if role in Role.values:
         qs = qs.filter(role=role)
     if active == "yes":
         qs = qs.filter(is_active=True)
     elif active == "no":
         qs = qs.filter(is_active=False)
+    return qs
+
+
+def staff_visible_to(viewer: User) -> QuerySet[User]:
+    """Everyone whose name the viewer may see in a filter or a list."""
+    qs = User.objects.order_by("full_name")
+    if not viewer.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=viewer.branch_id)
     return qs
 
 

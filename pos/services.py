@@ -1,5 +1,6 @@
 """Writes for people and settings: staff accounts, roles, passwords, till PINs."""
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -7,7 +8,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .audit import AuditAction, audit_record
@@ -26,20 +28,25 @@ PIN_LENGTHS = range(4, 7)
 
 
 def _check_may_manage(*, actor: User, target_role: str, target: User | None = None) -> None:
-    if not actor.has_perm(Perm.MANAGE_STAFF):
+    """The rules every staff change passes: may manage staff, may touch this person, may give this role."""
+    if not actor.is_active or not actor.has_perm(Perm.MANAGE_STAFF):
         raise StaffError("You may not manage staff.")
-    if target_role not in roles_a_user_may_assign(actor.role):
-        raise StaffError("Only an owner can make someone an owner.", field="role")
     if target is not None:
         if target.role == Role.OWNER and not actor.has_perm(Perm.MANAGE_OWNERS):
             raise StaffError("Only an owner can change an owner's account.")
         if not actor.has_perm(Perm.ALL_BRANCHES) and target.branch_id != actor.branch_id:
             raise StaffError("This person works at another branch.")
+    if target_role not in Role.values:
+        raise StaffError("Choose a role: Owner, Manager or Employee.", field="role")
+    if target_role not in roles_a_user_may_assign(actor.role):
+        raise StaffError("Only an owner can make someone an owner.", field="role")
 
 
-def _check_branch(*, actor: User, branch: Branch) -> None:
+def _check_branch(*, actor: User, branch: Branch | None) -> None:
+    if branch is None or not branch.is_active:
+        raise StaffError("Choose an open branch.", field="branch")
     if not actor.has_perm(Perm.ALL_BRANCHES) and branch.pk != actor.branch_id:
-        raise StaffError("You can only add staff to your own branch.", field="branch")
+        raise StaffError("You can only choose your own branch.", field="branch")
 
 
 def _staff_snapshot(user: User) -> dict:
@@ -53,8 +60,51 @@ def _staff_snapshot(user: User) -> dict:
     }
 
 
-def _remaining_active_owners(exclude: User) -> int:
-    return User.objects.filter(role=Role.OWNER, is_active=True).exclude(pk=exclude.pk).count()
+def _lock_with_owners(user: User) -> tuple[User, int]:
+    """Lock the person and every active owner (in pk order, one query) and count the other owners.
+
+    Two owners demoting or deactivating each other at the same moment queue on these locks, so the
+    shop can never be left without an active owner.
+    """
+    rows = list(
+        User.objects.select_for_update()
+        .filter(Q(pk=user.pk) | Q(role=Role.OWNER, is_active=True))
+        .order_by("pk")
+    )
+    target = next(row for row in rows if row.pk == user.pk)
+    other_owners = sum(1 for row in rows if row.pk != user.pk and row.role == Role.OWNER and row.is_active)
+    return target, other_owners
+
+
+def _clean_email(email: str | None) -> str | None:
+    return (email or "").strip().lower() or None
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password or "", user)
+    except ValidationError as exc:
+        raise StaffError(" ".join(exc.messages), field="password") from exc
+
+
+def _save_staff(user: User) -> None:
+    """Validate and save; a duplicate that slipped past the checks (two managers at once) is a form error."""
+    try:
+        user.full_clean()
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        if User.objects.filter(phone_number=user.phone_number).exclude(pk=user.pk).exists():
+            raise StaffError("Someone already has this number.", field="phone_number") from exc
+        raise StaffError("Someone already uses this e-mail address.", field="email") from exc
+
+
+def _check_unique(*, phone_number: str, email: str | None, exclude_pk: int | None = None) -> None:
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
+    if others.filter(phone_number=phone_number).exists():
+        raise StaffError("Someone already has this number.", field="phone_number")
+    if email and others.filter(email__iexact=email).exists():
+        raise StaffError("Someone already uses this e-mail address.", field="email")
 
 
 @transaction.atomic
@@ -69,26 +119,23 @@ def staff_create(
     email: str | None = None,
     request=None,
 ) -> User:
+    """Add a member of staff. Managers add managers and employees at their own branch; owners anyone."""
     _check_may_manage(actor=actor, target_role=role)
     _check_branch(actor=actor, branch=branch)
     phone_number = normalize_phone(phone_number)
-    if User.objects.filter(phone_number=phone_number).exists():
-        raise StaffError("Someone already has this number.", field="phone_number")
+    email = _clean_email(email)
+    _check_unique(phone_number=phone_number, email=email)
     user = User(
         phone_number=phone_number,
-        full_name=full_name.strip(),
-        email=(email or "").strip().lower() or None,
+        full_name=(full_name or "").strip(),
+        email=email,
         role=role,
         branch=branch,
         is_superuser=role == Role.OWNER,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise StaffError(" ".join(exc.messages), field="password") from exc
+    _check_password(password, user)
     user.set_password(password)
-    user.full_clean()
-    user.save()
+    _save_staff(user)
     audit_record(
         action=AuditAction.STAFF_CREATED, user=actor, instance=user, after=_staff_snapshot(user), request=request
     )
@@ -107,27 +154,31 @@ def staff_update(
     phone_number: str | None = None,
     request=None,
 ) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
+    """Change a person's details, role or branch. Role changes are audited on their own row."""
+    user, other_owners = _lock_with_owners(user)
     _check_may_manage(actor=actor, target_role=role, target=user)
     _check_branch(actor=actor, branch=branch)
-    before = _staff_snapshot(user)
-    if user.role == Role.OWNER and role != Role.OWNER and user.is_active and _remaining_active_owners(user) == 0:
+    if user.role == Role.OWNER and role != Role.OWNER and user.is_active and other_owners == 0:
         raise StaffError("The shop must keep at least one active owner.", field="role")
-    if user.pk == actor.pk and role != actor.role:
-        raise StaffError("You cannot change your own role.", field="role")
-    user.full_name = full_name.strip()
-    user.email = (email or "").strip().lower() or None
+    if user.pk == actor.pk and role != user.role:
+        raise StaffError("You cannot change your own role. Ask another owner.", field="role")
+    before = _staff_snapshot(user)
+    phone_number = normalize_phone(phone_number) if phone_number else user.phone_number
+    email = _clean_email(email)
+    _check_unique(phone_number=phone_number, email=email, exclude_pk=user.pk)
+    user.full_name = (full_name or "").strip()
+    user.email = email
     user.role = role
     user.is_superuser = role == Role.OWNER
     user.branch = branch
-    if phone_number:
-        phone_number = normalize_phone(phone_number)
-        if User.objects.filter(phone_number=phone_number).exclude(pk=user.pk).exists():
-            raise StaffError("Someone already has this number.", field="phone_number")
-        user.phone_number = phone_number
-    user.full_clean()
-    user.save()
+    user.phone_number = phone_number
+    _save_staff(user)
     after = _staff_snapshot(user)
+    if before["email"] != after["email"]:
+        # Single sign-on links were made for the old address; the new one must be matched afresh.
+        from allauth.socialaccount.models import SocialAccount
+
+        SocialAccount.objects.filter(user=user).delete()
     if before["role"] != after["role"]:
         audit_record(
             action=AuditAction.ROLE_CHANGED,
@@ -146,22 +197,23 @@ def staff_update(
 
 @transaction.atomic
 def staff_set_active(*, actor: User, user: User, active: bool, reason: str = "", request=None) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
+    """Deactivate (they can no longer log in; history stays) or reactivate a person."""
+    user, other_owners = _lock_with_owners(user)
     _check_may_manage(actor=actor, target_role=user.role, target=user)
     if user.is_active == active:
         return user
     if not active:
+        if user.role == Role.OWNER and other_owners == 0:
+            raise StaffError("The shop must keep at least one active owner.")
         if user.pk == actor.pk:
             raise StaffError("You cannot deactivate yourself.")
-        if user.role == Role.OWNER and _remaining_active_owners(user) == 0:
-            raise StaffError("The shop must keep at least one active owner.")
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_record(
         action=AuditAction.STAFF_REACTIVATED if active else AuditAction.STAFF_DEACTIVATED,
         user=actor,
         instance=user,
-        reason=reason,
+        reason=(reason or "").strip(),
         before={"is_active": not active},
         after={"is_active": active},
         request=request,
@@ -171,12 +223,10 @@ def staff_set_active(*, actor: User, user: User, active: bool, reason: str = "",
 
 @transaction.atomic
 def staff_reset_password(*, actor: User, user: User, password: str, request=None) -> User:
+    """A manager sets a new password for someone who forgot theirs (their other sessions end)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     _check_may_manage(actor=actor, target_role=user.role, target=user)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise StaffError(" ".join(exc.messages), field="password") from exc
+    _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_record(action=AuditAction.PASSWORD_RESET, user=actor, instance=user, request=request)
@@ -184,7 +234,9 @@ def staff_reset_password(*, actor: User, user: User, password: str, request=None
 
 
 def _validate_pin(pin: str) -> None:
-    if not pin.isdigit() or len(pin) not in PIN_LENGTHS:
+    pin = pin or ""
+    # ASCII digits only: str.isdigit() would also let "٣٤٥٦" through, which no till keypad can type.
+    if not re.fullmatch(r"[0-9]+", pin) or len(pin) not in PIN_LENGTHS:
         raise StaffError("A till PIN is 4 to 6 digits.", field="pin")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise StaffError("Choose a PIN that is not a run or a repeated digit.", field="pin")

@@ -19,6 +19,7 @@ from .forms import (
 )
 from .models import User
 from .permissions import require_login, require_perm
+from .phone import format_phone_local
 from .roles import Perm, Role
 from .selectors import audit_log_list, shop_settings, staff_list
 from .tables import AuditLogTable, StaffTable
@@ -86,20 +87,18 @@ def _staff_target(request, pk: int) -> User:
 @require_perm(Perm.MANAGE_STAFF)
 @require_http_methods(["GET", "POST"])
 def staff_edit(request, pk: int):
+    """A person's page. A manager sees an owner read-only; the service refuses a change anyway."""
     person = _staff_target(request, pk)
     may_edit = person.role != Role.OWNER or request.user.has_perm(Perm.MANAGE_OWNERS)
     initial = {
         "full_name": person.full_name,
-        "phone_number": person.phone_number,
+        "phone_number": format_phone_local(person.phone_number),
         "email": person.email or "",
         "role": person.role,
         "branch": person.branch_id,
     }
     form = StaffForm(request.POST or None, actor=request.user, initial=initial)
     if request.method == "POST":
-        if not may_edit:
-            messages.error(request, "Only an owner can change an owner's account.")
-            return redirect("pos:staff_edit", pk=person.pk)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -120,6 +119,9 @@ def staff_edit(request, pk: int):
             else:
                 messages.success(request, f"Saved {data['full_name']}.")
                 return redirect("pos:staff_edit", pk=person.pk)
+        elif not may_edit:
+            # The role list of a manager has no "Owner"; say why the change cannot be made.
+            form.add_error(None, "Only an owner can change an owner's account.")
     context = {
         "form": form,
         "person": person,
@@ -237,10 +239,11 @@ def shop_settings_edit(request):
 # ---------------------------------------------------------------------------- audit log
 @require_perm(Perm.VIEW_AUDIT_LOG)
 def audit_log(request):
-    f = AuditLogFilter(request.GET or None, queryset=audit_log_list(viewer=request.user))
+    """The audit log, newest first, for the viewer's branch (owners: every branch)."""
+    f = AuditLogFilter(request.GET or None, queryset=audit_log_list(viewer=request.user), request=request)
     qs = f.qs if f.is_bound and f.is_valid() else f.queryset
     table = AuditLogTable(qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    table.name_people_on_page()
     template = "pos/audit_log.html#audit-table" if request.htmx else "pos/audit_log.html"
     return render(request, template, {"filter": f, "table": table})
-

@@ -193,7 +193,9 @@ ACCOUNT_USER_DISPLAY = lambda user: user.full_name  # "Signed in as Njeri Wambui
 ACCOUNT_RATE_LIMITS = {
     # allauth's own limits; "login_failed" also locks one account after repeated failures.
     "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
-    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
+    # Per phone number (key) is what protects an account; a shop's tablets share one public IP,
+    # so the per-IP limit is loose enough for the whole shop.
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="60/m/ip,5/5m/key"),
     "change_password": "5/m/user",
     "reset_password": "5/m/ip,3/m/key",
 }
@@ -244,6 +246,14 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_PASSKEY_SIGNUP_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
 MFA_TOTP_ISSUER = env.str("SHOP_NAME", default="AsiriaPOS")
+# Our forms turn a malformed passkey POST into a form error (allauth 65.21 + fido2 2.2 answer 500).
+MFA_FORMS = {
+    "login_webauthn": "pos.forms.PasskeyLoginForm",
+    "reauthenticate_webauthn": "pos.forms.PasskeyReauthenticateForm",
+    "add_webauthn": "pos.forms.PasskeyAddForm",
+}
+# Staff e-mails are typed in by a manager, not verified by a link: don't let that block passkeys.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 
 # Till PIN: managers authorise overrides with a 4–6 digit PIN; repeated failures lock the PIN.
 TILL_PIN_MAX_FAILURES = env.int("TILL_PIN_MAX_FAILURES", default=5)

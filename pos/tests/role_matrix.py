@@ -46,15 +46,34 @@ CASES = [
     Case("pos:audit_log", managers_and_owners(), htmx=True, id="htmx:pos:audit_log"),
     Case("pos:staff_list", managers_and_owners(), htmx=True, id="htmx:pos:staff_list"),
     Case("account_login", public(employee=OK, manager=OK, owner=OK)),
+    Case("account_login", public(), method="post", id="post:account_login:bad",
+         data=lambda w: {"login": "0712", "password": "x"}),  # a form error, never a crash
+    Case("account_logout", everyone_but_anonymous()),  # GET asks; anonymous are sent to login
+    # Logging out sends everyone (logged in or not) to the login page.
+    Case("account_logout", {}, default=LOGIN, method="post", id="post:account_logout", fresh_world=True),
     Case("account_change_password", everyone_but_anonymous()),
-    Case("mfa_index", everyone_but_anonymous()),
+    Case("account_reauthenticate", everyone_but_anonymous()),
+    Case("account_email", everyone_but_anonymous()),  # "ask a manager": e-mail is kept on the Staff page
+    Case("account_change_phone", everyone_but_anonymous()),  # same for the phone number
+    Case("account_inactive", public()),
     Case("account_signup", public()),  # answers "sign-up is closed" to everyone
+    Case("account_signup", public(), method="post", id="post:account_signup",
+         data=lambda w: {"phone": "0711 222 333", "password1": "a-long-pass-99"}),
+    Case("mfa_index", everyone_but_anonymous()),
+    Case("mfa_add_webauthn", everyone_but_anonymous()),  # logged in: first "confirm it is you"
+    Case("mfa_list_webauthn", everyone_but_anonymous()),
+    Case("mfa_login_webauthn", everyone_but_anonymous()),  # GET without JS: back to the login page
+    Case("mfa_activate_totp", everyone_but_anonymous()),
+    Case("socialaccount_connections", everyone_but_anonymous()),
 ]
 
 EXEMPT = [
-    Exempt("admin:*", "Django admin: its own staff check (is_staff + model permissions), tested in test_admin"),
-    Exempt("account_*", "allauth's own views beyond login/password change: they check login themselves"),
-    Exempt("mfa_*", "allauth.mfa views: they require login themselves"),
+    Exempt("admin:*", "Django admin: its own staff check (is_staff + model permissions), tested in test_audit"),
+    Exempt("<admin/login/>", "redirects to the allauth login page for everyone"),
+    Exempt("account_*", "allauth's e-mail/phone verification, reset-by-key and login-code steps: one-time "
+           "links and codes of flows that are off here; login, logout, password and passkey pages are cases"),
+    Exempt("mfa_*", "allauth.mfa steps reached only inside a login or with an authenticator's id (tested in "
+           "test_passkeys); the pages people open are cases above"),
     Exempt("socialaccount_*", "allauth social views: provider flows, no data of ours"),
     Exempt("google_*", "OAuth provider callback"),
     Exempt("microsoft_*", "OAuth provider callback"),

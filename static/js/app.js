@@ -66,5 +66,34 @@
     div.appendChild(close);
     box.appendChild(div);
   }
+  // Passkeys (allauth.mfa's webauthn.js): say what went wrong instead of failing silently.
+  document.addEventListener("allauth.error", function (event) {
+    var exception = event.detail && event.detail.exception;
+    var name = exception && exception.name;
+    var text;
+    if (name === "NotAllowedError" || name === "AbortError") {
+      text = "The passkey request was cancelled or timed out. Try again.";
+    } else if (name === "InvalidStateError") {
+      text = "This device already holds a passkey for your account.";
+    } else if (name === "SecurityError") {
+      text = "Passkeys only work on the shop's secure (https) address.";
+    } else {
+      text = "The passkey did not work on this device" + (exception && exception.message ? ": " + exception.message : ".");
+    }
+    event.preventDefault();
+    showMessage(text, "danger");
+  });
+
+  // Buttons that need WebAuthn are switched off where the browser cannot do it (old browser, plain http).
+  function checkWebAuthn(root) {
+    if (window.PublicKeyCredential) return;
+    (root || document).querySelectorAll("[data-needs-webauthn]").forEach(function (button) {
+      button.disabled = true;
+      var hint = document.getElementById(button.dataset.needsWebauthn);
+      if (hint) hint.textContent = "This browser cannot use passkeys here (passkeys need https or localhost).";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { checkWebAuthn(document); });
+
   window.AsiriaPOS = { showMessage: showMessage, focusAutofocus: focusAutofocus };
 })();

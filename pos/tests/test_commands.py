@@ -1,0 +1,92 @@
+"""Management commands: the demo shop is idempotent; createsuperuser asks for a phone number and
+makes an Owner."""
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+from pos.models import Branch, User
+from pos.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = ("pos", "inventory", "cashdesk", "reports")
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for label in OUR_APPS
+        for model in apps.get_app_config(label).get_models()
+    }
+
+
+def test_seed_demo_twice_changes_nothing_the_second_time():
+    first_out = StringIO()
+    call_command("seed_demo", stdout=first_out)
+    after_first = _counts()
+    assert after_first["pos.User"] == 4
+    assert User.objects.filter(role=Role.OWNER, is_active=True).count() == 1
+    assert User.objects.filter(role=Role.EMPLOYEE).count() == 2
+    assert Branch.objects.filter(code__in=["MAIN", "WSTL"]).count() == 2
+    owner = User.objects.get(phone_number="+254700000001")
+    assert owner.check_password("mauzo-owner") and owner.is_superuser
+    second_out = StringIO()
+    call_command("seed_demo", stdout=second_out)
+    after_second = _counts()
+    # Audit rows written by the first run are the only thing allowed to differ… and none are written.
+    assert after_second == after_first
+    for out in (first_out.getvalue(), second_out.getvalue()):
+        assert "Demo logins" in out and "0700 000 003" in out and "mauzo-cashier" in out
+    assert "0 demo logins created, 4 already there" in second_out.getvalue()
+
+
+def test_createsuperuser_non_interactive_makes_an_owner(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Boss-pass-2024")
+    call_command("createsuperuser", interactive=False, phone_number="0712 000 999", full_name="Big Boss",
+                 stdout=StringIO())
+    boss = User.objects.get(phone_number="+254712000999")
+    assert boss.role == Role.OWNER and boss.is_superuser and boss.is_staff and boss.is_active
+    assert boss.full_name == "Big Boss"
+    assert boss.branch.code == "MAIN"
+    assert boss.check_password("Boss-pass-2024")
+
+
+def test_createsuperuser_refuses_a_malformed_number(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Boss-pass-2024")
+    with pytest.raises(CommandError, match="Kenyan mobile number"):
+        call_command("createsuperuser", interactive=False, phone_number="12345", full_name="Big Boss",
+                     stdout=StringIO(), stderr=StringIO())
+    assert not User.objects.filter(full_name="Big Boss").exists()
+
+
+def test_createsuperuser_refuses_a_number_already_in_use(monkeypatch, owner):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Boss-pass-2024")
+    local = "0" + owner.phone_number[4:]
+    with pytest.raises(CommandError, match="already"):
+        call_command("createsuperuser", interactive=False, phone_number=local, full_name="Twin",
+                     stdout=StringIO(), stderr=StringIO())
+
+
+class _TTY(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_createsuperuser_asks_for_a_phone_number(monkeypatch):
+    prompts = []
+    answers = iter(["0733 222 111", "Wanjiru Owner"])
+
+    def fake_input(prompt=""):
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "Boss-pass-2024")
+    call_command("createsuperuser", interactive=True, stdin=_TTY(), stdout=StringIO(), stderr=StringIO())
+    assert prompts[0].startswith("Phone number")
+    assert any(p.startswith("Full name") for p in prompts)
+    person = User.objects.get(phone_number="+254733222111")
+    assert person.role == Role.OWNER and person.full_name == "Wanjiru Owner"

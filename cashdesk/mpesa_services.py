@@ -200,17 +200,30 @@ def mpesa_stk_start(
         )
         from . import tasks
 
-        _enqueue(tasks.mpesa_send_stk_push, stk.pk)
+        _enqueue(tasks.mpesa_send_stk_push, stk.pk, _local_callback_base(request))
     log.info("stk %s: KES %s for sale %s to %s", stk.pk, amount, sale.pk, mask_phone("+" + number))
     return stk
 
 
-def _callback_url() -> str:
+def _local_callback_base(request) -> str | None:
+    """With the local simulator the callback goes back to the server the cashier is using (whatever
+    port or LAN address it runs on), not to SITE_URL, which may name another port. Never for Safaricom."""
+    if request is None or not get_config().is_simulator:
+        return None
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _callback_url(base: str | None = None) -> str:
     config = get_config()
-    return callback_url(reverse("cashdesk:stk_callback", args=[config.callback_secret]), config=config)
+    path = reverse("cashdesk:stk_callback", args=[config.callback_secret])
+    if base and config.is_simulator:
+        from .daraja import validate_callback_url
+
+        return validate_callback_url(base + path, require_https=False)
+    return callback_url(path, config=config)
 
 
-def mpesa_stk_send(*, stk_request_id: int) -> StkRequest:
+def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> StkRequest:
     """Send a queued push to Daraja (called by the Huey task). Idempotent: only a QUEUED request is sent."""
     stk = StkRequest.objects.select_related("sale", "branch").get(pk=stk_request_id)
     if stk.status != StkStatus.QUEUED or stk.checkout_request_id:
@@ -226,7 +239,7 @@ def mpesa_stk_send(*, stk_request_id: int) -> StkRequest:
                 stk.amount.to_integral_value(),
                 sale_reference(stk.sale)[:12],
                 STK_DESCRIPTION,
-                _callback_url(),
+                _callback_url(callback_base),
                 party_b=party_b,
             )
     except DarajaError as exc:

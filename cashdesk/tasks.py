@@ -14,8 +14,8 @@ log = logging.getLogger("cashdesk.tasks")
 
 
 @db_task()
-def mpesa_send_stk_push(stk_request_id: int) -> None:
-    mpesa_services.mpesa_stk_send(stk_request_id=stk_request_id)
+def mpesa_send_stk_push(stk_request_id: int, callback_base: str | None = None) -> None:
+    mpesa_services.mpesa_stk_send(stk_request_id=stk_request_id, callback_base=callback_base)
 
 
 @db_task()

@@ -528,3 +528,41 @@ def test_unmatched_list_search(employee, client_for):
     assert [r.trans_id for r in c2b_unmatched(viewer=employee, amount=D("420"))] == ["SAB3XK91LM"]
     assert [r.trans_id for r in c2b_unmatched(viewer=employee, query="jane")] == ["SAB3XK91LM"]
 
+
+
+def test_with_the_simulator_the_callback_goes_back_to_the_server_in_use(daraja, sale_1650, employee, rf, settings):
+    settings.MPESA_CALLBACK_BASE_URL = "http://127.0.0.1:8000"  # SITE_URL of another port
+    request = rf.post("/", HTTP_HOST="127.0.0.1:8601")
+    mpesa.mpesa_stk_start(sale=sale_1650, phone="0708374149", user=employee, request=request)
+    assert daraja.pushes[-1]["CallBackURL"].startswith("http://127.0.0.1:8601/cash/hooks/")
+
+
+def test_outside_the_simulator_the_callback_base_is_the_setting(daraja, sale_1650, employee, rf, settings):
+    settings.MPESA_ENVIRONMENT = "sandbox"
+    settings.MPESA_CONSUMER_KEY, settings.MPESA_CONSUMER_SECRET = "key", "secret"
+    settings.MPESA_CALLBACK_BASE_URL = "https://pos.example.co.ke"
+    request = rf.post("/", HTTP_HOST="127.0.0.1:8601")
+    mpesa.mpesa_stk_start(sale=sale_1650, phone="0708374149", user=employee, request=request)
+    assert daraja.pushes[-1]["CallBackURL"].startswith("https://pos.example.co.ke/cash/hooks/")
+
+
+def test_register_c2b_urls_base_url_is_for_the_simulator_only(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.MPESA_ENVIRONMENT = "sandbox"
+    settings.MPESA_CONSUMER_KEY, settings.MPESA_CONSUMER_SECRET = "key", "secret"
+    with pytest.raises(CommandError, match="for the local simulator"):
+        call_command("register_c2b_urls", "--base-url", "http://127.0.0.1:8601")
+
+
+def test_register_c2b_urls_sends_secret_paths(daraja, settings, capsys):
+    from django.core.management import call_command
+
+    sent = []
+    daraja.router.post("/mpesa/c2b/v2/registerurl").mock(
+        side_effect=lambda request: sent.append(json.loads(request.content))
+        or __import__("httpx").Response(200, json={"ResponseCode": "0", "ResponseDescription": "Success"})
+    )
+    call_command("register_c2b_urls", "--base-url", "http://127.0.0.1:8601")
+    assert sent[0]["ConfirmationURL"].startswith("http://127.0.0.1:8601/cash/hooks/") and sent[0]["ShortCode"] == "174379"
+    assert settings.MPESA_CALLBACK_SECRET not in capsys.readouterr().out

@@ -7,6 +7,8 @@
 In production Safaricom registers URLs once per shortcode; changing them later goes through its portal.
 """
 
+import dataclasses
+
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
@@ -26,12 +28,21 @@ class Command(BaseCommand):
             default="Completed",
             help="what Safaricom does when the validation URL cannot be reached (default: Completed, accept)",
         )
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help="simulator only: the address the simulator should post to (default MPESA_CALLBACK_BASE_URL)",
+        )
         parser.add_argument("--api-version", choices=["v1", "v2"], default="v2", help="Daraja register URL version")
 
     def handle(self, *args, **options):
         config = get_config()
         if not config.callback_secret:
             raise CommandError("MPESA_CALLBACK_SECRET is empty: the callback URLs would be open to anyone.")
+        if options["base_url"]:
+            if not config.is_simulator:
+                raise CommandError("--base-url is for the local simulator; set MPESA_CALLBACK_BASE_URL for Safaricom.")
+            config = dataclasses.replace(config, callback_base_url=options["base_url"].rstrip("/"))
         try:
             confirmation = callback_url(reverse("cashdesk:c2b_confirmation", args=[config.callback_secret]), config=config)
             validation = callback_url(reverse("cashdesk:c2b_validation", args=[config.callback_secret]), config=config)

@@ -49,7 +49,12 @@ def prepare():
     branch = Branch.objects.get(code=DEFAULT_BRANCH_CODE)
     cashier, _ = User.objects.get_or_create(
         phone_number=PHONE,
-        defaults={"full_name": "Bench Cashier", "role": Role.EMPLOYEE, "branch": branch, "password": make_password(PASSWORD)},
+        defaults={
+            "full_name": "Bench Cashier",
+            "role": Role.EMPLOYEE,
+            "branch": branch,
+            "password": make_password(PASSWORD),
+        },
     )
     if not CashSession.objects.filter(open_for_cashier=cashier.pk).exists():
         session_open(cashier=cashier, opening_float=Decimal("1000"))
@@ -57,7 +62,13 @@ def prepare():
     unit, _ = Unit.objects.get_or_create(code="pc", defaults={"name": "Piece", "decimal_places": 0})
     product, created = Product.objects.get_or_create(
         sku="BENCH-MPESA",
-        defaults={"name": "Bench item", "category": category, "unit": unit, "selling_price": Decimal("250.00"), "cost_price": Decimal("150.00")},
+        defaults={
+            "name": "Bench item",
+            "category": category,
+            "unit": unit,
+            "selling_price": Decimal("250.00"),
+            "cost_price": Decimal("150.00"),
+        },
     )
     stock_move(branch=branch, lines=[StockLine(product.pk, Decimal("1000"))], kind="OPENING")
     return cashier, product
@@ -81,7 +92,9 @@ def main():
     parser.add_argument("--base-url", default="http://127.0.0.1:8601")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--phone", default="0708374149", help="a simulator phone that pays")
-    parser.add_argument("--idle", type=float, default=1.5, help="seconds between payments (the consumer backs off when idle)")
+    parser.add_argument(
+        "--idle", type=float, default=1.5, help="seconds between payments (the consumer backs off when idle)"
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -90,7 +103,8 @@ def main():
     applied, shown, pushed = [], [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         page = browser.new_page(viewport={"width": 768, "height": 1024})
         page.goto(f"{args.base_url}/accounts/login/")
@@ -124,7 +138,10 @@ def main():
 
     def summary(label, values):
         ms = [v * 1000 for v in values]
-        print(f"{label:<36} median {statistics.median(ms):6.0f} ms   p90 {percentile(ms, 90):6.0f} ms   max {max(ms):6.0f} ms")
+        print(
+            f"{label:<36} median {statistics.median(ms):6.0f} ms   "
+            f"p90 {percentile(ms, 90):6.0f} ms   max {max(ms):6.0f} ms"
+        )
 
     print(f"\n{len(shown)} payments, {args.idle:.0f} s apart")
     summary("click → push sent to Daraja", pushed)

@@ -30,7 +30,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(CashSession)
 class CashSessionAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "cashier", "branch", "status", "opened_at", "closed_at", "expected_cash", "closing_total", "difference")
+    list_display = (
+        "pk",
+        "cashier",
+        "branch",
+        "status",
+        "opened_at",
+        "closed_at",
+        "expected_cash",
+        "closing_total",
+        "difference",
+    )
     list_filter = ("status", "branch", "force_closed")
     search_fields = ("cashier__full_name",)
     date_hierarchy = "opened_at"
@@ -44,7 +54,17 @@ class CashMovementAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "sale", "method", "status", "amount", "change_given", "reference", "mpesa_receipt", "session")
+    list_display = (
+        "created_at",
+        "sale",
+        "method",
+        "status",
+        "amount",
+        "change_given",
+        "reference",
+        "mpesa_receipt",
+        "session",
+    )
     list_filter = ("method", "status")
     search_fields = ("mpesa_receipt", "reference", "sale__number")
 

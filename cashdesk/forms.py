@@ -37,14 +37,20 @@ class _CrispyForm(forms.Form):
 
 
 class SessionOpenForm(_CrispyForm):
-    opening_float = amount_field("Opening float (KES)", min_value="0", help_text="The cash in the drawer before the first sale.")
+    opening_float = amount_field(
+        "Opening float (KES)", min_value="0", help_text="The cash in the drawer before the first sale."
+    )
     note = forms.CharField(max_length=255, required=False)
 
 
 class CashMovementForm(_CrispyForm):
-    kind = forms.ChoiceField(choices=CashMovementKind.choices, widget=forms.RadioSelect, initial=CashMovementKind.PAID_OUT)
+    kind = forms.ChoiceField(
+        choices=CashMovementKind.choices, widget=forms.RadioSelect, initial=CashMovementKind.PAID_OUT
+    )
     amount = amount_field()
-    reason = forms.CharField(max_length=255, help_text="e.g. Change from the bank, Boda boda delivery, Cleaning supplies")
+    reason = forms.CharField(
+        max_length=255, help_text="e.g. Change from the bank, Boda boda delivery, Cleaning supplies"
+    )
 
 
 class SessionCloseForm(_CrispyForm):
@@ -112,7 +118,9 @@ class ForceCloseForm(_CrispyForm):
 class StkStartForm(forms.Form):
     phone = forms.CharField(max_length=20, label="Customer's M-Pesa number")
     amount = forms.DecimalField(label="Amount (KES)", max_digits=12, decimal_places=2, required=False)
-    cash = forms.DecimalField(label="Cash for the rest (KES)", max_digits=12, decimal_places=2, required=False, min_value=Decimal("0"))
+    cash = forms.DecimalField(
+        label="Cash for the rest (KES)", max_digits=12, decimal_places=2, required=False, min_value=Decimal("0")
+    )
 
 
 class MpesaCodeForm(forms.Form):
@@ -168,10 +176,16 @@ class CustomerReceiptForm(_CrispyForm):
     customer = forms.ModelChoiceField(queryset=Customer.objects.filter(is_active=True).order_by("name"))
     amount = amount_field()
     method = forms.ChoiceField(
-        choices=[(m, label) for m, label in MoneyMethod.choices if m in (MoneyMethod.CASH, MoneyMethod.MPESA, MoneyMethod.CARD, MoneyMethod.BANK, MoneyMethod.CHEQUE)]
+        choices=[
+            (m, label)
+            for m, label in MoneyMethod.choices
+            if m in (MoneyMethod.CASH, MoneyMethod.MPESA, MoneyMethod.CARD, MoneyMethod.BANK, MoneyMethod.CHEQUE)
+        ]
     )
     reference = forms.CharField(
-        max_length=64, required=False, help_text="M-Pesa code (required for M-Pesa), card slip, cheque or bank reference."
+        max_length=64,
+        required=False,
+        help_text="M-Pesa code (required for M-Pesa), card slip, cheque or bank reference.",
     )
     note = forms.CharField(max_length=255, required=False)
 

@@ -381,7 +381,8 @@ class CustomerReceipt(TimeStampedModel):
             models.CheckConstraint(condition=Q(amount__gt=0), name="customerreceipt_amount_positive"),
             models.CheckConstraint(condition=Q(method__in=MoneyMethod.values), name="customerreceipt_method_valid"),
             models.CheckConstraint(
-                condition=~Q(method=MoneyMethod.CASH) | Q(session__isnull=False), name="customerreceipt_cash_has_session"
+                condition=~Q(method=MoneyMethod.CASH) | Q(session__isnull=False),
+                name="customerreceipt_cash_has_session",
             ),
             models.CheckConstraint(
                 condition=Q(balance_after=F("balance_before") - F("amount")), name="customerreceipt_balance_moves"
@@ -432,7 +433,8 @@ class SupplierPayment(TimeStampedModel):
             models.CheckConstraint(condition=Q(amount__gt=0), name="supplierpayment_amount_positive"),
             models.CheckConstraint(condition=Q(method__in=MoneyMethod.values), name="supplierpayment_method_valid"),
             models.CheckConstraint(
-                condition=~Q(method=MoneyMethod.CASH) | Q(session__isnull=False), name="supplierpayment_cash_has_session"
+                condition=~Q(method=MoneyMethod.CASH) | Q(session__isnull=False),
+                name="supplierpayment_cash_has_session",
             ),
         ]
 

@@ -51,7 +51,9 @@ def _clean_reference(method: str, reference: str) -> str:
     if method == MoneyMethod.CASH:
         return reference[:64]
     if method == MoneyMethod.CARD and _looks_like_card_number(reference):
-        raise PaymentError("That looks like a card number: never type it. Enter the terminal slip's reference.", field="reference")
+        raise PaymentError(
+            "That looks like a card number: never type it. Enter the terminal slip's reference.", field="reference"
+        )
     if not reference:
         what = {
             MoneyMethod.MPESA: "the M-Pesa code",
@@ -142,7 +144,12 @@ def customer_receipt_record(
         user=user,
         instance=receipt,
         before={"balance": customer.balance},
-        after={"balance": receipt.balance_after, "amount": amount, "method": method, "sales": [a.sale_id for a in allocations]},
+        after={
+            "balance": receipt.balance_after,
+            "amount": amount,
+            "method": method,
+            "sales": [a.sale_id for a in allocations],
+        },
         request=request,
     )
     return receipt
@@ -233,7 +240,12 @@ def expense_record(
         action=AuditAction.EXPENSE,
         user=user,
         instance=expense,
-        after={"category": category.name, "amount": amount, "method": method, "session": session.pk if session else None},
+        after={
+            "category": category.name,
+            "amount": amount,
+            "method": method,
+            "session": session.pk if session else None,
+        },
         request=request,
     )
     return expense

@@ -36,7 +36,9 @@ def _list(request, *, table, template: str, partial: str, context: dict | None =
 # ---------------------------------------------------------------------------- customer receipts
 @require_perm(Perm.RECORD_CUSTOMER_RECEIPT)
 def receipt_list(request):
-    table = CustomerReceiptTable(customer_receipts_visible_to(request.user), order_by=request.GET.get("sort", "-created_at"))
+    table = CustomerReceiptTable(
+        customer_receipts_visible_to(request.user), order_by=request.GET.get("sort", "-created_at")
+    )
     return _list(request, table=table, template="cashdesk/receipt_list.html", partial="receipt-table")
 
 
@@ -74,7 +76,9 @@ def receipt_create(request):
             apply_domain_error(form, exc)
         else:
             messages.success(
-                request, f"Receipt {receipt.number}: KES {receipt.amount:,.2f} from {customer.name}; they now owe KES {receipt.balance_after:,.2f}."
+                request,
+                f"Receipt {receipt.number}: KES {receipt.amount:,.2f} from {customer.name}; "
+                f"they now owe KES {receipt.balance_after:,.2f}.",
             )
             return redirect("cashdesk:receipt_detail", pk=receipt.pk)
     elif initial:
@@ -108,7 +112,9 @@ def receipt_pdf(request, pk: int):
 # ---------------------------------------------------------------------------- supplier payments
 @require_perm(Perm.PAY_SUPPLIER)
 def supplier_payment_list(request):
-    table = SupplierPaymentTable(supplier_payments_visible_to(request.user), order_by=request.GET.get("sort", "-created_at"))
+    table = SupplierPaymentTable(
+        supplier_payments_visible_to(request.user), order_by=request.GET.get("sort", "-created_at")
+    )
     return _list(request, table=table, template="cashdesk/supplier_payment_list.html", partial="supplier-table")
 
 

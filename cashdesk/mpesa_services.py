@@ -38,13 +38,15 @@ from .daraja import (
     CallbackShapeError,
     DarajaClient,
     DarajaError,
-    StkStatus as DarajaStatus,
     callback_url,
     get_config,
     parse_c2b_confirmation,
     parse_c2b_validation,
     parse_stk_callback,
     result_message,
+)
+from .daraja import (
+    StkStatus as DarajaStatus,
 )
 from .daraja.config import BUY_GOODS as BUY_GOODS_TYPE
 from .models import (
@@ -175,7 +177,8 @@ def mpesa_stk_start(
             )
         if others and amount + others_total < due:
             raise PaymentError(
-                f"M-Pesa KES {amount} and the other parts KES {others_total} leave KES {due - amount - others_total} unpaid.",
+                f"M-Pesa KES {amount} and the other parts KES {others_total} "
+                f"leave KES {due - amount - others_total} unpaid.",
                 field="amount",
             )
         payment = Payment.objects.create(
@@ -250,13 +253,19 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
             )
         else:
             message = f"The request could not be sent: {exc.message} Try again, or pay another way."
-        _finish_without_payment(stk, status=StkStatus.FAILED, code=exc.code or "", desc=exc.message, message=message, by="send")
+        _finish_without_payment(
+            stk, status=StkStatus.FAILED, code=exc.code or "", desc=exc.message, message=message, by="send"
+        )
         return StkRequest.objects.get(pk=stk.pk)
     except Exception as exc:  # a bad setting (callback URL refused…): tell the cashier, keep the details in the log
         log.exception("stk %s: could not send", stk.pk)
         _finish_without_payment(
-            stk, status=StkStatus.FAILED, code="config", desc=str(exc)[:255],
-            message="M-Pesa is not set up correctly on this shop's server: tell the manager. Pay another way.", by="send",
+            stk,
+            status=StkStatus.FAILED,
+            code="config",
+            desc=str(exc)[:255],
+            message="M-Pesa is not set up correctly on this shop's server: tell the manager. Pay another way.",
+            by="send",
         )
         return StkRequest.objects.get(pk=stk.pk)
 
@@ -268,7 +277,9 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
         fields = ["merchant_request_id", "checkout_request_id", "sent_at", "updated_at"]
         if stk.status == StkStatus.QUEUED:  # the cashier may have stopped waiting meanwhile
             stk.status = StkStatus.SENT
-            stk.message = f"Waiting for the customer to enter their M-Pesa PIN on {format_phone_local('+' + stk.phone)}."
+            stk.message = (
+                f"Waiting for the customer to enter their M-Pesa PIN on {format_phone_local('+' + stk.phone)}."
+            )
             fields += ["status", "message"]
         stk.save(update_fields=fields)
     from . import tasks
@@ -313,7 +324,9 @@ def mpesa_stk_stop_waiting(*, stk: StkRequest, user: User, request=None) -> StkR
     Payment.objects.filter(pk=stk.payment_id, status=PaymentStatus.PENDING).update(
         status=PaymentStatus.FAILED, updated_at=timezone.now()
     )
-    audit_record(action=AuditAction.MPESA_STOPPED_WAITING, user=user, instance=stk, branch=stk.branch_id, request=request)
+    audit_record(
+        action=AuditAction.MPESA_STOPPED_WAITING, user=user, instance=stk, branch=stk.branch_id, request=request
+    )
     return stk
 
 
@@ -463,10 +476,14 @@ def mpesa_stk_callback_apply(*, inbox_id: int) -> MpesaInbox:
         if stk.answered_by in ("callback", "query"):
             if stk.answered_by == "query" and callback.is_success and not stk.receipt_number:
                 return _complete_query_settled(inbox, stk, callback)
-            return _mark(inbox, InboxOutcome.DUPLICATE, f"Already settled ({stk.get_status_display().lower()}); repeat ignored.")
+            return _mark(
+                inbox, InboxOutcome.DUPLICATE, f"Already settled ({stk.get_status_display().lower()}); repeat ignored."
+            )
         if verified_code is not None and verified_code != "0":
             log.warning("stk %s: callback says paid, query says %s", stk.pk, verified_code)
-            return _mark(inbox, InboxOutcome.REJECTED, f"The callback says paid but the STK query says {verified_code}.")
+            return _mark(
+                inbox, InboxOutcome.REJECTED, f"The callback says paid but the STK query says {verified_code}."
+            )
         inbox.applied_key = f"stk:{callback.checkout_request_id}"[:90]
         try:
             with transaction.atomic():
@@ -503,7 +520,10 @@ def _complete_query_settled(inbox: MpesaInbox, stk: StkRequest, callback) -> Mpe
     problem = ""
     if callback.amount is not None and callback.amount != stk.amount:
         problem = f"M-Pesa received KES {callback.amount}, not the KES {stk.amount} asked."
-    elif callback.receipt_number and Payment.objects.filter(mpesa_receipt=callback.receipt_number).exclude(pk=payment.pk).exists():
+    elif (
+        callback.receipt_number
+        and Payment.objects.filter(mpesa_receipt=callback.receipt_number).exclude(pk=payment.pk).exists()
+    ):
         problem = f"M-Pesa receipt {callback.receipt_number} was already used for another payment."
     if problem:
         stk.status = StkStatus.MISMATCH
@@ -649,7 +669,9 @@ def mpesa_c2b_confirmation_apply(*, inbox_id: int) -> MpesaInbox:
                 )
         except IntegrityError:
             inbox.applied_key = None
-            return _mark(inbox, InboxOutcome.DUPLICATE, f"M-Pesa code {c2b.trans_id} was already recorded; repeat ignored.")
+            return _mark(
+                inbox, InboxOutcome.DUPLICATE, f"M-Pesa code {c2b.trans_id} was already recorded; repeat ignored."
+            )
 
         same_money = Payment.objects.select_for_update().filter(mpesa_receipt=c2b.trans_id).first()
         if same_money is not None:
@@ -678,10 +700,16 @@ def mpesa_c2b_confirmation_apply(*, inbox_id: int) -> MpesaInbox:
             session = CashSession.objects.filter(open_for_cashier=sale.cashier_id, branch_id=sale.branch_id).first()
             if session is not None and c2b.amount <= sale_amount_due(sale=sale):
                 payment = _attach(row, sale=sale, session=session, user=None)
-                _mark(inbox, InboxOutcome.MATCHED, f"Paid {sale_reference(sale)} (account number typed by the customer).")
+                _mark(
+                    inbox, InboxOutcome.MATCHED, f"Paid {sale_reference(sale)} (account number typed by the customer)."
+                )
                 to_complete = (sale, payment)
             else:
-                _mark(inbox, InboxOutcome.UNMATCHED, f"Account {c2b.bill_ref_number}: the sale cannot take KES {c2b.amount}.")
+                _mark(
+                    inbox,
+                    InboxOutcome.UNMATCHED,
+                    f"Account {c2b.bill_ref_number}: the sale cannot take KES {c2b.amount}.",
+                )
         else:
             _mark(inbox, InboxOutcome.UNMATCHED, "Waiting for a cashier to match it to a sale.")
     if to_complete is not None:
@@ -819,12 +847,16 @@ def mpesa_mismatch_resolve(*, stk: StkRequest, user: User, accept: bool, note: s
         if accept:
             if sale.status != SaleStatus.OPEN:
                 raise PaymentConflictError(
-                    f"Sale {sale} is {sale.get_status_display().lower()}: reject this payment and reverse it for the customer."
+                    f"Sale {sale} is {sale.get_status_display().lower()}: "
+                    "reject this payment and reverse it for the customer."
                 )
             due = sale_amount_due(sale=sale) + (payment.amount if payment.status == PaymentStatus.CONFIRMED else ZERO)
             if received > due:
                 raise PaymentError(f"KES {received} is more than the KES {due} left on the sale: reject it instead.")
-            if stk.receipt_number and Payment.objects.filter(mpesa_receipt=stk.receipt_number).exclude(pk=payment.pk).exists():
+            if (
+                stk.receipt_number
+                and Payment.objects.filter(mpesa_receipt=stk.receipt_number).exclude(pk=payment.pk).exists()
+            ):
                 raise PaymentConflictError(f"Receipt {stk.receipt_number} already pays another sale: reject it.")
             payment.amount = received
             payment.save(update_fields=["amount", "updated_at"])
@@ -837,7 +869,9 @@ def mpesa_mismatch_resolve(*, stk: StkRequest, user: User, accept: bool, note: s
             if stk.receipt_number and not Payment.objects.filter(mpesa_receipt=stk.receipt_number).exists():
                 payment.mpesa_receipt = stk.receipt_number  # the receipt cannot be used for anything else
             payment.save(update_fields=["status", "mpesa_receipt", "updated_at"])
-            stk.message = f"Rejected by {user.full_name}: reverse KES {received} to the customer on the M-Pesa portal."[:255]
+            stk.message = f"Rejected by {user.full_name}: reverse KES {received} to the customer on the M-Pesa portal."[
+                :255
+            ]
         stk.resolved_by = user
         stk.resolved_at = timezone.now()
         stk.resolution = (("Accepted" if accept else "Rejected") + (f": {note}" if note else ""))[:255]

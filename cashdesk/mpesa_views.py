@@ -22,7 +22,7 @@ from pos.phone import format_phone_local, phone_or_none
 from pos.roles import Perm
 
 from . import mpesa_services as mpesa
-from .daraja import callback_secret_matches, c2b_confirmation_received, get_config, stk_callback_accepted
+from .daraja import c2b_confirmation_received, callback_secret_matches, get_config, stk_callback_accepted
 from .forms import C2BAttachForm, MismatchResolveForm, SetAsideForm
 from .models import InboxKind, InboxOutcome, PaymentMethod, StkRequest, StkStatus
 from .selectors import c2b_unmatched, sale_amount_due, sale_reference, stk_requests_flagged
@@ -127,7 +127,9 @@ def _visible_stk(request, pk: int) -> StkRequest:
     return get_object_or_404(qs, pk=pk)
 
 
-def panel_context(*, sale: Sale, user, stk: StkRequest | None = None, error: str = "", values: dict | None = None) -> dict:
+def panel_context(
+    *, sale: Sale, user, stk: StkRequest | None = None, error: str = "", values: dict | None = None
+) -> dict:
     """What the M-Pesa block of the pay panel shows (also used by the `mpesa_pay_panel` template tag)."""
     if stk is None:  # a fresh panel shows a push still waiting, or the last one that paid / was flagged
         stk = StkRequest.objects.filter(sale=sale).order_by("-created_at", "-id").first()
@@ -173,7 +175,12 @@ def _money_or_none(value: str) -> Decimal | None:
 def _other_tenders(post) -> list[Tender]:
     """The rest of a split, as typed in the till's pay panel around the M-Pesa block."""
     tenders = []
-    for name, method in (("cash", PaymentMethod.CASH), ("card", PaymentMethod.CARD), ("account", PaymentMethod.CUSTOMER_CREDIT), ("loyalty", PaymentMethod.LOYALTY)):
+    for name, method in (
+        ("cash", PaymentMethod.CASH),
+        ("card", PaymentMethod.CARD),
+        ("account", PaymentMethod.CUSTOMER_CREDIT),
+        ("loyalty", PaymentMethod.LOYALTY),
+    ):
         amount = _money_or_none(post.get(name, ""))
         if amount:
             reference = post.get("card_reference", "") if method == PaymentMethod.CARD else ""
@@ -318,11 +325,14 @@ def c2b_attach(request, pk: int):
         messages.error(request, exc.message)
         return redirect("cashdesk:c2b_list")
     if sale.status == SaleStatus.COMPLETED:
-        messages.success(request, f"M-Pesa {payment.mpesa_receipt} paid sale {sale.number} in full: the sale is complete.")
+        messages.success(
+            request, f"M-Pesa {payment.mpesa_receipt} paid sale {sale.number} in full: the sale is complete."
+        )
     else:
         messages.success(
-            request, f"M-Pesa {payment.mpesa_receipt} (KES {payment.amount:,.2f}) added to {sale_reference(sale)}; "
-            f"KES {sale_amount_due(sale=sale):,.2f} still to pay."
+            request,
+            f"M-Pesa {payment.mpesa_receipt} (KES {payment.amount:,.2f}) added to {sale_reference(sale)}; "
+            f"KES {sale_amount_due(sale=sale):,.2f} still to pay.",
         )
     return redirect("cashdesk:c2b_list")
 
@@ -340,7 +350,9 @@ def c2b_set_aside(request, pk: int):
         else:
             messages.success(request, f"M-Pesa {row.trans_id} set aside.")
             return redirect("cashdesk:c2b_list")
-    return render(request, "cashdesk/c2b_set_aside.html", {"row": row, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "cashdesk/c2b_set_aside.html", {"row": row, "form": form}, status=400 if form.errors else 200
+    )
 
 
 # ---------------------------------------------------------------------------- flagged pushes
@@ -372,6 +384,9 @@ def mpesa_resolve(request, pk: int):
         else:
             messages.success(request, stk.message)
             return redirect("cashdesk:mpesa_flagged")
-    context = {"stk": stk, "form": form, "phone": phone_or_none(stk.phone) and format_phone_local(phone_or_none(stk.phone))}
+    context = {
+        "stk": stk,
+        "form": form,
+        "phone": phone_or_none(stk.phone) and format_phone_local(phone_or_none(stk.phone)),
+    }
     return render(request, "cashdesk/mpesa_resolve.html", context, status=400 if form.errors else 200)
-

@@ -219,7 +219,8 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
                 "at": timezone.localtime(payment.created_at).isoformat(),
                 "kind": "Supplier payment",
                 "amount": str(-payment.amount),
-                "reason": payment.supplier.name + (f" · {payment.purchase_reference}" if payment.purchase_reference else ""),
+                "reason": payment.supplier.name
+                + (f" · {payment.purchase_reference}" if payment.purchase_reference else ""),
                 "by": "",
             }
         )

@@ -23,6 +23,7 @@ from pos.roles import Perm
 from pos.sale_services import sale_finalise, sale_recalculate
 
 from .models import (
+    STK_WAITING,
     CashMovement,
     CashMovementKind,
     CashSession,
@@ -30,7 +31,6 @@ from .models import (
     PaymentMethod,
     PaymentStatus,
     SessionStatus,
-    STK_WAITING,
     StkRequest,
 )
 from .selectors import DENOMINATIONS, session_cash_figures, session_report
@@ -66,7 +66,8 @@ def _clean_amount(value, *, field: str = "amount", allow_zero: bool = False, wha
     except (TypeError, ValueError) as exc:
         raise PaymentError(f"{what} is not an amount.", field=field) from exc
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise PaymentError(f"{what} must be more than zero." if not allow_zero else f"{what} cannot be negative.", field=field)
+        message = f"{what} cannot be negative." if allow_zero else f"{what} must be more than zero."
+        raise PaymentError(message, field=field)
     if amount > MAX_TENDER:
         raise PaymentError(f"{what} is not believable.", field=field)
     return amount
@@ -77,7 +78,8 @@ def _lock_open_session(session: CashSession) -> CashSession:
     locked = CashSession.objects.select_for_update().get(pk=session.pk)
     if locked.status != SessionStatus.OPEN:
         raise PaymentConflictError(
-            f"Cash session #{locked.pk} is closed: nothing can be added to it. Open a new session.", code="session_closed"
+            f"Cash session #{locked.pk} is closed: nothing can be added to it. Open a new session.",
+            code="session_closed",
         )
     return locked
 
@@ -159,7 +161,9 @@ def session_cash_out(*, user: User, amount: Decimal) -> CashSession:
     """Lock `user`'s open session for cash that leaves the drawer (supplier payment, expense)."""
     session = CashSession.objects.select_for_update().filter(open_for_cashier=user.pk).first()
     if session is None:
-        raise PaymentConflictError("Open your cash session first: cash paid out comes from your drawer.", code="no_session")
+        raise PaymentConflictError(
+            "Open your cash session first: cash paid out comes from your drawer.", code="no_session"
+        )
     _check_drawer_has(session, amount)
     return session
 
@@ -185,7 +189,9 @@ def denominations_total(denominations: dict | None) -> tuple[Decimal, dict[str, 
             continue
         text = str(count).strip()
         if not text.isdigit() or int(text) > 100000:
-            raise PaymentError(f"The count of KES {key} notes/coins must be a whole number, 0 or more.", field="denominations")
+            raise PaymentError(
+                f"The count of KES {key} notes/coins must be a whole number, 0 or more.", field="denominations"
+            )
         number = int(text)
         if number:
             clean[key] = number
@@ -202,6 +208,13 @@ def _clean_counted_by_method(counted: dict | None) -> dict[str, str]:
             raise PaymentError(f"Unknown payment method {method!r}.", field="counted_by_method")
         clean[method] = str(_clean_amount(value, field="counted_by_method", allow_zero=True, what="A counted total"))
     return clean
+
+
+def _may_approve(manager: User | None, session: CashSession) -> bool:
+    """A manager (APPROVE_CASH_DIFFERENCE) of the session's branch, or of every branch."""
+    if manager is None or not manager.is_active or not manager.has_perm(Perm.APPROVE_CASH_DIFFERENCE):
+        return False
+    return manager.has_perm(Perm.ALL_BRANCHES) or manager.branch_id == session.branch_id
 
 
 @transaction.atomic
@@ -256,9 +269,7 @@ def session_close(
     if abs(difference) > limit:
         if closed_by.has_perm(Perm.APPROVE_CASH_DIFFERENCE):
             authorised_by = closed_by
-        elif approved_by is not None and approved_by.is_active and approved_by.has_perm(Perm.APPROVE_CASH_DIFFERENCE) and (
-            approved_by.has_perm(Perm.ALL_BRANCHES) or approved_by.branch_id == session.branch_id
-        ):
+        elif _may_approve(approved_by, session):
             authorised_by = approved_by
         else:
             word = "over" if difference > 0 else "short"

@@ -21,7 +21,18 @@ class CashSessionTable(tables.Table):
 
     class Meta:
         model = CashSession
-        fields = ("id", "cashier", "branch", "opened_at", "closed_at", "opening_float", "expected_cash", "closing_total", "difference", "status")
+        fields = (
+            "id",
+            "cashier",
+            "branch",
+            "opened_at",
+            "closed_at",
+            "opening_float",
+            "expected_cash",
+            "closing_total",
+            "difference",
+            "status",
+        )
         attrs = {"class": "table table-hover align-middle"}
         empty_text = "No cash sessions yet."
         order_by = ("-opened_at",)
@@ -107,5 +118,6 @@ class ExpenseTable(tables.Table):
         from django.urls import reverse
 
         return format_html(
-            '<a href="{}"><i class="bi bi-paperclip"></i> open</a>', reverse("cashdesk:expense_attachment", args=[record.pk])
+            '<a href="{}"><i class="bi bi-paperclip"></i> open</a>',
+            reverse("cashdesk:expense_attachment", args=[record.pk]),
         )

@@ -252,4 +252,3 @@ def session_report_pdf(request, pk: int):
     kind = context["report"]["kind"]
     filename = f"{kind}-report-session-{session.pk}.pdf"
     return pdf_response(request, "cashdesk/session_report_pdf.html", context, filename=filename)
-

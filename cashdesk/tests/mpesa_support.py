@@ -36,7 +36,12 @@ def stk_callback_body(name: str, *, checkout_request_id: str | None = None, amou
 
 
 def callback_url(name: str = "stk", secret: str = CALLBACK_SECRET) -> str:
-    return reverse({"stk": "cashdesk:stk_callback", "validate": "cashdesk:c2b_validation", "confirm": "cashdesk:c2b_confirmation"}[name], args=[secret])
+    return reverse(
+        {"stk": "cashdesk:stk_callback", "validate": "cashdesk:c2b_validation", "confirm": "cashdesk:c2b_confirmation"}[
+            name
+        ],
+        args=[secret],
+    )
 
 
 class FakeDaraja:
@@ -61,7 +66,9 @@ class FakeDaraja:
         if self.push_answer is not None:
             return httpx.Response(self.push_answer[0], json=self.push_answer[1])
         body = sample("stk_push_response")
-        body["CheckoutRequestID"] = self.next_checkout_ids.pop(0) if self.next_checkout_ids else f"ws_CO_T{len(self.pushes):06d}"
+        body["CheckoutRequestID"] = (
+            self.next_checkout_ids.pop(0) if self.next_checkout_ids else f"ws_CO_T{len(self.pushes):06d}"
+        )
         return httpx.Response(200, json=body)
 
     def _query(self, request):

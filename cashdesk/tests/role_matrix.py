@@ -43,11 +43,24 @@ def prepare(world):
 
     def push(status, checkout_id, **extra):
         payment = Payment.objects.create(
-            sale=sale, session=world.drawer_session, method="MPESA", status="PENDING", amount=Decimal("100"), received_by=cashier
+            sale=sale,
+            session=world.drawer_session,
+            method="MPESA",
+            status="PENDING",
+            amount=Decimal("100"),
+            received_by=cashier,
         )
         return StkRequest.objects.create(
-            sale=sale, payment=payment, branch=world.branch, requested_by=cashier, phone="254708374149",
-            amount=Decimal("100"), status=status, checkout_request_id=checkout_id, sent_at=timezone.now(), **extra,
+            sale=sale,
+            payment=payment,
+            branch=world.branch,
+            requested_by=cashier,
+            phone="254708374149",
+            amount=Decimal("100"),
+            status=status,
+            checkout_request_id=checkout_id,
+            sent_at=timezone.now(),
+            **extra,
         )
 
     tag = uuid.uuid4().hex[:8].upper()  # fresh worlds in one test need fresh ids
@@ -59,17 +72,35 @@ def prepare(world):
     customer = CustomerFactory(balance=Decimal("100.00"), credit_limit=Decimal("1000.00"))
     world.receipt_customer = customer
     world.receipt = CustomerReceipt.objects.create(
-        customer=customer, branch=world.branch, method="BANK", amount=Decimal("50"), reference="EQ-1",
-        balance_before=Decimal("150"), balance_after=Decimal("100"), received_by=cashier, number=f"RC-M{tag}",
+        customer=customer,
+        branch=world.branch,
+        method="BANK",
+        amount=Decimal("50"),
+        reference="EQ-1",
+        balance_before=Decimal("150"),
+        balance_after=Decimal("100"),
+        received_by=cashier,
+        number=f"RC-M{tag}",
     )
     category = ExpenseCategory.objects.get_or_create(name="Matrix category")[0]
     world.expense = Expense.objects.create(
-        category=category, branch=world.branch, method="BANK", amount=Decimal("10"), description="x",
-        spent_on=timezone.localdate(), recorded_by=cashier, reference="r",
+        category=category,
+        branch=world.branch,
+        method="BANK",
+        amount=Decimal("10"),
+        description="x",
+        spent_on=timezone.localdate(),
+        recorded_by=cashier,
+        reference="r",
     )
     world.c2b = C2BPayment.objects.create(
-        trans_id=f"MX{tag}", transaction_type="Buy Goods", trans_time=timezone.now(), amount=Decimal("50"),
-        shortcode="174379", msisdn="2547 ***** 149", branch=world.branch,
+        trans_id=f"MX{tag}",
+        transaction_type="Buy Goods",
+        trans_time=timezone.now(),
+        amount=Decimal("50"),
+        shortcode="174379",
+        msisdn="2547 ***** 149",
+        branch=world.branch,
     )
 
 
@@ -84,36 +115,89 @@ CASES = [
     # the drawer
     Case("cashdesk:index", everyone_but_anonymous()),
     Case("cashdesk:index", everyone_but_anonymous(), htmx=True, id="htmx:cashdesk:index"),
-    Case("cashdesk:session_open", everyone_but_anonymous(), method="post", fresh_world=True, data=lambda w: {"opening_float": "250"}),
-    Case("cashdesk:movement_create", everyone_but_anonymous(), method="post", data=lambda w: {"kind": "PAID_IN", "amount": "10", "reason": "x"}),
+    Case(
+        "cashdesk:session_open",
+        everyone_but_anonymous(),
+        method="post",
+        fresh_world=True,
+        data=lambda w: {"opening_float": "250"},
+    ),
+    Case(
+        "cashdesk:movement_create",
+        everyone_but_anonymous(),
+        method="post",
+        data=lambda w: {"kind": "PAID_IN", "amount": "10", "reason": "x"},
+    ),
     Case("cashdesk:session_close", everyone_but_anonymous()),
     Case("cashdesk:session_list", everyone_but_anonymous()),
     Case("cashdesk:session_list", everyone_but_anonymous(), htmx=True, id="htmx:cashdesk:session_list"),
     Case("cashdesk:session_report", others_hidden(), args=lambda w: [w.drawer_session.pk]),
-    Case("cashdesk:session_report", others_hidden(), args=lambda w: [w.drawer_session.pk], htmx=True, id="htmx:cashdesk:session_report"),
+    Case(
+        "cashdesk:session_report",
+        others_hidden(),
+        args=lambda w: [w.drawer_session.pk],
+        htmx=True,
+        id="htmx:cashdesk:session_report",
+    ),
     Case("cashdesk:session_report_pdf", others_hidden(), args=lambda w: [w.drawer_session.pk]),
     Case("cashdesk:session_force_close", managers_and_owners(), args=lambda w: [w.drawer_session.pk]),
     # M-Pesa on the pay panel
     Case("cashdesk:mpesa_panel", others_hidden(), args=lambda w: [w.drawer_sale.pk]),
-    Case("cashdesk:mpesa_panel", others_hidden(), args=lambda w: [w.drawer_sale.pk], htmx=True, id="htmx:cashdesk:mpesa_panel"),
-    Case("cashdesk:mpesa_stk_start", others_hidden(), args=lambda w: [w.drawer_sale.pk], method="post", htmx=True,
-         data=lambda w: {"mpesa_phone": "0708374149"}),
-    Case("cashdesk:mpesa_code_attach", others_hidden(), args=lambda w: [w.drawer_sale.pk], method="post", htmx=True,
-         data=lambda w: {"mpesa_code": "NOSUCHCODE1"}),
+    Case(
+        "cashdesk:mpesa_panel",
+        others_hidden(),
+        args=lambda w: [w.drawer_sale.pk],
+        htmx=True,
+        id="htmx:cashdesk:mpesa_panel",
+    ),
+    Case(
+        "cashdesk:mpesa_stk_start",
+        others_hidden(),
+        args=lambda w: [w.drawer_sale.pk],
+        method="post",
+        htmx=True,
+        data=lambda w: {"mpesa_phone": "0708374149"},
+    ),
+    Case(
+        "cashdesk:mpesa_code_attach",
+        others_hidden(),
+        args=lambda w: [w.drawer_sale.pk],
+        method="post",
+        htmx=True,
+        data=lambda w: {"mpesa_code": "NOSUCHCODE1"},
+    ),
     Case("cashdesk:mpesa_status", others_hidden(), args=lambda w: [w.stk_waiting.pk], htmx=True),
-    Case("cashdesk:mpesa_stop", others_hidden(), args=lambda w: [w.stk_waiting.pk], method="post", htmx=True, fresh_world=True),
+    Case(
+        "cashdesk:mpesa_stop",
+        others_hidden(),
+        args=lambda w: [w.stk_waiting.pk],
+        method="post",
+        htmx=True,
+        fresh_world=True,
+    ),
     Case("cashdesk:mpesa_flagged", managers_and_owners()),
     Case("cashdesk:mpesa_resolve", managers_and_owners(), args=lambda w: [w.stk_flagged.pk]),
     Case("cashdesk:c2b_list", everyone_but_anonymous()),
     Case("cashdesk:c2b_list", everyone_but_anonymous(), htmx=True, query="q=149", id="htmx:cashdesk:c2b_list"),
-    Case("cashdesk:c2b_attach", everyone_but_anonymous(), args=lambda w: [w.c2b.pk], method="post", data=lambda w: {"sale_number": ""}),
+    Case(
+        "cashdesk:c2b_attach",
+        everyone_but_anonymous(),
+        args=lambda w: [w.c2b.pk],
+        method="post",
+        data=lambda w: {"sale_number": ""},
+    ),
     Case("cashdesk:c2b_set_aside", managers_and_owners(), args=lambda w: [w.c2b.pk]),
     # money in and out beyond sales
     Case("cashdesk:receipt_list", everyone_but_anonymous()),
     Case("cashdesk:receipt_list", everyone_but_anonymous(), htmx=True, id="htmx:cashdesk:receipt_list"),
     Case("cashdesk:receipt_create", everyone_but_anonymous()),
-    Case("cashdesk:receipt_create", everyone_but_anonymous(), method="post", fresh_world=True,
-         data=lambda w: {"customer": w.receipt_customer.pk, "amount": "10", "method": "BANK", "reference": "EQ-2"}),
+    Case(
+        "cashdesk:receipt_create",
+        everyone_but_anonymous(),
+        method="post",
+        fresh_world=True,
+        data=lambda w: {"customer": w.receipt_customer.pk, "amount": "10", "method": "BANK", "reference": "EQ-2"},
+    ),
     Case("cashdesk:receipt_customer_sales", everyone_but_anonymous(), htmx=True, query="customer=1"),
     Case("cashdesk:receipt_detail", everyone_but_anonymous(), args=lambda w: [w.receipt.pk]),
     Case("cashdesk:receipt_pdf", everyone_but_anonymous(), args=lambda w: [w.receipt.pk]),
@@ -121,21 +205,49 @@ CASES = [
     Case("cashdesk:supplier_payment_create", managers_and_owners()),
     Case("cashdesk:expense_list", managers_and_owners()),
     Case("cashdesk:expense_create", managers_and_owners()),
-    Case("cashdesk:expense_category_create", managers_and_owners(), method="post", data=lambda w: {"name": "Matrix new"}),
+    Case(
+        "cashdesk:expense_category_create", managers_and_owners(), method="post", data=lambda w: {"name": "Matrix new"}
+    ),
     # (the world's expense has no bill attached: managers pass the permission check and get 404)
-    Case("cashdesk:expense_attachment", managers_and_owners(manager=NOT_FOUND, owner=NOT_FOUND), args=lambda w: [w.expense.pk]),
+    Case(
+        "cashdesk:expense_attachment",
+        managers_and_owners(manager=NOT_FOUND, owner=NOT_FOUND),
+        args=lambda w: [w.expense.pk],
+    ),
     # What Safaricom posts to: public with the secret, 404 for everyone without it.
     Case("cashdesk:stk_callback", public(), args=_secret, method="post", data=lambda w: {"not": "json"}),
-    Case("cashdesk:stk_callback", public(anonymous=405, employee=405, manager=405, owner=405), args=_secret, id="get:cashdesk:stk_callback"),
-    Case("cashdesk:stk_callback", public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
-         args=lambda w: [WRONG_SECRET], method="post", data=lambda w: {}, id="wrong-secret:cashdesk:stk_callback"),
+    Case(
+        "cashdesk:stk_callback",
+        public(anonymous=405, employee=405, manager=405, owner=405),
+        args=_secret,
+        id="get:cashdesk:stk_callback",
+    ),
+    Case(
+        "cashdesk:stk_callback",
+        public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
+        args=lambda w: [WRONG_SECRET],
+        method="post",
+        data=lambda w: {},
+        id="wrong-secret:cashdesk:stk_callback",
+    ),
     Case("cashdesk:c2b_validation", public(), args=_secret, method="post", data=lambda w: {}),
-    Case("cashdesk:c2b_validation", public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
-         args=lambda w: [WRONG_SECRET], method="post", data=lambda w: {}, id="wrong-secret:cashdesk:c2b_validation"),
+    Case(
+        "cashdesk:c2b_validation",
+        public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
+        args=lambda w: [WRONG_SECRET],
+        method="post",
+        data=lambda w: {},
+        id="wrong-secret:cashdesk:c2b_validation",
+    ),
     Case("cashdesk:c2b_confirmation", public(), args=_secret, method="post", data=lambda w: {}),
-    Case("cashdesk:c2b_confirmation", public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
-         args=lambda w: [WRONG_SECRET], method="post", data=lambda w: {}, id="wrong-secret:cashdesk:c2b_confirmation"),
+    Case(
+        "cashdesk:c2b_confirmation",
+        public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
+        args=lambda w: [WRONG_SECRET],
+        method="post",
+        data=lambda w: {},
+        id="wrong-secret:cashdesk:c2b_confirmation",
+    ),
 ]
 
 EXEMPT: list = []
-

@@ -26,8 +26,19 @@ def test_demo_steps_twice_add_nothing_the_second_time(branch):
 
 
 @pytest.mark.parametrize(
-    "model", ["cashsession", "cashmovement", "payment", "stkrequest", "mpesainbox", "c2bpayment", "customerreceipt",
-              "supplierpayment", "expense", "expensecategory"],
+    "model",
+    [
+        "cashsession",
+        "cashmovement",
+        "payment",
+        "stkrequest",
+        "mpesainbox",
+        "c2bpayment",
+        "customerreceipt",
+        "supplierpayment",
+        "expense",
+        "expensecategory",
+    ],
 )
 def test_owner_opens_the_admin_changelists(owner_client, model):
     assert owner_client.get(reverse(f"admin:cashdesk_{model}_changelist")).status_code == 200

@@ -19,7 +19,14 @@ from cashdesk.models import (
     SupplierPayment,
 )
 from cashdesk.selectors import session_cash_figures, unpaid_account_sales
-from cashdesk.services import PaymentConflictError, PaymentError, Tender, cash_movement_record, sale_checkout, session_expected_cash
+from cashdesk.services import (
+    PaymentConflictError,
+    PaymentError,
+    Tender,
+    cash_movement_record,
+    sale_checkout,
+    session_expected_cash,
+)
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import callback_url, sample_bytes
 from inventory.tests.factories import SupplierFactory
@@ -40,7 +47,9 @@ def debtor(employee, branch):
     open_session(employee, "1000")
     for index, price in enumerate(("300", "500")):
         sale = ring_up(employee, branch, (price, "1"), customer=customer)
-        sale_checkout(sale=sale, user=employee, tenders=[Tender("CUSTOMER_CREDIT", D(price))], idempotency_key=f"acc{index}")
+        sale_checkout(
+            sale=sale, user=employee, tenders=[Tender("CUSTOMER_CREDIT", D(price))], idempotency_key=f"acc{index}"
+        )
     # (the till's checkout raises the balance itself; set it here so this test does not depend on it)
     Customer.objects.filter(pk=customer.pk).update(balance=D("800.00"))
     customer.refresh_from_db()
@@ -58,9 +67,14 @@ def test_a_cash_receipt_lowers_the_balance_settles_oldest_first_and_fills_the_dr
     before = session_expected_cash(session=session)
     receipt = money.customer_receipt_record(customer=debtor, amount=D("450"), method="CASH", user=employee)
     debtor.refresh_from_db()
-    assert debtor.balance == D("350.00") and receipt.balance_before == D("800.00") and receipt.balance_after == D("350.00")
+    assert (
+        debtor.balance == D("350.00") and receipt.balance_before == D("800.00") and receipt.balance_after == D("350.00")
+    )
     assert receipt.number == f"RC-{receipt.pk:06d}" and receipt.session == session
-    assert [(a.sale.total, a.amount) for a in receipt.allocations.all()] == [(D("300.00"), D("300.00")), (D("500.00"), D("150.00"))]
+    assert [(a.sale.total, a.amount) for a in receipt.allocations.all()] == [
+        (D("300.00"), D("300.00")),
+        (D("500.00"), D("150.00")),
+    ]
     assert session_expected_cash(session=session) == before + D("450.00")
     assert [s.outstanding for s in unpaid_account_sales(customer=debtor)] == [D("350.00")]
     assert AuditLog.objects.filter(action=AuditAction.CUSTOMER_RECEIPT).exists()
@@ -68,7 +82,9 @@ def test_a_cash_receipt_lowers_the_balance_settles_oldest_first_and_fills_the_dr
 
 def test_chosen_sales_are_settled_first(debtor, employee):
     newer = unpaid_account_sales(customer=debtor)[1]
-    receipt = money.customer_receipt_record(customer=debtor, amount=D("500"), method="BANK", reference="EQ-7781", user=employee, sales=[newer])
+    receipt = money.customer_receipt_record(
+        customer=debtor, amount=D("500"), method="BANK", reference="EQ-7781", user=employee, sales=[newer]
+    )
     assert [(a.sale_id, a.amount) for a in receipt.allocations.all()] == [(newer.pk, D("500.00"))]
     assert receipt.session is None
 
@@ -103,19 +119,29 @@ def test_cash_receipt_needs_an_open_session(debtor):
 
 
 def test_an_mpesa_receipt_uses_an_incoming_payment_once(debtor, employee, client):
-    client.post(callback_url("confirm"), data=sample_bytes("c2b_confirmation_till"), content_type="application/json")  # KES 420
+    client.post(
+        callback_url("confirm"), data=sample_bytes("c2b_confirmation_till"), content_type="application/json"
+    )  # KES 420
     with pytest.raises(PaymentError, match="was KES 420.00, not KES 400"):
-        money.customer_receipt_record(customer=debtor, amount=D("400"), method="MPESA", reference="SAB3XK91LM", user=employee)
-    receipt = money.customer_receipt_record(customer=debtor, amount=D("420"), method="MPESA", reference="sab3xk91lm", user=employee)
+        money.customer_receipt_record(
+            customer=debtor, amount=D("400"), method="MPESA", reference="SAB3XK91LM", user=employee
+        )
+    receipt = money.customer_receipt_record(
+        customer=debtor, amount=D("420"), method="MPESA", reference="sab3xk91lm", user=employee
+    )
     assert receipt.c2b_payment.status == C2BStatus.RECEIPT and receipt.reference == "SAB3XK91LM"
     with pytest.raises(PaymentConflictError, match="already used"):
-        money.customer_receipt_record(customer=debtor, amount=D("420"), method="MPESA", reference="SAB3XK91LM", user=employee)
+        money.customer_receipt_record(
+            customer=debtor, amount=D("420"), method="MPESA", reference="SAB3XK91LM", user=employee
+        )
 
 
 def test_receipt_pages_and_pdf(debtor, employee_client, employee, tmp_path):
     page = employee_client.get(reverse("cashdesk:receipt_create"), {"customer": debtor.pk})
     assert page.status_code == 200 and b"Wanjiru Kamau owes KES 800.00" in page.content
-    fragment = employee_client.get(reverse("cashdesk:receipt_customer_sales"), {"customer": debtor.pk}, HTTP_HX_REQUEST="true")
+    fragment = employee_client.get(
+        reverse("cashdesk:receipt_customer_sales"), {"customer": debtor.pk}, HTTP_HX_REQUEST="true"
+    )
     assert b'id="customer-sales"' in fragment.content and b"<html" not in fragment.content
     newer = unpaid_account_sales(customer=debtor)[1]
     response = employee_client.post(
@@ -136,15 +162,23 @@ def test_receipt_pages_and_pdf(debtor, employee_client, employee, tmp_path):
 
 
 def test_receipt_form_error_keeps_the_customer(debtor, employee_client):
-    response = employee_client.post(reverse("cashdesk:receipt_create"), {"customer": debtor.pk, "amount": "9000", "method": "CASH"})
-    assert response.status_code == 400 and b"owes only KES 800.00" in response.content and b"Wanjiru Kamau owes" in response.content
+    response = employee_client.post(
+        reverse("cashdesk:receipt_create"), {"customer": debtor.pk, "amount": "9000", "method": "CASH"}
+    )
+    assert (
+        response.status_code == 400
+        and b"owes only KES 800.00" in response.content
+        and b"Wanjiru Kamau owes" in response.content
+    )
 
 
 # ---------------------------------------------------------------------------- supplier payments
 def test_supplier_paid_in_cash_leaves_the_drawer(employee, manager):
     session = open_session(manager, "2000")
     supplier = SupplierFactory(name="Bidco Africa")
-    payment = money.supplier_payment_record(supplier=supplier, amount=D("1500"), method="CASH", user=manager, purchase_reference="INV-88")
+    payment = money.supplier_payment_record(
+        supplier=supplier, amount=D("1500"), method="CASH", user=manager, purchase_reference="INV-88"
+    )
     assert payment.session == session and session_cash_figures(session=session).supplier_payments == D("1500.00")
     assert session_expected_cash(session=session) == D("500.00")
     with pytest.raises(PaymentError, match="Only KES 500.00 should be in the drawer"):
@@ -152,10 +186,15 @@ def test_supplier_paid_in_cash_leaves_the_drawer(employee, manager):
     assert SupplierPayment.objects.count() == 1
 
 
-@pytest.mark.parametrize("method,reference,message", [("CHEQUE", "", "cheque number"), ("MPESA", " ", "M-Pesa code"), ("BANK", "", "bank reference")])
+@pytest.mark.parametrize(
+    "method,reference,message",
+    [("CHEQUE", "", "cheque number"), ("MPESA", " ", "M-Pesa code"), ("BANK", "", "bank reference")],
+)
 def test_supplier_payment_references(manager, method, reference, message):
     with pytest.raises(PaymentError, match=message):
-        money.supplier_payment_record(supplier=SupplierFactory(), amount=D("10"), method=method, reference=reference, user=manager)
+        money.supplier_payment_record(
+            supplier=SupplierFactory(), amount=D("10"), method=method, reference=reference, user=manager
+        )
 
 
 def test_an_inactive_supplier_is_refused(manager):
@@ -169,12 +208,20 @@ def test_supplier_payment_pages(manager_client, manager):
     assert manager_client.get(reverse("cashdesk:supplier_payment_create")).status_code == 200
     response = manager_client.post(
         reverse("cashdesk:supplier_payment_create"),
-        {"supplier": supplier.pk, "amount": "2500", "method": "CHEQUE", "reference": "000123", "purchase_reference": "PO-9"},
+        {
+            "supplier": supplier.pk,
+            "amount": "2500",
+            "method": "CHEQUE",
+            "reference": "000123",
+            "purchase_reference": "PO-9",
+        },
     )
     assert response.status_code == 302
     listing = manager_client.get(reverse("cashdesk:supplier_payment_list")).content.decode()
     assert "Kapa Oil" in listing and "2500" in listing.replace(",", "")
-    bad = manager_client.post(reverse("cashdesk:supplier_payment_create"), {"supplier": supplier.pk, "amount": "10", "method": "CASH"})
+    bad = manager_client.post(
+        reverse("cashdesk:supplier_payment_create"), {"supplier": supplier.pk, "amount": "10", "method": "CASH"}
+    )
     assert bad.status_code == 400 and b"Open your cash session" in bad.content
 
 
@@ -187,7 +234,12 @@ def rent(db):
 def test_an_expense_in_cash_leaves_the_drawer(manager, rent):
     session = open_session(manager, "1000")
     expense = money.expense_record(
-        category=rent, amount=D("600"), method="CASH", description="Stall rent, March", spent_on=timezone.localdate(), user=manager
+        category=rent,
+        amount=D("600"),
+        method="CASH",
+        description="Stall rent, March",
+        spent_on=timezone.localdate(),
+        user=manager,
     )
     assert expense.session == session and session_expected_cash(session=session) == D("400.00")
 
@@ -203,7 +255,14 @@ def test_an_expense_in_cash_leaves_the_drawer(manager, rent):
 )
 def test_bad_expenses_change_nothing(manager, rent, changes, message):
     open_session(manager, "1000")
-    data = {"category": rent, "amount": D("100"), "method": "CASH", "description": "Water", "spent_on": timezone.localdate(), "user": manager}
+    data = {
+        "category": rent,
+        "amount": D("100"),
+        "method": "CASH",
+        "description": "Water",
+        "spent_on": timezone.localdate(),
+        "user": manager,
+    }
     data.update(changes)
     with pytest.raises(PaymentError, match=message):
         money.expense_record(**data)
@@ -214,7 +273,15 @@ def test_expense_with_an_attachment_and_its_private_download(manager_client, man
     upload = SimpleUploadedFile("kplc-bill.pdf", PDF_BYTES, content_type="application/pdf")
     response = manager_client.post(
         reverse("cashdesk:expense_create"),
-        {"category": rent.pk, "amount": "1200", "method": "BANK", "reference": "EQ-1", "description": "Power", "spent_on": timezone.localdate().isoformat(), "attachment": upload},
+        {
+            "category": rent.pk,
+            "amount": "1200",
+            "method": "BANK",
+            "reference": "EQ-1",
+            "description": "Power",
+            "spent_on": timezone.localdate().isoformat(),
+            "attachment": upload,
+        },
     )
     assert response.status_code == 302
     expense = Expense.objects.get()
@@ -240,8 +307,15 @@ def test_expense_with_an_attachment_and_its_private_download(manager_client, man
 def test_bad_attachments_are_refused(manager_client, manager, rent, name, content, message):
     response = manager_client.post(
         reverse("cashdesk:expense_create"),
-        {"category": rent.pk, "amount": "50", "method": "BANK", "reference": "r", "description": "x", "spent_on": timezone.localdate().isoformat(),
-         "attachment": SimpleUploadedFile(name, content)},
+        {
+            "category": rent.pk,
+            "amount": "50",
+            "method": "BANK",
+            "reference": "r",
+            "description": "x",
+            "spent_on": timezone.localdate().isoformat(),
+            "attachment": SimpleUploadedFile(name, content),
+        },
     )
     assert response.status_code == 400 and message.encode() in response.content
     assert not Expense.objects.exists()
@@ -265,8 +339,18 @@ def test_expected_cash_counts_every_kind_of_money(debtor, employee, rent, branch
     cash_movement_record(session=session, kind="PAID_OUT", amount=D("50"), reason="tea", user=employee)  # −50
     money.customer_receipt_record(customer=debtor, amount=D("300"), method="CASH", user=employee)  # +300
     money.supplier_payment_record(supplier=SupplierFactory(), amount=D("400"), method="CASH", user=employee)  # −400
-    money.expense_record(category=rent, amount=D("100"), method="CASH", description="Water", spent_on=timezone.localdate(), user=employee)  # −100
-    money.expense_record(category=rent, amount=D("999"), method="BANK", reference="b", description="Rent", spent_on=timezone.localdate(), user=employee)
+    money.expense_record(
+        category=rent, amount=D("100"), method="CASH", description="Water", spent_on=timezone.localdate(), user=employee
+    )  # −100
+    money.expense_record(
+        category=rent,
+        amount=D("999"),
+        method="BANK",
+        reference="b",
+        description="Rent",
+        spent_on=timezone.localdate(),
+        user=employee,
+    )
     assert session_expected_cash(session=session) == D("1000") + 500 - 218 + 200 - 50 + 300 - 400 - 100
     from cashdesk.selectors import session_report
 

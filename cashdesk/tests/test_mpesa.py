@@ -108,7 +108,11 @@ def test_cents_are_refused_and_the_default_leaves_them_for_cash(daraja, employee
 def test_a_split_whose_parts_exceed_the_total_is_refused(daraja, sale_1650, employee):
     with pytest.raises(PaymentError, match="more than the KES 1650.00 still to pay"):
         mpesa.mpesa_stk_start(
-            sale=sale_1650, phone="0708374149", user=employee, amount=D("1000"), other_tenders=[Tender("CARD", D("700"), "R1")]
+            sale=sale_1650,
+            phone="0708374149",
+            user=employee,
+            amount=D("1000"),
+            other_tenders=[Tender("CARD", D("700"), "R1")],
         )
     assert not Payment.objects.exists()
 
@@ -116,12 +120,18 @@ def test_a_split_whose_parts_exceed_the_total_is_refused(daraja, sale_1650, empl
 def test_a_split_that_does_not_cover_the_total_is_refused(daraja, sale_1650, employee):
     with pytest.raises(PaymentError, match="leave KES 150.00 unpaid"):
         mpesa.mpesa_stk_start(
-            sale=sale_1650, phone="0708374149", user=employee, amount=D("1000"), other_tenders=[Tender("CASH", D("500"))]
+            sale=sale_1650,
+            phone="0708374149",
+            user=employee,
+            amount=D("1000"),
+            other_tenders=[Tender("CASH", D("500"))],
         )
 
 
 def test_default_amount_is_what_is_left_after_the_cash_part(daraja, sale_1650, employee):
-    stk = mpesa.mpesa_stk_start(sale=sale_1650, phone="0708374149", user=employee, other_tenders=[Tender("CASH", D("650"))])
+    stk = mpesa.mpesa_stk_start(
+        sale=sale_1650, phone="0708374149", user=employee, other_tenders=[Tender("CASH", D("650"))]
+    )
     assert stk.amount == D("1000.00") and stk.other_tenders == [{"method": "CASH", "amount": "650.00", "reference": ""}]
 
 
@@ -195,7 +205,11 @@ def test_failure_samples(daraja, sale_1650, employee, client, name, status, word
     stk = mpesa.mpesa_stk_start(sale=sale_1650, phone="0708374149", user=employee)
     post_callback(client, sample_bytes(name))
     stk.refresh_from_db()
-    assert stk.status == status and words in stk.message and stk.result_code == str(sample(name)["Body"]["stkCallback"]["ResultCode"])
+    assert (
+        stk.status == status
+        and words in stk.message
+        and stk.result_code == str(sample(name)["Body"]["stkCallback"]["ResultCode"])
+    )
     assert stk.payment.status == PaymentStatus.FAILED
     sale_1650.refresh_from_db()
     assert sale_1650.status == SaleStatus.OPEN
@@ -276,14 +290,19 @@ def test_an_unknown_checkout_request_id_is_stored_and_changes_nothing(daraja, sa
 def test_a_wrong_secret_is_a_404_and_logged(client, caplog):
     with caplog.at_level(logging.WARNING, logger="cashdesk.mpesa"):
         response = client.post(
-            callback_url("stk", secret="guessed-secret"), data=sample_bytes("stk_callback_success"), content_type="application/json"
+            callback_url("stk", secret="guessed-secret"),
+            data=sample_bytes("stk_callback_success"),
+            content_type="application/json",
         )
     assert response.status_code == 404
     assert not MpesaInbox.objects.exists()
     assert any("wrong secret" in record.getMessage() for record in caplog.records)
     assert not any("guessed-secret" in record.getMessage() for record in caplog.records)
     for name in ("validate", "confirm"):
-        assert client.post(callback_url(name, secret="nope"), data=b"{}", content_type="application/json").status_code == 404
+        assert (
+            client.post(callback_url(name, secret="nope"), data=b"{}", content_type="application/json").status_code
+            == 404
+        )
 
 
 def test_callbacks_answer_only_post(client):
@@ -463,7 +482,10 @@ def test_a_repeated_confirmation_is_recorded_once(client):
     for _ in range(2):
         post_callback(client, sample_bytes("c2b_confirmation_till"), "confirm")
     assert C2BPayment.objects.count() == 1
-    assert sorted(MpesaInbox.objects.values_list("outcome", flat=True)) == [InboxOutcome.DUPLICATE, InboxOutcome.UNMATCHED]
+    assert sorted(MpesaInbox.objects.values_list("outcome", flat=True)) == [
+        InboxOutcome.DUPLICATE,
+        InboxOutcome.UNMATCHED,
+    ]
 
 
 def test_stk_then_c2b_of_the_same_receipt_is_one_payment(daraja, sale_1650, employee, client):
@@ -529,7 +551,6 @@ def test_unmatched_list_search(employee, client_for):
     assert [r.trans_id for r in c2b_unmatched(viewer=employee, query="jane")] == ["SAB3XK91LM"]
 
 
-
 def test_with_the_simulator_the_callback_goes_back_to_the_server_in_use(daraja, sale_1650, employee, rf, settings):
     settings.MPESA_CALLBACK_BASE_URL = "http://127.0.0.1:8000"  # SITE_URL of another port
     request = rf.post("/", HTTP_HOST="127.0.0.1:8601")
@@ -560,9 +581,13 @@ def test_register_c2b_urls_sends_secret_paths(daraja, settings, capsys):
 
     sent = []
     daraja.router.post("/mpesa/c2b/v2/registerurl").mock(
-        side_effect=lambda request: sent.append(json.loads(request.content))
-        or __import__("httpx").Response(200, json={"ResponseCode": "0", "ResponseDescription": "Success"})
+        side_effect=lambda request: (
+            sent.append(json.loads(request.content))
+            or __import__("httpx").Response(200, json={"ResponseCode": "0", "ResponseDescription": "Success"})
+        )
     )
     call_command("register_c2b_urls", "--base-url", "http://127.0.0.1:8601")
-    assert sent[0]["ConfirmationURL"].startswith("http://127.0.0.1:8601/cash/hooks/") and sent[0]["ShortCode"] == "174379"
+    assert (
+        sent[0]["ConfirmationURL"].startswith("http://127.0.0.1:8601/cash/hooks/") and sent[0]["ShortCode"] == "174379"
+    )
     assert settings.MPESA_CALLBACK_SECRET not in capsys.readouterr().out

@@ -1,12 +1,20 @@
 """M-Pesa under concurrency on MariaDB: two copies of one callback at the same moment apply once."""
 
-from decimal import Decimal as D
 
 import pytest
 from django.db import connection
 
 from cashdesk import mpesa_services as mpesa
-from cashdesk.models import C2BPayment, InboxKind, InboxOutcome, MpesaInbox, Payment, PaymentStatus, StkRequest, StkStatus
+from cashdesk.models import (
+    C2BPayment,
+    InboxKind,
+    InboxOutcome,
+    MpesaInbox,
+    Payment,
+    PaymentStatus,
+    StkRequest,
+    StkStatus,
+)
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, sample_bytes
 from inventory.models import StockMovement
@@ -32,7 +40,8 @@ def test_two_copies_of_a_callback_at_once_apply_once(branch):
     stk.refresh_from_db()
     assert stk.status == StkStatus.SENT
     copies = [
-        mpesa.mpesa_inbox_store(kind=InboxKind.STK_CALLBACK, raw_body=sample_bytes("stk_callback_success")) for _ in range(4)
+        mpesa.mpesa_inbox_store(kind=InboxKind.STK_CALLBACK, raw_body=sample_bytes("stk_callback_success"))
+        for _ in range(4)
     ]
 
     results = run_together(*[lambda inbox=inbox: mpesa.mpesa_stk_callback_apply(inbox_id=inbox.pk) for inbox in copies])
@@ -80,7 +89,9 @@ def test_two_copies_of_a_c2b_confirmation_record_one_payment(branch):
     body["BillRefNumber"] = f"S-{sale.pk:06d}"
     raw = json.dumps(body).encode()
     copies = [mpesa.mpesa_inbox_store(kind=InboxKind.C2B_CONFIRMATION, raw_body=raw) for _ in range(3)]
-    results = run_together(*[lambda inbox=inbox: mpesa.mpesa_c2b_confirmation_apply(inbox_id=inbox.pk) for inbox in copies])
+    results = run_together(
+        *[lambda inbox=inbox: mpesa.mpesa_c2b_confirmation_apply(inbox_id=inbox.pk) for inbox in copies]
+    )
     assert not any(isinstance(r, Exception) for r in results), results
     assert C2BPayment.objects.count() == 1
     assert Payment.objects.filter(sale=sale, status=PaymentStatus.CONFIRMED).count() == 1

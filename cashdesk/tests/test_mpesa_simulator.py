@@ -11,7 +11,16 @@ from django.core.management import call_command
 from cashdesk import mpesa_services as mpesa
 from cashdesk.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 from cashdesk.daraja.simulator import DarajaSimulator
-from cashdesk.models import C2BPayment, C2BStatus, InboxOutcome, MpesaInbox, Payment, PaymentStatus, StkRequest, StkStatus
+from cashdesk.models import (
+    C2BPayment,
+    C2BStatus,
+    InboxOutcome,
+    MpesaInbox,
+    Payment,
+    PaymentStatus,
+    StkRequest,
+    StkStatus,
+)
 from cashdesk.services import Tender
 from cashdesk.tests.factories import open_session, ring_up
 from inventory.models import StockMovement
@@ -69,7 +78,11 @@ def cashier_sale(employee, branch):
 
 def test_customer_pays_and_the_split_sale_completes(sim_settings, simulator, employee, cashier_sale):
     stk = mpesa.mpesa_stk_start(
-        sale=cashier_sale, phone="0708 374 149", user=employee, amount=D("782"), other_tenders=[Tender("CASH", D("500"))]
+        sale=cashier_sale,
+        phone="0708 374 149",
+        user=employee,
+        amount=D("782"),
+        other_tenders=[Tender("CASH", D("500"))],
     )
     wait_for(delivered(simulator, checkout_id(stk)))
     assert Sale.objects.get(pk=cashier_sale.pk).status == SaleStatus.COMPLETED
@@ -108,7 +121,10 @@ def test_a_lost_callback_is_settled_by_the_query(sim_settings, simulator, employ
 def test_a_callback_delivered_twice_applies_once(sim_settings, simulator, employee, cashier_sale):
     stk = mpesa.mpesa_stk_start(sale=cashier_sale, phone="0700000008", user=employee)
     wait_for(delivered(simulator, checkout_id(stk), 2))
-    assert sorted(MpesaInbox.objects.values_list("outcome", flat=True)) == [InboxOutcome.APPLIED, InboxOutcome.DUPLICATE]
+    assert sorted(MpesaInbox.objects.values_list("outcome", flat=True)) == [
+        InboxOutcome.APPLIED,
+        InboxOutcome.DUPLICATE,
+    ]
     simulator.deliver_stk_callback(stk.checkout_request_id)  # and a third time, late
     assert MpesaInbox.objects.count() == 3 and not MpesaInbox.objects.filter(processed_at__isnull=True).exists()
     assert Payment.objects.filter(status=PaymentStatus.CONFIRMED, method="MPESA").count() == 1
@@ -131,8 +147,12 @@ def test_c2b_registered_and_paid_with_the_sale_reference(sim_settings, simulator
     answer = httpx.post(
         f"{simulator.base_url}/simulator/c2b/pay", json={"phone": "254708374149", "amount": 1282, "bill_ref": reference}
     ).json()
-    wait_for(lambda: simulator.c2b_transaction(answer["TransID"])["state"] == "confirmed"
-             and len(simulator.c2b_transaction(answer["TransID"])["deliveries"]) == 2)
+    wait_for(
+        lambda: (
+            simulator.c2b_transaction(answer["TransID"])["state"] == "confirmed"
+            and len(simulator.c2b_transaction(answer["TransID"])["deliveries"]) == 2
+        )
+    )
     assert Sale.objects.get(pk=cashier_sale.pk).status == SaleStatus.COMPLETED
     row = C2BPayment.objects.get(trans_id=answer["TransID"])
     assert row.status == C2BStatus.MATCHED and row.payment.sale_id == cashier_sale.pk

@@ -47,7 +47,14 @@ def test_start_from_the_till_form_takes_the_cash_part(daraja, employee_client, s
     response = employee_client.post(
         reverse("cashdesk:mpesa_stk_start", args=[sale.pk]),
         # what the till's pay form sends along: its own fields plus ours
-        {"sale": sale.pk, "idempotency_key": "till-key", "cash": "300", "card": "", "mpesa_phone": "0708 374 149", "mpesa_amount": ""},
+        {
+            "sale": sale.pk,
+            "idempotency_key": "till-key",
+            "cash": "300",
+            "card": "",
+            "mpesa_phone": "0708 374 149",
+            "mpesa_amount": "",
+        },
         **HX,
     )
     html = response.content.decode()
@@ -67,7 +74,9 @@ def test_start_with_a_bad_phone_shows_the_error_in_the_panel(daraja, employee_cl
 
 def test_bad_amount_text_is_an_error(daraja, employee_client, sale):
     response = employee_client.post(
-        reverse("cashdesk:mpesa_stk_start", args=[sale.pk]), {"mpesa_phone": "0708374149", "mpesa_amount": "12abc"}, **HX
+        reverse("cashdesk:mpesa_stk_start", args=[sale.pk]),
+        {"mpesa_phone": "0708374149", "mpesa_amount": "12abc"},
+        **HX,
     )
     assert b"Enter amounts as numbers" in response.content and not StkRequest.objects.exists()
 
@@ -77,7 +86,9 @@ def test_polling_turns_to_paid_and_announces_the_completed_sale(daraja, employee
     status_url = reverse("cashdesk:mpesa_status", args=[stk.pk])
     waiting = employee_client.get(status_url, **HX)
     assert b'data-status="waiting"' in waiting.content and "HX-Trigger" not in waiting
-    client.post(callback_url(), data=stk_callback_body("stk_callback_success", amount="982"), content_type="application/json")
+    client.post(
+        callback_url(), data=stk_callback_body("stk_callback_success", amount="982"), content_type="application/json"
+    )
     paid = employee_client.get(status_url, **HX)
     html = paid.content.decode()
     assert 'data-status="paid"' in html and "hx-trigger" not in html and "NLJ7RT61SV" in html
@@ -97,7 +108,9 @@ def test_paid_in_full_completes_and_sends_sale_completed(daraja, employee_client
     assert f"Sale {sale.number} is complete".encode() in response.content
 
 
-def test_polling_completes_a_paid_sale_the_callback_could_not(daraja, employee_client, employee, branch, client, monkeypatch):
+def test_polling_completes_a_paid_sale_the_callback_could_not(
+    daraja, employee_client, employee, branch, client, monkeypatch
+):
     open_session(employee)
     sale = ring_up(employee, branch, ("1650", "1"))
     stk = mpesa.mpesa_stk_start(sale=sale, phone="0708374149", user=employee)
@@ -115,9 +128,12 @@ def test_polling_completes_a_paid_sale_the_callback_could_not(daraja, employee_c
 
 
 @pytest.mark.parametrize(
-    "name,words", [("stk_callback_cancelled", "Cancelled on the phone"), ("stk_callback_timeout", "No answer from the phone")]
+    "name,words",
+    [("stk_callback_cancelled", "Cancelled on the phone"), ("stk_callback_timeout", "No answer from the phone")],
 )
-def test_failed_states_offer_retry_another_way_and_the_till_number(daraja, employee_client, employee, sale, client, name, words):
+def test_failed_states_offer_retry_another_way_and_the_till_number(
+    daraja, employee_client, employee, sale, client, name, words
+):
     from cashdesk.tests.mpesa_support import sample
 
     daraja.next_checkout_ids = [sample(name)["Body"]["stkCallback"]["CheckoutRequestID"]]
@@ -136,7 +152,9 @@ def test_retry_sends_a_new_push(daraja, employee_client, employee, sale, client)
     mpesa.mpesa_stk_start(sale=sale, phone="0708374149", user=employee)
     client.post(callback_url(), data=sample_bytes("stk_callback_cancelled"), content_type="application/json")
     employee_client.post(
-        reverse("cashdesk:mpesa_stk_start", args=[sale.pk]), {"mpesa_phone": "254708374149", "mpesa_amount": "1282"}, **HX
+        reverse("cashdesk:mpesa_stk_start", args=[sale.pk]),
+        {"mpesa_phone": "254708374149", "mpesa_amount": "1282"},
+        **HX,
     )
     assert StkRequest.objects.count() == 2 and StkRequest.objects.filter(status=StkStatus.SENT).count() == 1
 
@@ -152,10 +170,14 @@ def test_stop_waiting(daraja, employee_client, employee, sale):
 def test_code_attach_from_the_panel(employee_client, employee, branch, client):
     open_session(employee)
     sale = ring_up(employee, branch, ("420", "1"))
-    response = employee_client.post(reverse("cashdesk:mpesa_code_attach", args=[sale.pk]), {"mpesa_code": "SAB3XK91LM"}, **HX)
+    response = employee_client.post(
+        reverse("cashdesk:mpesa_code_attach", args=[sale.pk]), {"mpesa_code": "SAB3XK91LM"}, **HX
+    )
     assert b"has not told us about SAB3XK91LM yet" in response.content
     client.post(callback_url("confirm"), data=sample_bytes("c2b_confirmation_till"), content_type="application/json")
-    response = employee_client.post(reverse("cashdesk:mpesa_code_attach", args=[sale.pk]), {"mpesa_code": "SAB3XK91LM"}, **HX)
+    response = employee_client.post(
+        reverse("cashdesk:mpesa_code_attach", args=[sale.pk]), {"mpesa_code": "SAB3XK91LM"}, **HX
+    )
     assert "saleCompleted" in json.loads(response["HX-Trigger"])
     sale.refresh_from_db()
     assert sale.status == SaleStatus.COMPLETED
@@ -169,7 +191,9 @@ def test_the_till_include_renders_the_panel(employee, sale):
     html = Template('{% include "cashdesk/partials/pay_methods_extra.html" %}').render(
         Context({"sale": sale, "request": request, "perms": PermWrapper(employee)})
     )
-    assert 'id="mpesa-panel"' in html and "js/cashdesk.js" in html and "<form" not in html  # it lives inside the till's form
+    assert (
+        'id="mpesa-panel"' in html and "js/cashdesk.js" in html and "<form" not in html
+    )  # it lives inside the till's form
 
 
 def test_unmatched_page_attach_and_set_aside(employee_client, manager_client, employee, branch, client):
@@ -180,7 +204,9 @@ def test_unmatched_page_attach_and_set_aside(employee_client, manager_client, em
     page = employee_client.get(reverse("cashdesk:c2b_list"))
     assert b"SAB3XK91LM" in page.content and b"RKTQDM7W6S" in page.content
     fragment = employee_client.get(reverse("cashdesk:c2b_list"), {"amount": "420"}, **HX)
-    assert b"SAB3XK91LM" in fragment.content and b"RKTQDM7W6S" not in fragment.content and b"<html" not in fragment.content
+    assert (
+        b"SAB3XK91LM" in fragment.content and b"RKTQDM7W6S" not in fragment.content and b"<html" not in fragment.content
+    )
     till_row = C2BPayment.objects.get(trans_id="SAB3XK91LM")
     response = employee_client.post(reverse("cashdesk:c2b_attach", args=[till_row.pk]), {"sale_number": ""})
     assert response.status_code == 302
@@ -195,10 +221,14 @@ def test_unmatched_page_attach_and_set_aside(employee_client, manager_client, em
 
 def test_flagged_page_and_resolve(daraja, manager_client, employee, sale, client):
     stk = mpesa.mpesa_stk_start(sale=sale, phone="0708374149", user=employee, amount=D("1282"))
-    client.post(callback_url(), data=stk_callback_body("stk_callback_success", amount="1281"), content_type="application/json")
+    client.post(
+        callback_url(), data=stk_callback_body("stk_callback_success", amount="1281"), content_type="application/json"
+    )
     page = manager_client.get(reverse("cashdesk:mpesa_flagged"))
     assert b"1,281.00" in page.content
     assert manager_client.get(reverse("cashdesk:mpesa_resolve", args=[stk.pk])).status_code == 200
-    response = manager_client.post(reverse("cashdesk:mpesa_resolve", args=[stk.pk]), {"decision": "accept", "note": "ok"})
+    response = manager_client.post(
+        reverse("cashdesk:mpesa_resolve", args=[stk.pk]), {"decision": "accept", "note": "ok"}
+    )
     assert response.status_code == 302
     assert Payment.objects.get(pk=stk.payment_id).status == PaymentStatus.CONFIRMED

@@ -62,7 +62,9 @@ def test_paid_out_by_htmx_updates_the_drawer(employee_client, employee):
 def test_paid_out_too_much_is_a_form_error(employee_client, employee):
     open_session(employee, "100")
     response = employee_client.post(
-        reverse("cashdesk:movement_create"), {"kind": "PAID_OUT", "amount": "500", "reason": "x"}, HTTP_HX_REQUEST="true"
+        reverse("cashdesk:movement_create"),
+        {"kind": "PAID_OUT", "amount": "500", "reason": "x"},
+        HTTP_HX_REQUEST="true",
     )
     assert b"Only KES 100.00 should be in the drawer" in response.content
     assert not CashMovement.objects.exists()
@@ -121,7 +123,9 @@ def test_a_manager_sees_their_branch_only(client_for, manager, branch, other_bra
 def test_session_list_fragment(manager_client, employee):
     open_session(employee)
     response = manager_client.get(reverse("cashdesk:session_list"), {"status": "OPEN"}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and b'id="session-table"' in response.content and b"<html" not in response.content
+    assert (
+        response.status_code == 200 and b'id="session-table"' in response.content and b"<html" not in response.content
+    )
 
 
 def test_force_close_page(manager_client, employee, manager):
@@ -144,7 +148,12 @@ def _pdf_text(content: bytes, tmp_path) -> str:
 def test_z_report_page_and_pdf(employee_client, employee, branch, tmp_path, django_assert_max_num_queries):
     session = open_session(employee, "1000")
     sale = ring_up(employee, branch, ("116", "2", "B"), ("50", "1", "C"))
-    sale_checkout(sale=sale, user=employee, tenders=[Tender("CARD", D("82"), "RRN 1"), Tender("CASH", D("300"))], idempotency_key="z")
+    sale_checkout(
+        sale=sale,
+        user=employee,
+        tenders=[Tender("CARD", D("82"), "RRN 1"), Tender("CASH", D("300"))],
+        idempotency_key="z",
+    )
     employee_client.post(reverse("cashdesk:movement_create"), {"kind": "PAID_OUT", "amount": "40", "reason": "Airtime"})
     employee_client.post(reverse("cashdesk:session_close"), {"closing_total": "1155", "card_counted": "82"})
 

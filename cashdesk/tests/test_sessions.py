@@ -35,7 +35,9 @@ def test_open_with_a_float(employee):
     assert session.opening_float == D("1500.00") and session.branch_id == employee.branch_id
 
 
-@pytest.mark.parametrize("value,message", [(D("-1"), "cannot be negative"), ("abc", "not an amount"), (D("1e9"), "believable")])
+@pytest.mark.parametrize(
+    "value,message", [(D("-1"), "cannot be negative"), ("abc", "not an amount"), (D("1e9"), "believable")]
+)
 def test_bad_float_changes_nothing(employee, value, message):
     with pytest.raises(PaymentError, match=message):
         session_open(cashier=employee, opening_float=value)
@@ -53,7 +55,11 @@ def test_the_database_refuses_a_second_open_session(employee, branch):
     open_session(employee)
     with pytest.raises(IntegrityError), transaction.atomic():
         CashSession.objects.create(
-            cashier=employee, branch=branch, open_for_cashier=employee.pk, opened_at="2026-01-01T08:00Z", opening_float=0
+            cashier=employee,
+            branch=branch,
+            open_for_cashier=employee.pk,
+            opened_at="2026-01-01T08:00Z",
+            opening_float=0,
         )
 
 
@@ -101,7 +107,9 @@ def test_expected_cash_counts_cash_sales_net_of_change(employee, branch):
     sale = ring_up(employee, branch, ("282", "1"))
     sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("500"))], idempotency_key="e1")
     card_sale = ring_up(employee, branch, ("100", "1"))
-    sale_checkout(sale=card_sale, user=employee, tenders=[Tender("CARD", D("100"), "AUTH 123456")], idempotency_key="e2")
+    sale_checkout(
+        sale=card_sale, user=employee, tenders=[Tender("CARD", D("100"), "AUTH 123456")], idempotency_key="e2"
+    )
     figures = session_cash_figures(session=session)
     assert (figures.cash_taken, figures.change_given) == (D("500.00"), D("218.00"))
     # 1000 + 500 − 218; the card sale does not touch the drawer
@@ -226,7 +234,10 @@ def test_force_close_rules(employee, manager, other_branch):
         session_force_close(session=session, manager=UserFactory(), closing_total=D("500"), reason="x")
     with pytest.raises(PaymentError, match="Only a manager"):
         session_force_close(
-            session=session, manager=UserFactory(role=Role.MANAGER, branch=other_branch), closing_total=D("500"), reason="x"
+            session=session,
+            manager=UserFactory(role=Role.MANAGER, branch=other_branch),
+            closing_total=D("500"),
+            reason="x",
         )
     with pytest.raises(PaymentError, match="Say why"):
         session_force_close(session=session, manager=manager, closing_total=D("500"), reason=" ")
@@ -260,7 +271,10 @@ def test_report_figures(employee, branch):
     session = open_session(employee, "1000")
     vat = ring_up(employee, branch, ("116", "2", "B"), ("50", "1", "C"))  # 232 at 16 % + 50 zero-rated
     sale_checkout(
-        sale=vat, user=employee, tenders=[Tender("CARD", D("200"), "RRN 778812"), Tender("CASH", D("100"))], idempotency_key="r1"
+        sale=vat,
+        user=employee,
+        tenders=[Tender("CARD", D("200"), "RRN 778812"), Tender("CASH", D("100"))],
+        idempotency_key="r1",
     )
     other = ring_up(employee, branch, ("100", "1", "B"))
     sale_checkout(sale=other, user=employee, tenders=[Tender("CASH", D("100"))], idempotency_key="r2")
@@ -277,7 +291,9 @@ def test_report_figures(employee, branch):
     assert methods["CASH"]["sales"] == "182.00" and methods["CASH"]["expected"] == "1152.00"
     assert [m["reason"] for m in report["movements"]] == ["Sugar for tea"]
 
-    closed = session_close(session=session, closed_by=employee, closing_total=D("1150"), counted_by_method={"CARD": "200"})
+    closed = session_close(
+        session=session, closed_by=employee, closing_total=D("1150"), counted_by_method={"CARD": "200"}
+    )
     methods = {m["method"]: m for m in closed.report["methods"]}
     assert closed.report["kind"] == "Z"
     assert (methods["CASH"]["counted"], methods["CASH"]["difference"]) == ("1150.00", "-2.00")
@@ -291,9 +307,13 @@ def test_card_needs_the_terminal_reference_and_never_the_card_number(employee, b
     with pytest.raises(PaymentError, match="terminal"):
         sale_checkout(sale=sale, user=employee, tenders=[Tender("CARD", D("100"))], idempotency_key="k")
     with pytest.raises(PaymentError, match="looks like a card number"):
-        sale_checkout(sale=sale, user=employee, tenders=[Tender("CARD", D("100"), "4111 1111 1111 1111")], idempotency_key="k")
+        sale_checkout(
+            sale=sale, user=employee, tenders=[Tender("CARD", D("100"), "4111 1111 1111 1111")], idempotency_key="k"
+        )
     assert not Payment.objects.exists()
-    done = sale_checkout(sale=sale, user=employee, tenders=[Tender("CARD", D("100"), "012345678901")], idempotency_key="k")
+    done = sale_checkout(
+        sale=sale, user=employee, tenders=[Tender("CARD", D("100"), "012345678901")], idempotency_key="k"
+    )
     assert done.payments.get().reference == "012345678901"
 
 
@@ -309,6 +329,9 @@ def test_a_split_whose_parts_exceed_the_total_is_refused(employee, branch):
     sale = ring_up(employee, branch, ("100", "1"))
     with pytest.raises(PaymentError, match="more than what is due"):
         sale_checkout(
-            sale=sale, user=employee, tenders=[Tender("CARD", D("80"), "ref1"), Tender("VOUCHER", D("40"), "V1")], idempotency_key="s"
+            sale=sale,
+            user=employee,
+            tenders=[Tender("CARD", D("80"), "ref1"), Tender("VOUCHER", D("40"), "V1")],
+            idempotency_key="s",
         )
     assert not Payment.objects.exists()

@@ -44,7 +44,9 @@ class Command(BaseCommand):
                 raise CommandError("--base-url is for the local simulator; set MPESA_CALLBACK_BASE_URL for Safaricom.")
             config = dataclasses.replace(config, callback_base_url=options["base_url"].rstrip("/"))
         try:
-            confirmation = callback_url(reverse("cashdesk:c2b_confirmation", args=[config.callback_secret]), config=config)
+            confirmation = callback_url(
+                reverse("cashdesk:c2b_confirmation", args=[config.callback_secret]), config=config
+            )
             validation = callback_url(reverse("cashdesk:c2b_validation", args=[config.callback_secret]), config=config)
         except CallbackURLError as exc:
             raise CommandError(f"Safaricom would refuse our callback URL: {exc}") from exc
@@ -59,14 +61,20 @@ class Command(BaseCommand):
             for shortcode in shortcodes:
                 try:
                     result = client.register_c2b_urls(
-                        confirmation, validation, options["response_type"], shortcode=shortcode, version=options["api_version"]
+                        confirmation,
+                        validation,
+                        options["response_type"],
+                        shortcode=shortcode,
+                        version=options["api_version"],
                     )
                 except DarajaError as exc:
                     failures += 1
                     self.stderr.write(self.style.ERROR(f"{shortcode}: {exc.message}"))
                     continue
                 self.stdout.write(
-                    self.style.SUCCESS(f"{shortcode}: {result.response_description or 'registered'} ({config.environment})")
+                    self.style.SUCCESS(
+                        f"{shortcode}: {result.response_description or 'registered'} ({config.environment})"
+                    )
                 )
         # The secret is in the paths: show where they point without printing it.
         base = config.callback_base_url

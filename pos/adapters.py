@@ -83,6 +83,14 @@ class AccountAdapter(DefaultAccountAdapter):
         raise NotImplementedError("SMS verification is not used by AsiriaPOS")
 
     def get_login_redirect_url(self, request) -> str:
+        """Cashiers live in the till: they land there after login (a `?next=` still wins)."""
+        from django.urls import reverse
+
+        from .roles import Perm, Role
+
+        user = getattr(request, "user", None)
+        if getattr(user, "role", None) == Role.EMPLOYEE and user.has_perm(Perm.USE_TILL):
+            return reverse("till:index")
         return super().get_login_redirect_url(request)
 
 

@@ -15,6 +15,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.contrib import messages
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -221,7 +222,9 @@ def search(request):
     query = request.GET.get("q", "").strip()
     if not request.htmx:
         return redirect(f"{reverse('till:index')}?q={query}" if query else reverse("till:index"))
-    results = product_search(query=query, branch_id=request.user.branch_id, limit=12) if len(query) >= 2 else []
+    if len(query) < 2:  # one letter matches half the shop: wait for more
+        return HttpResponse("")
+    results = product_search(query=query, branch_id=request.user.branch_id, limit=12)
     return render(request, "pos/till.html#search-results", {"results": results, "query": query})
 
 
@@ -333,7 +336,7 @@ def line_quantity(request, pk: int):
     return _cart_response(request, line.sale, selected=line.pk, close_dialog="dialog" in request.POST)
 
 
-def _line_context(request, line: SaleLine, **forms) -> dict:
+def _line_context(request, line: SaleLine, tab: str = "quantity", **forms) -> dict:
     limit = shop_settings().cashier_discount_limit_percent
     context = {
         "line": line,
@@ -342,7 +345,7 @@ def _line_context(request, line: SaleLine, **forms) -> dict:
                                                "value": line.discount_value if line.discount_kind else None}),
         "price_form": PriceOverrideForm(initial={"unit_price": line.unit_price}),
         "discount_limit": limit,
-        "tab": "quantity",
+        "tab": tab,
         "may_override": request.user.has_perm(Perm.AUTHORISE_OVERRIDES),
     }
     for name, form in forms.items():
@@ -356,10 +359,8 @@ def _line_context(request, line: SaleLine, **forms) -> dict:
 @require_GET
 def line_edit(request, pk: int):
     line = _open_line(request, pk)
-    context = _line_context(request, line)
-    if request.GET.get("tab") in ("quantity", "discount", "price"):
-        context["tab"] = request.GET["tab"]
-    return _dialog(request, "line", context)
+    tab = request.GET.get("tab") if request.GET.get("tab") in ("quantity", "discount", "price") else "quantity"
+    return _dialog(request, "line", _line_context(request, line, tab=tab))
 
 
 @require_perm(Perm.USE_TILL)

@@ -232,6 +232,7 @@ def sale_add_product(*, sale: Sale, product: Product, user: User, quantity: Deci
         )
     sale_recalculate(sale=sale)
     line.refresh_from_db()
+    line.sale = sale  # the recalculated sale, so callers show the new totals without asking again
     return line
 
 
@@ -244,6 +245,7 @@ def sale_line_set_quantity(*, line: SaleLine, quantity: Decimal, user: User) -> 
     line.save(update_fields=["quantity"])
     sale_recalculate(sale=sale)
     line.refresh_from_db()
+    line.sale = sale
     return line
 
 
@@ -298,6 +300,7 @@ def sale_line_set_discount(
     line.save(update_fields=["discount_kind", "discount_value"])
     sale_recalculate(sale=sale)
     line.refresh_from_db()
+    line.sale = sale
     audit_record(
         action=AuditAction.DISCOUNT,
         user=user,
@@ -410,6 +413,7 @@ def sale_line_override_price(
     line.save(update_fields=["unit_price", "price_overridden_by", "price_override_reason"])
     sale_recalculate(sale=sale)  # a discount bigger than the new price is refused here, all rolled back
     line.refresh_from_db()
+    line.sale = sale
     audit_record(
         action=AuditAction.PRICE_OVERRIDE,
         user=user,

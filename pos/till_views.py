@@ -261,7 +261,8 @@ def _add(request, sale: Sale, product: Product, quantity: Decimal):
         line = sale_add_product(sale=sale, product=product, user=request.user, quantity=quantity)
     except SaleError as exc:
         return _feedback(request, exc.message)
-    return _cart_response(request, sale, selected=line.pk, feedback=f"{line.product_name} × {line.quantity.normalize():f}")
+    return _cart_response(request, line.sale, selected=line.pk,
+                          feedback=f"{line.product_name} × {line.quantity.normalize():f}")
 
 
 @require_perm(Perm.USE_TILL)
@@ -374,9 +375,9 @@ def line_discount(request, pk: int):
 
     def run(authoriser):
         data = form.cleaned_data
-        sale_line_set_discount(line=line, kind=data["kind"], value=data["value"] or ZERO, user=request.user,
-                               authorised_by=authoriser, reason=data["reason"], request=request)
-        return _cart_response(request, line.sale, selected=line.pk, close_dialog=True, feedback="Discount applied.")
+        changed = sale_line_set_discount(line=line, kind=data["kind"], value=data["value"] or ZERO, user=request.user,
+                                         authorised_by=authoriser, reason=data["reason"], request=request)
+        return _cart_response(request, changed.sale, selected=line.pk, close_dialog=True, feedback="Discount applied.")
 
     return _guarded(request, perm=Perm.AUTHORISE_OVERRIDES, run=run, partial="line", context=context, form=form,
                     pin_always=False)
@@ -393,9 +394,9 @@ def line_price(request, pk: int):
 
     def run(authoriser):
         data = form.cleaned_data
-        sale_line_override_price(line=line, unit_price=data["unit_price"], user=request.user, reason=data["reason"],
-                                 authorised_by=authoriser, request=request)
-        return _cart_response(request, line.sale, selected=line.pk, close_dialog=True,
+        changed = sale_line_override_price(line=line, unit_price=data["unit_price"], user=request.user,
+                                           reason=data["reason"], authorised_by=authoriser, request=request)
+        return _cart_response(request, changed.sale, selected=line.pk, close_dialog=True,
                               feedback=f"Price of {line.product_name} changed.")
 
     return _guarded(request, perm=Perm.AUTHORISE_OVERRIDES, run=run, partial="line", context=context, form=form)

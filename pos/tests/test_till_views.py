@@ -15,7 +15,7 @@ from inventory.selectors import stock_on_hand
 from inventory.tests.factories import CategoryFactory, ProductFactory, stock_in
 from pos.audit import AuditAction
 from pos.models import AuditLog, Customer, Sale, SaleStatus
-from pos.sale_services import sale_add_product, sale_get_or_open, sale_hold
+from pos.sale_services import sale_add_product, sale_get_or_open
 from pos.tests.factories import DEFAULT_PIN, CustomerFactory, UserFactory
 from pos.roles import Role
 
@@ -95,9 +95,13 @@ def test_a_scanned_barcode_adds_at_once(employee_client, employee, shelf):
     html = response.content.decode()
     assert response.status_code == 200 and "Geisha soap 225g" in html
     assert re.search(r'id="cart-totals"[^>]*hx-swap-oob="true"', html) and "116.00" in html
-    scan(employee_client, soap.barcode)
+    response = scan(employee_client, soap.barcode)
     line = cart_of(employee).lines.get()
     assert line.quantity == 2 and cart_of(employee).total == D("232.00")
+    # the totals sent out of band are the new ones (not the cart as it was before the scan)
+    assert re.search(r'data-testid="total">232.00<', response.content.decode())
+    response = scan(employee_client, shelf[1].barcode)
+    assert re.search(r'data-testid="total">297.00<', response.content.decode())
 
 
 def test_a_count_before_the_code_adds_that_many(employee_client, employee, shelf):

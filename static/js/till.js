@@ -156,7 +156,7 @@
     if (!document.querySelector("[data-till]")) {
       // other till pages (receipt): Enter = new sale, P = print
       if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (key === "Enter" && active === document.body) { clickIn(document, '[data-shortcut="Enter"]') && event.preventDefault(); }
+      if (key === "Enter" && (active === document.body || !active)) { clickIn(document, '[data-shortcut="Enter"]') && event.preventDefault(); }
       if ((key === "p" || key === "P") && document.querySelector("[data-print]")) { event.preventDefault(); window.print(); }
       return;
     }
@@ -229,6 +229,10 @@
       return;
     }
     if (event.target.closest("[data-print]")) window.print();
+    // after printing or downloading, Enter is "next sale" again (the New sale button has the focus)
+    if (event.target.closest("[data-print], a[download]") && window.AsiriaPOS) {
+      window.setTimeout(function () { window.AsiriaPOS.focusAutofocus(document); }, 300);
+    }
   });
 
   // ------------------------------------------------------------------ the pay panel's live summary (display only)
@@ -261,6 +265,8 @@
     set("[data-pay-change]", change);
     var changeEl = form.querySelector("[data-pay-change]");
     if (changeEl) changeEl.classList.toggle("has-change", change > 0);
+    var dueEl = form.querySelector("[data-pay-due]");
+    if (dueEl) dueEl.classList.toggle("text-danger", due > 0);
   }
   document.addEventListener("input", function (event) {
     var form = event.target.closest && event.target.closest("[data-pay-form]");

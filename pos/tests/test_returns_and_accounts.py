@@ -370,3 +370,24 @@ def test_voiding_an_on_account_sale_lowers_the_balance_and_points(employee, mana
     assert customer.balance == D("0.00") and customer.loyalty_points == D("0.00")
     with pytest.raises(SaleConflictError, match="voided"):
         sale_void_completed(sale=sale, user=manager, reason="again")
+
+
+def test_checkout_with_a_customer_costs_the_same_for_2_10_and_30_lines(employee, branch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    open_session(employee)
+    customer = CustomerFactory(credit_limit=D("100000"))
+    counts = {}
+    for size in (2, 10, 30):
+        sale = sale_get_or_open(cashier=employee)
+        for _ in range(size):
+            product = ProductFactory(selling_price=D("10.00"))
+            stock_in(product, branch, 5)
+            sale_add_product(sale=sale, product=product, user=employee)
+        sale_set_customer(sale=sale, customer=customer, user=employee)
+        with CaptureQueriesContext(connection) as ctx:
+            sale_checkout(sale=sale, user=employee, tenders=[Tender("CUSTOMER_CREDIT", D(size * 10))],
+                          idempotency_key=f"size-{size}")
+        counts[size] = len(ctx)
+    assert counts[2] == counts[10] == counts[30], counts

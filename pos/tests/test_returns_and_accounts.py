@@ -379,7 +379,7 @@ def test_checkout_with_a_customer_costs_the_same_for_2_10_and_30_lines(employee,
     open_session(employee)
     customer = CustomerFactory(credit_limit=D("100000"))
     counts = {}
-    for size in (2, 10, 30):
+    for size in (1, 2, 10, 30):  # the first one warms the content-type cache
         sale = sale_get_or_open(cashier=employee)
         for _ in range(size):
             product = ProductFactory(selling_price=D("10.00"))
@@ -390,4 +390,4 @@ def test_checkout_with_a_customer_costs_the_same_for_2_10_and_30_lines(employee,
             sale_checkout(sale=sale, user=employee, tenders=[Tender("CUSTOMER_CREDIT", D(size * 10))],
                           idempotency_key=f"size-{size}")
         counts[size] = len(ctx)
-    assert counts[2] == counts[10] == counts[30], counts
+    assert counts[2] == counts[10] == counts[30] <= 30, counts

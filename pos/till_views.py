@@ -581,14 +581,19 @@ def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: st
     session = session_current(cashier=request.user)
     customer = sale.customer if sale.customer_id else None
     settings_row = shop_settings()
+    # a payment confirmed before checkout (an M-Pesa push the customer accepted) already counts
+    paid_already = sum((p.amount - p.change_given for p in sale.payments.filter(status="CONFIRMED")), ZERO)
+    due = max(sale.total - paid_already, ZERO)
     context = {
         "sale": sale,
+        "paid_already": paid_already,
+        "due": due,
         "cash_session": session,
         "session_form": session_form or OpenSessionForm(),
         "form": form or PayForm(initial={"sale": sale.pk, "idempotency_key": uuid.uuid4().hex}),
         "error": error,
         "customer": customer,
-        "quick_cash": _quick_cash(sale.total) if sale.total else [],
+        "quick_cash": _quick_cash(due) if due else [],
         "line_count": sale.lines.count(),
     }
     if customer is not None:

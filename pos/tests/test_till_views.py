@@ -638,3 +638,18 @@ def test_the_receipt_is_emailed_when_the_customer_has_an_address(
 
     assert receipt_email_send.call_local(sale.pk) is False  # a retry sends nothing twice
     assert len(mailoutbox) == 1
+
+
+def test_a_payment_confirmed_before_checkout_counts(employee_client, employee, rung_up):
+    """An M-Pesa push the customer accepted while the cart was open (the cash desk records it)."""
+    from django.utils import timezone
+
+    session = open_session(employee)
+    sale = cart_of(employee)
+    Payment.objects.create(sale=sale, session=session, method="MPESA", status="CONFIRMED", amount=D("100.00"),
+                           mpesa_receipt="QGH7ABC123", received_by=employee, confirmed_at=timezone.now())
+    panel = hx_get(employee_client, reverse("till:pay")).content.decode()
+    assert 'data-pay-total="16.00"' in panel and "100.00 paid" in panel
+    response, sale = _pay(employee_client, employee, cash="20")
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.COMPLETED and sale.change_given == D("4.00")

@@ -115,12 +115,27 @@ def sale_list(*, user: User) -> QuerySet[Sale]:
     )
 
 
-def sale_find(*, user: User, text: str) -> Sale | None:
-    """A completed (or voided) sale by its number, as typed or scanned from the receipt's QR code."""
+def sales_returnable_by(*, user: User) -> QuerySet[Sale]:
+    """Completed sales a till user may take goods back for: any cashier's at their branch (the customer
+    holds the receipt; a manager authorises the refund), every branch for those who see all branches."""
+    qs = Sale.objects.select_related("cashier", "customer", "branch").filter(status=SaleStatus.COMPLETED)
+    if not user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=user.branch_id)
+    return qs
+
+
+def sale_find(*, user: User, text: str, returnable: bool = False) -> Sale | None:
+    """A completed (or voided) sale by its number, as typed or scanned from the receipt's QR code.
+
+    `returnable` looks among the sales the user may take a return for instead of those they may view.
+    """
     text = (text or "").strip().upper()
     if not text:
         return None
-    qs = sales_visible_to(user=user).exclude(status__in=[SaleStatus.OPEN, SaleStatus.HELD])
+    if returnable:
+        qs = sales_returnable_by(user=user)
+    else:
+        qs = sales_visible_to(user=user).exclude(status__in=[SaleStatus.OPEN, SaleStatus.HELD])
     if CREDIT_NOTE_NUMBER.match(text):
         return qs.filter(returns__number=text).first()
     if text.isdigit():  # just the digits: this branch's sale with that sequence

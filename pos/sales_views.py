@@ -16,7 +16,15 @@ from .models import Sale, SaleReturn, SaleStatus
 from .permissions import require_perm
 from .receipts import credit_note_pdf, receipt_context, receipt_pdf
 from .roles import Perm
-from .sale_selectors import sale_audit_trail, sale_find, sale_list, sale_returns, sales_visible_to, vat_breakdown
+from .sale_selectors import (
+    sale_audit_trail,
+    sale_find,
+    sale_list,
+    sale_returns,
+    sales_returnable_by,
+    sales_visible_to,
+    vat_breakdown,
+)
 from .sale_services import AuthorisationRequired, sale_receipt_reprint
 from .sales_filters import SaleFilter
 from .sales_tables import SaleTable
@@ -102,6 +110,10 @@ def sale_find_view(request):
         sale = sale_find(user=request.user, text=query)
         if sale is not None:
             return redirect("sales:detail", pk=sale.pk)
+        if request.user.has_perm(Perm.USE_TILL):  # a colleague's sale: the customer came back with the receipt
+            sale = sale_find(user=request.user, text=query, returnable=True)
+            if sale is not None:
+                return redirect("sales:return", pk=sale.pk)
     return render(request, "pos/sales/find.html", {"query": query, "not_found": bool(query)})
 
 
@@ -188,7 +200,8 @@ def _return_lines(sale: Sale):
 @require_perm(Perm.USE_TILL)
 @require_http_methods(["GET", "POST"])
 def sale_return(request, pk: int):
-    sale = _visible_sale(request, pk)
+    # any completed sale of the branch (a colleague's too: the customer holds the receipt), else one they see
+    sale = sales_returnable_by(user=request.user).filter(pk=pk).first() or _visible_sale(request, pk)
     if sale.status != SaleStatus.COMPLETED:
         messages.error(request, f"This sale is {sale.get_status_display().lower()}: only completed sales take returns.")
         return redirect("sales:detail", pk=sale.pk)
@@ -198,7 +211,9 @@ def sale_return(request, pk: int):
     def render_form(pin, exc=None):
         if exc is not None:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        context = {"sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), **pin}
+        context = {"sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), **pin,
+                   "earlier": sale_returns(sale=sale),
+                   "may_view": sales_visible_to(user=request.user).filter(pk=sale.pk).exists()}
         return render(request, "pos/sales/return.html", context)
 
     if request.method == "GET" or not form.is_valid():
@@ -218,7 +233,9 @@ def sale_return(request, pk: int):
         )
         parts = ", ".join(f"{r.get_method_display()} KES {r.amount}" for r in sale_return.refunds.all())
         messages.success(request, f"Credit note {sale_return.number}: KES {sale_return.total} refunded ({parts}).")
-        return redirect(f"{reverse('sales:detail', args=[sale.pk])}#return-{sale_return.pk}")
+        if sales_visible_to(user=request.user).filter(pk=sale.pk).exists():
+            return redirect(f"{reverse('sales:detail', args=[sale.pk])}#return-{sale_return.pk}")
+        return redirect(f"{reverse('sales:return', args=[sale.pk])}#return-{sale_return.pk}")
 
     return _guarded_post(request, perm=Perm.REFUND, run=run, render_form=render_form)
 
@@ -254,7 +271,12 @@ def sale_void(request, pk: int):
 @require_GET
 def credit_note(request, pk: int):
     sale_return = get_object_or_404(SaleReturn.objects.select_related("sale", "branch"), pk=pk)
-    _visible_sale(request, sale_return.sale_id)  # the same visibility as the sale itself
+    # whoever could see the sale, or take a return for it, may print its credit notes
+    if not (
+        sales_visible_to(user=request.user).filter(pk=sale_return.sale_id).exists()
+        or (request.user.has_perm(Perm.USE_TILL) and sales_returnable_by(user=request.user).filter(pk=sale_return.sale_id).exists())
+    ):
+        raise Http404("No such credit note.")
     response = HttpResponse(credit_note_pdf(sale_return=sale_return), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="credit-note-{sale_return.number}.pdf"'
     return response

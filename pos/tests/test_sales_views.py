@@ -265,3 +265,29 @@ def test_html_of_sales_pages_has_no_inline_script_or_style(manager_client, emplo
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
         assert not re.search(r"\sstyle=\"", html), url
         assert not re.search(r"\son[a-z]+=\"", html), url
+
+
+def test_a_cashier_takes_a_return_for_a_colleagues_sale_with_the_receipt(employee_client, employee, manager, branch, soap):
+    colleague = UserFactory(role=Role.EMPLOYEE, branch=branch, full_name="Kamau Mwangi")
+    sale = sell(colleague, soap)
+    open_session(employee)
+    assert employee_client.get(reverse("sales:detail", args=[sale.pk])).status_code == 404  # not theirs to browse
+    found = employee_client.get(reverse("sales:find"), {"q": sale.number})
+    assert found["Location"] == reverse("sales:return", args=[sale.pk])
+    line = sale.lines.get()
+    done = employee_client.post(reverse("sales:return", args=[sale.pk]),
+                                {f"qty_{line.pk}": "1", "reason": "torn", "refund_to": "CASH",
+                                 "authoriser": manager.pk, "pin": DEFAULT_PIN})
+    assert done["Location"].startswith(reverse("sales:return", args=[sale.pk]))
+    page = employee_client.get(done["Location"]).content.decode()
+    sale_return = SaleReturn.objects.get()
+    assert sale_return.number in page and 'data-testid="credit-note-link"' in page
+    assert employee_client.get(reverse("sales:credit_note", args=[sale_return.pk])).status_code == 200
+    assert Refund.objects.get().cash_session.cashier == employee  # the cash left the cashier's own drawer
+
+
+def test_no_returns_for_another_branchs_sale(employee_client, other_branch, soap):
+    stock_in(soap, other_branch, 5)
+    sale = sell(UserFactory(branch=other_branch), soap)
+    assert employee_client.get(reverse("sales:return", args=[sale.pk])).status_code == 404
+    assert employee_client.get(reverse("sales:find"), {"q": sale.number}).status_code == 200

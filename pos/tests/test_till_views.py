@@ -653,3 +653,38 @@ def test_a_payment_confirmed_before_checkout_counts(employee_client, employee, r
     response, sale = _pay(employee_client, employee, cash="20")
     sale.refresh_from_db()
     assert sale.status == SaleStatus.COMPLETED and sale.change_given == D("4.00")
+
+
+@pytest.mark.parametrize("name", ["till:cart_discount", "till:note", "till:void", "till:customer", "till:held", "till:pay"])
+def test_every_dialog_is_a_fragment_for_htmx_and_a_page_without_javascript(employee_client, rung_up, name):
+    fragment = hx_get(employee_client, reverse(name))
+    page = employee_client.get(reverse(name))
+    assert fragment.status_code == page.status_code == 200
+    assert "<html" not in fragment.content.decode() and 'class="modal-header"' in fragment.content.decode()
+    assert "<html" in page.content.decode() and "Back to the till" in page.content.decode()
+
+
+@pytest.mark.parametrize("name,data", [("till:hold", {}), ("till:note", {"note": "x"}), ("till:customer", {"customer": ""})])
+def test_posts_without_javascript_come_back_to_the_till(employee_client, rung_up, name, data):
+    response = employee_client.post(reverse(name), data)
+    assert response.status_code == 302 and response["Location"] == reverse("till:index")
+
+
+def test_favourites_without_javascript_is_the_till(employee_client):
+    assert employee_client.get(reverse("till:favourites"))["Location"] == reverse("till:index")
+
+
+def test_the_receipt_is_sent_again_on_request(employee_client, employee, rung_up, mailoutbox):
+    open_session(employee)
+    person = CustomerFactory(email="halima@example.com")
+    hx_post(employee_client, reverse("till:customer"), {"customer": person.pk})
+    response, sale = _pay(employee_client, employee, cash="116")
+    response = employee_client.post(reverse("sales:receipt_email", args=[sale.pk]))
+    assert response.status_code == 302 and len(mailoutbox) == 1 and mailoutbox[0].to == ["halima@example.com"]
+
+
+def test_no_email_without_an_address_or_for_someone_elses_receipt(employee_client, client_for, employee, paid, mailoutbox):
+    response = employee_client.post(reverse("sales:receipt_email", args=[paid.pk]), follow=True)
+    assert "has no e-mail address" in response.content.decode()
+    response = client_for(employee).post(reverse("sales:receipt_email", args=[paid.pk]), follow=True)
+    assert "ask a manager" in response.content.decode() and not mailoutbox

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO, ConflictError, DomainError, money, retry_on_deadlock
-from pos.models import Sale, SaleStatus, User
-from pos.sale_services import sale_finalise, sale_recalculate
+from pos.models import Customer, LoyaltyKind, Refund, RefundMethod, Sale, SaleStatus, User
+from pos.sale_services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
 from .models import CashSession, Payment, PaymentMethod, PaymentStatus, SessionStatus
 
@@ -67,11 +67,18 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
 
 
 def session_expected_cash(*, session: CashSession) -> Decimal:
-    """Float + cash taken − change given (+ paid in − paid out, added by the cash-movement models)."""
+    """Float + cash taken − change given − cash refunded (+ paid in − paid out, added by the cash-movement models).
+
+    A cash payment later refunded (a voided sale) still came into this drawer: it counts as taken, and
+    the refund (`pos.Refund`, from whichever drawer paid it back) counts as cash out of that drawer.
+    """
     cash = Payment.objects.filter(
-        session=session, method=PaymentMethod.CASH, status=PaymentStatus.CONFIRMED
+        session=session, method=PaymentMethod.CASH, status__in=[PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED]
     ).aggregate(amount=Sum("amount"), change=Sum("change_given"))
-    return money(session.opening_float + (cash["amount"] or ZERO) - (cash["change"] or ZERO))
+    refunded = Refund.objects.filter(cash_session=session, method=RefundMethod.CASH).aggregate(amount=Sum("amount"))
+    return money(
+        session.opening_float + (cash["amount"] or ZERO) - (cash["change"] or ZERO) - (refunded["amount"] or ZERO)
+    )
 
 
 @transaction.atomic
@@ -185,6 +192,7 @@ def sale_checkout(
             raise PaymentError("Change cannot be more than the cash handed over.")
 
         now = when or timezone.now()
+        loyalty_now, loyalty_references = _charge_customer(sale=sale, tenders=tenders, user=user, when=now)
         new_payments = []
         change_left = change
         for tender in tenders:
@@ -200,7 +208,7 @@ def sale_checkout(
                     status=PaymentStatus.CONFIRMED,
                     amount=tender.amount,
                     change_given=change_here,
-                    reference=tender.reference,
+                    reference=loyalty_references if tender.method == PaymentMethod.LOYALTY else tender.reference,
                     received_by=user,
                     confirmed_at=now,
                 )
@@ -214,9 +222,54 @@ def sale_checkout(
             idempotency_key=idempotency_key,
             paid_total=paid_total,
             change_given=prior_change + change,
+            loyalty_redeemed=loyalty_now,
             when=now,
         )
     return sale
+
+
+def _charge_customer(*, sale: Sale, tenders: list[Tender], user: User, when) -> tuple[Decimal, str]:
+    """On account raises what the customer owes (refused past their credit limit); loyalty spends points.
+
+    Runs under the sale's and the session's locks and takes the customer's row lock (the till's lock
+    order: sale → session → customer → sequence → stock). Returns the KES paid with points and the
+    reference for that payment.
+    """
+    on_account = sum((t.amount for t in tenders if t.method == PaymentMethod.CUSTOMER_CREDIT), ZERO)
+    with_points = sum((t.amount for t in tenders if t.method == PaymentMethod.LOYALTY), ZERO)
+    if not on_account and not with_points:
+        return ZERO, ""
+    if sale.customer_id is None:
+        what = "sell on account" if on_account else "pay with loyalty points"
+        raise PaymentError(f"Attach a customer to {what}.", field="method", code="no_customer")
+    customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
+    if not customer.is_active:
+        raise PaymentError(f"{customer.name} is no longer an active customer.", field="method")
+    if on_account:
+        owes = customer.balance + on_account
+        if customer.credit_limit <= 0:
+            raise PaymentError(f"{customer.name} has no credit with the shop (credit limit KES 0).",
+                               field="method", code="credit_limit")
+        if owes > customer.credit_limit:
+            room = max(customer.credit_limit - customer.balance, ZERO)
+            raise PaymentError(
+                f"Refused: {customer.name} would owe KES {owes}, over their credit limit of KES {customer.credit_limit} "
+                f"(they owe KES {customer.balance}; at most KES {room} more can go on account).",
+                field="method",
+                code="credit_limit",
+            )
+        customer.balance = owes
+        customer.save(update_fields=["balance", "updated_at"])
+    reference = ""
+    if with_points:
+        try:
+            points = loyalty_points_needed(with_points)
+            loyalty_change(customer=customer, points=-points, kind=LoyaltyKind.REDEEMED, user=user, sale=sale,
+                           amount=with_points, when=when)
+        except SaleError as exc:
+            raise PaymentError(exc.message, field="method", code="loyalty") from exc
+        reference = f"{points.normalize():f} points"
+    return with_points, reference
 
 
 def sale_payments_summary(*, sale: Sale) -> dict:

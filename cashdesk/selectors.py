@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pos.base import ZERO, money
-from pos.models import Sale, SaleLine, SaleStatus, User
+from pos.models import Refund, RefundMethod, Sale, SaleLine, SaleStatus, User
 from pos.roles import Perm
 
 from .models import (
@@ -70,6 +70,7 @@ class CashFigures:
     customer_receipts: Decimal  # cash received against customers' accounts
     supplier_payments: Decimal  # cash paid to suppliers from the drawer
     expenses: Decimal  # cash paid for expenses from the drawer
+    refunds: Decimal  # cash given back for returns and voids (pos.Refund) from this drawer
 
     @property
     def expected(self) -> Decimal:
@@ -82,6 +83,7 @@ class CashFigures:
             + self.customer_receipts
             - self.supplier_payments
             - self.expenses
+            - self.refunds
         )
 
     @property
@@ -113,7 +115,22 @@ def session_cash_figures(*, session: CashSession) -> CashFigures:
         customer_receipts=_sum(CustomerReceipt.objects.filter(session=session, method=MoneyMethod.CASH)),
         supplier_payments=_sum(SupplierPayment.objects.filter(session=session, method=MoneyMethod.CASH)),
         expenses=_sum(Expense.objects.filter(session=session, method=MoneyMethod.CASH)),
+        refunds=_sum(Refund.objects.filter(cash_session=session, method=RefundMethod.CASH)),
     )
+
+
+def session_refunds(*, session: CashSession) -> QuerySet[Refund]:
+    """Refunds of the session: the cash from its drawer, and what its cashier refunded another way
+    (card, M-Pesa, account) at its branch while it was open."""
+    end = session.closed_at or timezone.now()
+    by_cashier = Q(
+        cash_session__isnull=True,
+        refunded_by_id=session.cashier_id,
+        branch_id=session.branch_id,
+        created_at__gte=session.opened_at,
+        created_at__lte=end,
+    )
+    return Refund.objects.filter(Q(cash_session=session) | by_cashier)
 
 
 # ---------------------------------------------------------------------------- X / Z report
@@ -162,7 +179,11 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
         row["method"]: row["total"]
         for row in CustomerReceipt.objects.filter(session=session).values("method").annotate(total=Sum("amount"))
     }
-    refunds_by_method: dict = {}
+    refunds = session_refunds(session=session)
+    returns = refunds.aggregate(count=Count("pk"), amount=Sum("amount"))
+    refunds_by_method = {
+        row["method"]: row["total"] for row in refunds.values("method").annotate(total=Sum("amount")).order_by()
+    }
     counted_by_method = counted_by_method if counted_by_method is not None else (session.counted_by_method or {})
     methods = []
     for method, label in PaymentMethod.choices:
@@ -234,6 +255,19 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
                 "by": "",
             }
         )
+    for refund in Refund.objects.filter(cash_session=session, method=RefundMethod.CASH).select_related(
+        "sale", "sale_return", "refunded_by"
+    ):
+        what = refund.sale_return.number if refund.sale_return_id else "void"
+        movements.append(
+            {
+                "at": timezone.localtime(refund.created_at).isoformat(),
+                "kind": "Cash refund",
+                "amount": str(-refund.amount),
+                "reason": f"{refund.sale.number} ({what})",
+                "by": refund.refunded_by.full_name,
+            }
+        )
     movements.sort(key=lambda m: m["at"])
     counted = session.closing_total
     return {
@@ -257,7 +291,7 @@ def session_report(*, session: CashSession, counted_by_method: dict | None = Non
             "net": _d(totals["net"]),
             "vat": _d(totals["vat"]),
         },
-        "returns": {"count": 0, "amount": _d(ZERO)},
+        "returns": {"count": returns["count"] or 0, "amount": _d(returns["amount"])},
         "vat_bands": vat_bands,
         "methods": methods,
         "cash": figures.as_dict(),
@@ -346,21 +380,25 @@ def _money_subquery(qs) -> Coalesce:
 def unpaid_account_sales(*, customer) -> list[Sale]:
     """The customer's completed sales with money still owed on account, oldest first.
 
-    Each has `on_account` (paid "on account"), `settled` (by customer receipts) and `outstanding`.
+    Each has `on_account` (paid "on account"), `settled` (by customer receipts), `returned` (goods
+    brought back, taken off the account) and `outstanding`.
     """
     credit = Payment.objects.filter(
         sale=OuterRef("pk"), method=PaymentMethod.CUSTOMER_CREDIT, status=PaymentStatus.CONFIRMED
     )
     settled = CustomerReceiptAllocation.objects.filter(sale=OuterRef("pk"))
+    returned = Refund.objects.filter(sale=OuterRef("pk"), method=RefundMethod.CUSTOMER_CREDIT)  # off the account
     qs = (
         Sale.objects.filter(customer=customer, status=SaleStatus.COMPLETED)
-        .annotate(on_account=_money_subquery(credit), settled=_money_subquery(settled))
+        .annotate(
+            on_account=_money_subquery(credit), settled=_money_subquery(settled), returned=_money_subquery(returned)
+        )
         .filter(on_account__gt=0)
         .order_by("completed_at", "pk")
     )
     result = []
     for sale in qs:
-        sale.outstanding = money(sale.on_account - sale.settled)
+        sale.outstanding = money(sale.on_account - sale.settled - sale.returned)
         if sale.outstanding > 0:
             result.append(sale)
     return result

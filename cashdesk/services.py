@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO, ConflictError, DomainError, money, retry_on_deadlock
-from pos.models import Sale, SaleStatus, ShopSettings, User
+from pos.models import Customer, LoyaltyKind, Sale, SaleStatus, ShopSettings, User
 from pos.roles import Perm
-from pos.sale_services import sale_finalise, sale_recalculate
+from pos.sale_services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
 from .models import (
     STK_WAITING,
@@ -113,8 +113,8 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
 
 def session_expected_cash(*, session: CashSession) -> Decimal:
     """Float + cash taken − change + paid in − paid out + cash customer receipts − cash supplier
-    payments − cash expenses (− cash refunds, once the till's returns land) — see
-    `selectors.session_cash_figures`."""
+    payments − cash expenses − cash refunds (`pos.Refund` paid from this drawer) — see
+    `selectors.session_cash_figures`. A cash payment later refunded still came into this drawer."""
     return session_cash_figures(session=session).expected
 
 
@@ -437,6 +437,7 @@ def sale_checkout(
             raise PaymentError("Change cannot be more than the cash handed over.")
 
         now = when or timezone.now()
+        loyalty_now, loyalty_references = _charge_customer(sale=sale, tenders=tenders, user=user, when=now)
         new_payments = []
         change_left = change
         for tender in tenders:
@@ -452,7 +453,7 @@ def sale_checkout(
                     status=PaymentStatus.CONFIRMED,
                     amount=tender.amount,
                     change_given=change_here,
-                    reference=tender.reference,
+                    reference=loyalty_references if tender.method == PaymentMethod.LOYALTY else tender.reference,
                     received_by=user,
                     confirmed_at=now,
                 )
@@ -466,9 +467,54 @@ def sale_checkout(
             idempotency_key=idempotency_key,
             paid_total=paid_total,
             change_given=prior_change + change,
+            loyalty_redeemed=loyalty_now,
             when=now,
         )
     return sale
+
+
+def _charge_customer(*, sale: Sale, tenders: list[Tender], user: User, when) -> tuple[Decimal, str]:
+    """On account raises what the customer owes (refused past their credit limit); loyalty spends points.
+
+    Runs under the sale's and the session's locks and takes the customer's row lock (the till's lock
+    order: sale → session → customer → sequence → stock). Returns the KES paid with points and the
+    reference for that payment.
+    """
+    on_account = sum((t.amount for t in tenders if t.method == PaymentMethod.CUSTOMER_CREDIT), ZERO)
+    with_points = sum((t.amount for t in tenders if t.method == PaymentMethod.LOYALTY), ZERO)
+    if not on_account and not with_points:
+        return ZERO, ""
+    if sale.customer_id is None:
+        what = "sell on account" if on_account else "pay with loyalty points"
+        raise PaymentError(f"Attach a customer to {what}.", field="method", code="no_customer")
+    customer = Customer.objects.select_for_update().get(pk=sale.customer_id)
+    if not customer.is_active:
+        raise PaymentError(f"{customer.name} is no longer an active customer.", field="method")
+    if on_account:
+        owes = customer.balance + on_account
+        if customer.credit_limit <= 0:
+            raise PaymentError(f"{customer.name} has no credit with the shop (credit limit KES 0).",
+                               field="method", code="credit_limit")
+        if owes > customer.credit_limit:
+            room = max(customer.credit_limit - customer.balance, ZERO)
+            raise PaymentError(
+                f"Refused: {customer.name} would owe KES {owes}, over their credit limit of KES {customer.credit_limit} "
+                f"(they owe KES {customer.balance}; at most KES {room} more can go on account).",
+                field="method",
+                code="credit_limit",
+            )
+        customer.balance = owes
+        customer.save(update_fields=["balance", "updated_at"])
+    reference = ""
+    if with_points:
+        try:
+            points = loyalty_points_needed(with_points)
+            loyalty_change(customer=customer, points=-points, kind=LoyaltyKind.REDEEMED, user=user, sale=sale,
+                           amount=with_points, when=when)
+        except SaleError as exc:
+            raise PaymentError(exc.message, field="method", code="loyalty") from exc
+        reference = f"{points.normalize():f} points"
+    return with_points, reference
 
 
 def sale_payments_summary(*, sale: Sale) -> dict:

@@ -178,6 +178,17 @@ class AccountAdapter(DefaultAccountAdapter):
             )
             raise
 
+    def get_login_redirect_url(self, request) -> str:
+        """Cashiers live in the till: they land there after login (a `?next=` still wins)."""
+        from django.urls import reverse
+
+        from .roles import Perm, Role
+
+        user = getattr(request, "user", None)
+        if getattr(user, "role", None) == Role.EMPLOYEE and user.has_perm(Perm.USE_TILL):
+            return reverse("till:index")
+        return super().get_login_redirect_url(request)
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """Google / Microsoft / OpenID Connect sign in an existing, active member of staff only.

@@ -31,6 +31,7 @@ class AuditAction:
     DISCOUNT = "discount"
     REPRINT = "receipt_reprint"
     REFUND = "refund"
+    CREDIT_LIMIT_CHANGED = "credit_limit_changed"
     # Stock (issue: inventory)
     ADJUSTMENT_APPROVED = "adjustment_approved"
     ADJUSTMENT_REJECTED = "adjustment_rejected"

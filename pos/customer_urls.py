@@ -1,7 +1,14 @@
-"""URLs of the `customers:` namespace."""
+"""URLs of the `customers:` namespace (mounted at /customers/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import customer_views as views
 
 app_name = "customers"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.customer_index, name="list"),
+    path("new/", views.customer_add, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+]

@@ -341,6 +341,7 @@ class SaleSequence(models.Model):
 
     branch = models.OneToOneField(Branch, on_delete=models.PROTECT, related_name="sale_sequence")
     last_number = models.PositiveIntegerField(default=0)
+    last_credit_note = models.PositiveIntegerField(default=0, help_text="Last credit note (return) number.")
 
     def __str__(self) -> str:
         return f"{self.branch.code}: {self.last_number}"
@@ -376,7 +377,8 @@ class Sale(TimeStampedModel):
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     void_reason = models.CharField(max_length=255, blank=True)
-    receipt_prints = models.PositiveIntegerField(default=0)
+    receipt_prints = models.PositiveIntegerField(default=0, help_text="Original receipt + authorised reprints.")
+    receipt_emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -468,3 +470,130 @@ class SaleLine(models.Model):
     @property
     def price_overridden(self) -> bool:
         return self.unit_price != self.list_price
+
+
+# ---------------------------------------------------------------------------- returns, refunds, loyalty
+class RefundTo(models.TextChoices):
+    ORIGINAL = "ORIGINAL", "The way they paid"
+    CASH = "CASH", "Cash from the drawer"
+
+
+class RefundMethod(models.TextChoices):
+    """How money went back to a customer. The values are the cash desk's payment methods."""
+
+    CASH = "CASH", "Cash"
+    CARD = "CARD", "Card"
+    MPESA = "MPESA", "M-Pesa"
+    CUSTOMER_CREDIT = "CUSTOMER_CREDIT", "Off the customer's account"
+    LOYALTY = "LOYALTY", "Loyalty points back"
+    VOUCHER = "VOUCHER", "Voucher"
+
+
+class SaleReturn(TimeStampedModel):
+    """Goods brought back from a completed sale: a credit note, numbered without gaps per branch."""
+
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="returns")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=24, unique=True, help_text="e.g. MAIN-CN-000012")
+    sequence = models.PositiveIntegerField()
+    processed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    authorised_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=255)
+    refund_to = models.CharField(max_length=10, choices=RefundTo.choices, default=RefundTo.ORIGINAL)
+    total = MoneyField(default=Decimal("0.00"), help_text="Value of the goods returned, VAT included.")
+    tax_total = MoneyField(default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "sequence"], name="salereturn_sequence_unique_per_branch"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="salereturn_total_not_negative"),
+            models.CheckConstraint(condition=Q(refund_to__in=RefundTo.values), name="salereturn_refund_to_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SaleReturnLine(models.Model):
+    sale_return = models.ForeignKey(SaleReturn, on_delete=models.CASCADE, related_name="lines")
+    sale_line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = QuantityField()
+    amount = MoneyField(help_text="Refund value of this quantity, VAT included.")
+    tax_amount = MoneyField(default=Decimal("0.00"))
+    restock = models.BooleanField(default=True, help_text="Back on the shelf (else written off).")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="salereturnline_quantity_positive"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="salereturnline_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sale_line.product_name}"
+
+
+class Refund(TimeStampedModel):
+    """Money given back for a return or a voided sale. Cash comes out of the drawer of `cash_session`."""
+
+    sale = models.ForeignKey(Sale, on_delete=models.PROTECT, related_name="refunds")
+    sale_return = models.ForeignKey(
+        SaleReturn, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=16, choices=RefundMethod.choices)
+    amount = MoneyField()
+    reference = models.CharField(max_length=64, blank=True, help_text="Card or M-Pesa reversal reference.")
+    # By name only: the till records which drawer the cash left; `cashdesk` counts it when it closes.
+    cash_session = models.ForeignKey(
+        "cashdesk.CashSession", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    refunded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(method__in=RefundMethod.values), name="refund_method_valid"),
+            models.CheckConstraint(
+                condition=~Q(method=RefundMethod.CASH) | Q(cash_session__isnull=False),
+                name="refund_cash_has_session",
+            ),
+        ]
+        indexes = [models.Index(fields=["cash_session", "method"], name="refund_session_method_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} KES {self.amount}"
+
+
+class LoyaltyKind(models.TextChoices):
+    EARNED = "EARNED", "Earned on a sale"
+    REDEEMED = "REDEEMED", "Paid with points"
+    GIVEN_BACK = "GIVEN_BACK", "Points paid back on a refund"
+    TAKEN_BACK = "TAKEN_BACK", "Earned points taken back on a return or void"
+
+
+class LoyaltyEntry(models.Model):
+    """The loyalty ledger: every change of a customer's points, signed, with the balance after it."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="loyalty_entries")
+    sale = models.ForeignKey(Sale, null=True, blank=True, on_delete=models.PROTECT, related_name="loyalty_entries")
+    kind = models.CharField(max_length=12, choices=LoyaltyKind.choices)
+    points = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField(default=Decimal("0.00"), help_text="KES the points were worth (redeemed or paid back).")
+    balance_after = models.DecimalField(max_digits=12, decimal_places=2)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "loyalty entries"
+        constraints = [
+            models.CheckConstraint(condition=~Q(points=0), name="loyaltyentry_points_not_zero"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="loyaltyentry_balance_not_negative"),
+            models.CheckConstraint(condition=Q(kind__in=LoyaltyKind.values), name="loyaltyentry_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.points:+} ({self.get_kind_display()})"

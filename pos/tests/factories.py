@@ -26,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         model = User
         skip_postgeneration_save = True
 
-    phone_number = factory.Sequence(lambda n: f"+2547{n:08d}")
+    phone_number = factory.Sequence(lambda n: f"+25479{n:07d}")  # clear of the demo and test numbers
     full_name = factory.Faker("name")
     role = Role.EMPLOYEE
     branch = factory.LazyFunction(_default_branch)

@@ -42,7 +42,7 @@ def _log_in_with_password(page: Page, base: str, typed_phone: str) -> None:
     page.get_by_role("button", name="Log in", exact=True).click()
 
 
-def test_a_cashier_logs_in_with_phone_and_password_and_lands_on_the_start_page(e2e, page: Page, cashier):
+def test_a_cashier_logs_in_with_phone_and_password_and_lands_on_the_till(e2e, page: Page, cashier):
     page.goto(f"{e2e}/accounts/login/")
     expect(page.get_by_role("heading", name="AsiriaPOS Demo Shop")).to_be_visible()
     expect(page.get_by_role("button", name="Log in with a passkey")).to_be_enabled()
@@ -55,10 +55,9 @@ def test_a_cashier_logs_in_with_phone_and_password_and_lands_on_the_start_page(e
     expect(page.get_by_test_id("login-error")).to_contain_text("phone number and/or password")
 
     _log_in_with_password(page, e2e, "0712 345 678")
-    expect(page).to_have_url(f"{e2e}/")
-    expect(page.get_by_test_id("start-page")).to_be_visible()
-    expect(page.get_by_role("heading", name="Karibu, Akinyi")).to_be_visible()
-    expect(page.get_by_text("Open the till")).to_be_visible()
+    # A cashier's start page is the till: the scan box has the keyboard.
+    expect(page).to_have_url(f"{e2e}/till/")
+    expect(page.get_by_role("searchbox", name="Scan or search")).to_be_focused()
     message = page.locator("#messages .alert")
     expect(message).to_have_text("Logged in as Akinyi Atieno.")
     message.get_by_role("button", name="Close").click()
@@ -92,7 +91,7 @@ def _virtual_authenticator(page: Page):
 def test_a_cashier_adds_a_passkey_and_logs_in_with_it(e2e, page: Page, cashier):
     cdp, authenticator_id = _virtual_authenticator(page)
     _log_in_with_password(page, e2e, "+254 712 345 678")
-    expect(page.get_by_test_id("start-page")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Scan or search")).to_be_visible()
 
     # Menu → Passkeys & security (the tablet's collapsed menu first).
     page.get_by_role("button", name="Menu").click()
@@ -133,8 +132,8 @@ def test_a_cashier_adds_a_passkey_and_logs_in_with_it(e2e, page: Page, cashier):
 
     # The passkey alone logs in: no phone number, no password.
     page.get_by_role("button", name="Log in with a passkey").click()
-    expect(page).to_have_url(f"{e2e}/")
-    expect(page.get_by_role("heading", name="Karibu, Akinyi")).to_be_visible()
+    expect(page).to_have_url(f"{e2e}/till/")
+    expect(page.get_by_role("searchbox", name="Scan or search")).to_be_visible()
     login = AuditLog.objects.filter(action=AuditAction.LOGIN, user=cashier).latest("id")
     assert login.after_data == {"method": "passkey"}
     passkey.refresh_from_db()

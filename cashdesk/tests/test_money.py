@@ -357,3 +357,17 @@ def test_expected_cash_counts_every_kind_of_money(debtor, employee, rent, branch
     movements = [m["kind"] for m in session_report(session=session)["movements"]]
     assert sorted(movements) == sorted(["Paid in", "Paid out", "Customer receipt", "Supplier payment", "Expense"])
     assert C2BPayment.objects.count() == 0
+
+
+def test_goods_returned_off_the_account_are_no_longer_owed(debtor, employee, manager):
+    from cashdesk.refund_services import sale_return_refund
+    from pos.sale_services import ReturnItem
+
+    older = unpaid_account_sales(customer=debtor)[0]
+    sale_return_refund(
+        sale=older, items=[ReturnItem(older.lines.get().pk, D("1"))], user=employee, reason="Expired", authorised_by=manager
+    )
+    outstanding = {s.pk: s.outstanding for s in unpaid_account_sales(customer=debtor)}
+    assert older.pk not in outstanding  # the whole 300 came back off the account
+    debtor.refresh_from_db()
+    assert debtor.balance == D("500.00")

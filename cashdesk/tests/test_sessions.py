@@ -335,3 +335,33 @@ def test_a_split_whose_parts_exceed_the_total_is_refused(employee, branch):
             idempotency_key="s",
         )
     assert not Payment.objects.exists()
+
+
+# ---------------------------------------------------------------------------- refunds (the till's returns and voids)
+def test_cash_refunds_leave_the_drawer_and_show_in_the_z_report(employee, manager, branch):
+    from cashdesk.refund_services import sale_return_refund, sale_void_completed
+    from pos.models import RefundTo
+    from pos.sale_services import ReturnItem
+
+    session = open_session(employee, "1000")
+    sale = ring_up(employee, branch, ("100", "2"))
+    sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("200"))], idempotency_key="r1")
+    card_sale = ring_up(employee, branch, ("300", "1"))
+    sale_checkout(sale=card_sale, user=employee, tenders=[Tender("CARD", D("300"), "RRN 9")], idempotency_key="r2")
+    line = sale.lines.get()
+    sale_return_refund(
+        sale=sale, items=[ReturnItem(line.pk, D("1"))], user=employee, reason="Broken", authorised_by=manager,
+        refund_to=RefundTo.CASH,
+    )
+    sale_void_completed(sale=card_sale, user=employee, reason="Wrong card", authorised_by=manager, reference="REV-1")
+
+    figures = session_cash_figures(session=session)
+    assert figures.refunds == D("100.00")
+    assert session_expected_cash(session=session) == D("1100.00")  # 1000 + 200 − 100
+    closed = session_close(session=session, closed_by=employee, closing_total=D("1100"))
+    report = closed.report
+    assert report["returns"] == {"count": 2, "amount": "400.00"}
+    methods = {m["method"]: m for m in report["methods"]}
+    assert methods["CARD"]["refunds"] == "300.00" and methods["CARD"]["expected"] == "0.00"
+    assert methods["CASH"]["expected"] == "1100.00"
+    assert [m["kind"] for m in report["movements"]] == ["Cash refund"]

@@ -11,7 +11,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseNotFound, JsonRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 from django_tables2 import RequestConfig
 
 from pos.audit import client_ip
@@ -24,7 +24,7 @@ from pos.roles import Perm
 from . import mpesa_services as mpesa
 from .daraja import c2b_confirmation_received, callback_secret_matches, get_config, stk_callback_accepted
 from .forms import C2BAttachForm, MismatchResolveForm, SetAsideForm
-from .models import InboxKind, InboxOutcome, PaymentMethod, StkRequest, StkStatus
+from .models import InboxKind, InboxOutcome, PaymentMethod, PaymentStatus, StkRequest, StkStatus
 from .selectors import c2b_unmatched, sale_amount_due, sale_reference, stk_requests_flagged
 from .services import Tender
 from .tables import C2BPaymentTable
@@ -128,7 +128,13 @@ def _visible_stk(request, pk: int) -> StkRequest:
 
 
 def panel_context(
-    *, sale: Sale, user, stk: StkRequest | None = None, error: str = "", values: dict | None = None
+    *,
+    sale: Sale,
+    user,
+    stk: StkRequest | None = None,
+    error: str = "",
+    values: dict | None = None,
+    in_till: bool = False,
 ) -> dict:
     """What the M-Pesa block of the pay panel shows (also used by the `mpesa_pay_panel` template tag)."""
     if stk is None:  # a fresh panel shows a push still waiting, or the last one that paid / was flagged
@@ -153,11 +159,19 @@ def panel_context(
         "amount_value": values.get("mpesa_amount", ""),
         "code_value": values.get("mpesa_code", ""),
         "simulator_phones": SIMULATOR_PHONES if config.is_simulator else [],
+        "in_till": in_till,
     }
 
 
+def _in_till(request) -> bool:
+    """The block sits in the till's pay panel (it sends in_till=1 with every request)."""
+    return (request.POST.get("in_till") or request.GET.get("in_till")) == "1"
+
+
 def _panel(request, sale: Sale, *, stk=None, error: str = "", status: int = 200):
-    context = panel_context(sale=sale, user=request.user, stk=stk, error=error, values=request.POST or None)
+    context = panel_context(
+        sale=sale, user=request.user, stk=stk, error=error, values=request.POST or None, in_till=_in_till(request)
+    )
     template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
     return render(request, template, context, status=status)
 
@@ -213,6 +227,34 @@ def mpesa_stk_start(request, sale_id: int):
     return _status_response(request, stk)
 
 
+def _announce(response, sale: Sale, amount) -> None:
+    """Tell the page (after the panel has settled): `mpesaPaid`, and `saleCompleted` once the sale is done.
+
+    cashdesk.js reloads the till's pay panel on a partial payment (its "still to pay" changes) and
+    locks the pay form once the sale is complete.
+    """
+    complete = sale.status == SaleStatus.COMPLETED
+    trigger_client_event(
+        response, "mpesaPaid", {"sale": sale.pk, "amount": str(amount), "complete": complete}, after="settle"
+    )
+    if complete:
+        trigger_client_event(response, "saleCompleted", {"sale": sale.pk, "number": sale.number}, after="settle")
+
+
+def _till_paid(request, sale: Sale):
+    """In the till, a sale M-Pesa completed turns the whole pay dialog into "paid" (no reload): the
+    response is retargeted from the M-Pesa block to the dialog's content."""
+    if sale.cashier_id == request.user.pk:  # the till's own rule: who rang it up may print its receipt
+        from pos.till_views import _grant_receipt
+
+        _grant_receipt(request, sale, "original")
+    payments = sale.payments.filter(status=PaymentStatus.CONFIRMED).order_by("pk")
+    response = render(request, "cashdesk/partials/mpesa_till_paid.html", {"sale": sale, "payments": payments})
+    retarget(response, "#till-dialog-content")
+    reswap(response, "innerHTML")
+    return response
+
+
 def _status_response(request, stk: StkRequest):
     sale = Sale.objects.select_related("branch", "customer").get(pk=stk.sale_id)
     if stk.status == StkStatus.PAID and sale.status == SaleStatus.OPEN:
@@ -220,13 +262,15 @@ def _status_response(request, stk: StkRequest):
         if mpesa.mpesa_sale_complete_if_paid(stk=stk) is not None:
             sale.refresh_from_db()
         stk.refresh_from_db()
-    context = panel_context(sale=sale, user=request.user, stk=stk)
+    if request.htmx and _in_till(request) and stk.status == StkStatus.PAID and sale.status == SaleStatus.COMPLETED:
+        response = _till_paid(request, sale)
+        _announce(response, sale, stk.amount)
+        return response
+    context = panel_context(sale=sale, user=request.user, stk=stk, in_till=_in_till(request))
     template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
     response = render(request, template, context)
     if request.htmx and stk.status == StkStatus.PAID:
-        trigger_client_event(response, "mpesaPaid", {"sale": sale.pk, "amount": str(stk.amount)})
-        if sale.status == SaleStatus.COMPLETED:
-            trigger_client_event(response, "saleCompleted", {"sale": sale.pk, "number": sale.number})
+        _announce(response, sale, stk.amount)
     return response
 
 
@@ -258,14 +302,16 @@ def mpesa_code_attach(request, sale_id: int):
         )
     except DomainError as exc:
         return _panel(request, sale, error=exc.message, status=200 if request.htmx else 400)
-    context = panel_context(sale=sale, user=request.user)
+    if request.htmx and _in_till(request) and sale.status == SaleStatus.COMPLETED:
+        response = _till_paid(request, sale)
+        _announce(response, sale, payment.amount)
+        return response
+    context = panel_context(sale=sale, user=request.user, in_till=_in_till(request))
     context["attached"] = payment
     template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
     response = render(request, template, context)
     if request.htmx:
-        trigger_client_event(response, "mpesaPaid", {"sale": sale.pk, "amount": str(payment.amount)})
-        if sale.status == SaleStatus.COMPLETED:
-            trigger_client_event(response, "saleCompleted", {"sale": sale.pk, "number": sale.number})
+        _announce(response, sale, payment.amount)
     return response
 
 

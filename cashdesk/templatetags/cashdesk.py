@@ -66,6 +66,6 @@ def mpesa_pay_panel(context, sale):
     request = context.get("request")
     return render_to_string(
         "cashdesk/mpesa_panel.html#panel",
-        panel_context(sale=sale, user=getattr(request, "user", None)),
+        panel_context(sale=sale, user=getattr(request, "user", None), in_till=True),
         request=request,
     )

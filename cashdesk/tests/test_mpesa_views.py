@@ -85,7 +85,7 @@ def test_polling_turns_to_paid_and_announces_the_completed_sale(daraja, employee
     stk = mpesa.mpesa_stk_start(sale=sale, phone="0708374149", user=employee, amount=D("982"), other_tenders=[])
     status_url = reverse("cashdesk:mpesa_status", args=[stk.pk])
     waiting = employee_client.get(status_url, **HX)
-    assert b'data-status="waiting"' in waiting.content and "HX-Trigger" not in waiting
+    assert b'data-status="waiting"' in waiting.content and "HX-Trigger-After-Settle" not in waiting
     client.post(
         callback_url(), data=stk_callback_body("stk_callback_success", amount="982"), content_type="application/json"
     )
@@ -93,7 +93,7 @@ def test_polling_turns_to_paid_and_announces_the_completed_sale(daraja, employee
     html = paid.content.decode()
     assert 'data-status="paid"' in html and "hx-trigger" not in html and "NLJ7RT61SV" in html
     assert "KES 300.00 still to pay" in html
-    assert json.loads(paid["HX-Trigger"])["mpesaPaid"]["amount"] == "982.00"
+    assert json.loads(paid["HX-Trigger-After-Settle"])["mpesaPaid"] == {"sale": sale.pk, "amount": "982.00", "complete": False}
 
 
 def test_paid_in_full_completes_and_sends_sale_completed(daraja, employee_client, employee, branch, client):
@@ -104,7 +104,7 @@ def test_paid_in_full_completes_and_sends_sale_completed(daraja, employee_client
     response = employee_client.get(reverse("cashdesk:mpesa_status", args=[stk.pk]), **HX)
     sale.refresh_from_db()
     assert sale.status == SaleStatus.COMPLETED
-    assert json.loads(response["HX-Trigger"])["saleCompleted"] == {"sale": sale.pk, "number": sale.number}
+    assert json.loads(response["HX-Trigger-After-Settle"])["saleCompleted"] == {"sale": sale.pk, "number": sale.number}
     assert f"Sale {sale.number} is complete".encode() in response.content
 
 
@@ -178,7 +178,7 @@ def test_code_attach_from_the_panel(employee_client, employee, branch, client):
     response = employee_client.post(
         reverse("cashdesk:mpesa_code_attach", args=[sale.pk]), {"mpesa_code": "SAB3XK91LM"}, **HX
     )
-    assert "saleCompleted" in json.loads(response["HX-Trigger"])
+    assert "saleCompleted" in json.loads(response["HX-Trigger-After-Settle"])
     sale.refresh_from_db()
     assert sale.status == SaleStatus.COMPLETED
 

@@ -56,6 +56,30 @@
     }
   });
 
+  // Inside the till's pay panel: a partial M-Pesa payment changes what is still to pay, so the panel is
+  // reloaded; once M-Pesa completes the sale, the pay form around it is locked (it would only be refused).
+  function tillPayForm() {
+    var panel = document.getElementById("mpesa-panel");
+    var form = panel && panel.closest("[data-pay-form]");
+    return form ? { panel: panel, form: form } : null;
+  }
+  document.addEventListener("mpesaPaid", function (event) {
+    var till = tillPayForm();
+    if (!till || (event.detail && event.detail.complete)) return;
+    var url = till.panel.dataset.tillPayUrl;
+    var target = document.getElementById("till-dialog-content");
+    if (url && target && window.htmx) window.htmx.ajax("GET", url, { target: target, swap: "innerHTML" });
+  });
+  document.addEventListener("saleCompleted", function () {
+    var till = tillPayForm();
+    if (!till) return;
+    till.form.querySelectorAll("input, select, textarea, button").forEach(function (el) {
+      if (!till.panel.contains(el)) el.disabled = true;
+    });
+    till.form.querySelectorAll("[data-fill-target], .quick-cash").forEach(function (el) { el.classList.add("d-none"); });
+    till.form.dataset.paidByMpesa = "1";
+  });
+
   document.addEventListener("DOMContentLoaded", function () { attach(document); });
   document.addEventListener("htmx:afterSettle", function (event) { attach(event.target); });
 })();

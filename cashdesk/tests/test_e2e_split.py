@@ -151,10 +151,9 @@ def test_split_cash_and_mpesa_turns_the_till_to_paid_without_a_reload(page, seri
     assert simulator.stk_transaction(stk.checkout_request_id)["callback_url"].startswith(f"{base}/cash/hooks/")
     inbox = MpesaInbox.objects.get()
     assert inbox.outcome == InboxOutcome.APPLIED
-    print(
-        f"\nM-Pesa: callback received → applied {(inbox.processed_at - inbox.received_at).total_seconds() * 1000:.0f} ms, "
-        f"→ panel shows paid {(seen - inbox.received_at.timestamp()) * 1000:.0f} ms"
-    )
+    applied_ms = (inbox.processed_at - inbox.received_at).total_seconds() * 1000
+    shown_ms = (seen - inbox.received_at.timestamp()) * 1000
+    print(f"\nM-Pesa: callback received → applied {applied_ms:.0f} ms, → panel shows paid {shown_ms:.0f} ms")
 
     # Count the drawer (1000 float + 200 cash) by notes and coins, close, read the Z report.
     page.goto(f"{base}/cash/session/close/")

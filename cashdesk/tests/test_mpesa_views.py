@@ -232,3 +232,29 @@ def test_flagged_page_and_resolve(daraja, manager_client, employee, sale, client
     )
     assert response.status_code == 302
     assert Payment.objects.get(pk=stk.payment_id).status == PaymentStatus.CONFIRMED
+
+
+def test_in_the_till_a_completed_sale_turns_the_dialog_to_paid(daraja, employee_client, employee, branch, client):
+    open_session(employee)
+    sale = ring_up(employee, branch, ("1650", "1"))
+    stk = mpesa.mpesa_stk_start(sale=sale, phone="0708374149", user=employee)
+    waiting = employee_client.get(reverse("cashdesk:mpesa_status", args=[stk.pk]), {"in_till": "1"}, **HX)
+    assert b'name="in_till" value="1"' in waiting.content and b"Left to pay" not in waiting.content
+    client.post(callback_url(), data=sample_bytes("stk_callback_success"), content_type="application/json")
+    response = employee_client.get(reverse("cashdesk:mpesa_status", args=[stk.pk]), {"in_till": "1"}, **HX)
+    sale.refresh_from_db()
+    assert response["HX-Retarget"] == "#till-dialog-content" and response["HX-Reswap"] == "innerHTML"
+    assert f"Sale {sale.number} is paid".encode() in response.content
+    assert employee_client.session["till_receipt_grants"] == {str(sale.pk): "original"}
+    assert employee_client.get(reverse("sales:receipt", args=[sale.pk])).status_code == 200
+
+
+def test_the_till_include_marks_the_block_as_in_the_till(employee, sale):
+    from django.contrib.auth.context_processors import PermWrapper
+
+    request = RequestFactory().get("/till/")
+    request.user = employee
+    html = Template('{% include "cashdesk/partials/pay_methods_extra.html" %}').render(
+        Context({"sale": sale, "request": request, "perms": PermWrapper(employee)})
+    )
+    assert 'name="in_till" value="1"' in html and "css/cashdesk.css" in html

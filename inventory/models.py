@@ -86,6 +86,9 @@ class Supplier(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:supplier_detail", args=[self.pk])
+
 
 class Product(TimeStampedModel):
     name = models.CharField(max_length=150, db_index=True)

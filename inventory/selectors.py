@@ -345,3 +345,8 @@ def stock_in_transit(*, product_id: int) -> Decimal:
         total=Sum("quantity")
     )["total"]
     return total or Decimal("0")
+
+
+def product_has_open_requests(*, product_id: int, viewer) -> list[StockAdjustment]:
+    """Pending adjustment requests for a product that the viewer may see (shown on its page)."""
+    return list(adjustment_list(viewer=viewer).filter(product_id=product_id, status=AdjustmentStatus.PENDING)[:10])

@@ -498,8 +498,9 @@ def _decided_row(request, adjustment, error: str = ""):
     """The row, decided (or still pending with the reason it was refused), and the count out of band."""
     row = adjustment_list(viewer=request.user).select_related("product__unit").get(pk=adjustment.pk)
     _with_current_stock([row])
+    row.error = error
     pending_count = pending_adjustments(viewer=request.user).count()
-    html = render_to_string("inventory/approvals.html#approval-row", {"row": row, "error": error}, request=request)
+    html = render_to_string("inventory/approvals.html#approval-row", {"row": row}, request=request)
     html += render_to_string(
         "inventory/approvals.html#pending-count", {"pending_count": pending_count, "oob_count": True}, request=request
     )

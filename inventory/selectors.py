@@ -43,7 +43,11 @@ def stock_on_hand_map(*, product_ids, branch_id: int) -> dict[int, Decimal]:
 
 
 def product_by_code(*, code: str) -> Product | None:
-    """An active product by barcode (or SKU), as a scanner types it."""
+    """An active product by barcode (or SKU), as a scanner types it.
+
+    Both are exact lookups on unique indexes: SKUs are kept in capitals (`normalise_product`), so a
+    typed "sug-1kg" is looked up as typed and in capitals, never with a case-blind scan of the table.
+    """
     code = (code or "").strip()
     if not code:
         return None
@@ -52,7 +56,7 @@ def product_by_code(*, code: str) -> Product | None:
         product = qs.filter(barcode=code).first()
         if product is not None:
             return product
-    return qs.filter(sku__iexact=code).first()
+    return qs.filter(sku__in=sorted({code, code.upper()})).first()
 
 
 def active_products() -> QuerySet[Product]:
@@ -68,12 +72,19 @@ def product_search(*, query: str, branch_id: int, limit: int = 20) -> list[Produ
     if not query:
         return []
     exact = product_by_code(code=query)
-    qs = active_products()
-    for word in query.split()[:5]:
-        qs = qs.filter(name__icontains=word)
-    results = list(qs.order_by("name")[:limit])
-    if exact is not None:
-        results = [exact] + [p for p in results if p.pk != exact.pk][: limit - 1]
+    if exact is not None and query.isdigit():
+        results = [exact]  # a scanned barcode: no name holds thirteen digits, so no name search
+    else:
+        # Ids first, from the product table alone: with the unit and category joined in, MariaDB
+        # starts from the one-row unit table and sorts every product (bench/README.md).
+        qs = Product.objects.filter(is_active=True)
+        for word in query.split()[:5]:
+            qs = qs.filter(name__icontains=word)
+        ids = list(qs.order_by("name").values_list("pk", flat=True)[:limit])
+        found = active_products().in_bulk(ids)
+        results = [found[pk] for pk in ids if pk in found]
+        if exact is not None:
+            results = [exact] + [p for p in results if p.pk != exact.pk][: limit - 1]
     stock = stock_on_hand_map(product_ids=[p.pk for p in results], branch_id=branch_id)
     for product in results:
         product.on_hand = stock.get(product.pk, Decimal("0"))
@@ -105,7 +116,9 @@ class StockState:
 def products_with_stock(*, branch_id: int) -> QuerySet[Product]:
     """Products with `on_hand` (stock at this branch; 0 when it never had any), in one query."""
     level = StockLevel.objects.filter(product_id=OuterRef("pk"), branch_id=branch_id).values("quantity")[:1]
-    return Product.objects.select_related("category", "unit").annotate(
+    # Category and unit are prefetched (two small queries per page), not joined: joined, MariaDB
+    # plans a search from the one-row unit table and sorts the whole catalogue (bench/README.md).
+    return Product.objects.prefetch_related("category", "unit").annotate(
         on_hand=Coalesce(Subquery(level), Value(Decimal("0")), output_field=DecimalField(max_digits=12, decimal_places=3))
     )
 
@@ -137,8 +150,10 @@ def search_products(qs: QuerySet, query: str) -> QuerySet:
     query = (query or "").strip()
     if not query:
         return qs
+    if query.isdigit() and barcode_problem(query) is None:
+        return qs.filter(barcode=query)  # a scanned barcode: one indexed lookup, no name scan
     if " " not in query:
-        code_match = Q(barcode=query) | Q(sku__iexact=query)
+        code_match = Q(barcode=query) | Q(sku__in=sorted({query, query.upper()}))
     else:
         code_match = Q(pk__in=[])
     words = Q()

@@ -394,7 +394,7 @@ def _db_barcode_owner(barcode: str, exclude_pk) -> str | None:
 def normalise_product(product: Product) -> None:
     """Tidy what people type: spaces around names and codes, an empty barcode is no barcode."""
     product.name = " ".join((product.name or "").split())
-    product.sku = (product.sku or "").strip()
+    product.sku = (product.sku or "").strip().upper()  # one spelling, found by an exact (indexed) lookup
     barcode = "".join((product.barcode or "").split())
     product.barcode = barcode or None
     product.kra_item_code = (product.kra_item_code or "").strip()

@@ -46,7 +46,9 @@ def _check_quantity(product: Product, quantity, *, field: str, allow_negative: b
         raise StockError("That quantity is too large.", field=field)
     if quantity < 0 and not allow_negative:
         raise StockError("A counted quantity cannot be negative.", field=field)
-    problem = quantity_problem(quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name)
+    problem = quantity_problem(
+        quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name
+    )
     if problem:
         raise StockError(problem, field=field)
 
@@ -165,7 +167,13 @@ def stock_adjustment_approve(*, adjustment: StockAdjustment, user, note: str = "
     adjustment.movement = movement
     adjustment.save(
         update_fields=[
-            "status", "decided_by", "decided_at", "decision_note", "quantity_before", "quantity_after", "movement",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "quantity_before",
+            "quantity_after",
+            "movement",
             "updated_at",
         ]
     )
@@ -299,9 +307,7 @@ def _lock_open_count(count_id: int) -> StockCount:
 
 
 @transaction.atomic
-def stock_count_enter(
-    *, count: StockCount, product: Product, counted_quantity: Decimal | None, user
-) -> StockCountLine:
+def stock_count_enter(*, count: StockCount, product: Product, counted_quantity: Decimal | None, user) -> StockCountLine:
     """Record what was counted for a product (None clears it). A product that is not on the sheet
     yet is added. The expected quantity is refreshed to the stock on hand at this moment."""
     _require(user, Perm.COUNT_STOCK, "You may not count stock.")
@@ -440,4 +446,3 @@ def stock_count_cancel(*, count: StockCount, user) -> StockCount:
     count.open_marker = None
     count.save(update_fields=["status", "closed_by", "closed_at", "open_marker", "updated_at"])
     return count
-

@@ -46,7 +46,9 @@ def demo_products(limit: int | None = None) -> list[dict]:
             parts = [p.strip() for p in raw.split("|")]
             name, price, unit = parts[0], Decimal(parts[1]), parts[2]
             tax = parts[3] if len(parts) > 3 and parts[3] else default_tax
-            rows.append({"name": name, "price": price, "unit": unit, "tax": tax, "category": category, "supplier": supplier_key})
+            rows.append(
+                {"name": name, "price": price, "unit": unit, "tax": tax, "category": category, "supplier": supplier_key}
+            )
         per_category.append(rows)
     ordered = []
     for position in range(max(len(rows) for rows in per_category)):
@@ -131,7 +133,10 @@ def seed_catalogue(*, log, products: int = 240) -> None:
             )
         )
     Product.objects.bulk_create(new, batch_size=500)
-    log(f"catalogue: {len(new)} products added, {len(wanted) - len(new)} already there; {len(categories)} categories, {len(suppliers)} suppliers")
+    log(
+        f"catalogue: {len(new)} products added, {len(wanted) - len(new)} already there; "
+        f"{len(categories)} categories, {len(suppliers)} suppliers"
+    )
 
 
 def seed_opening_stock(*, log, days: int = 90) -> None:
@@ -192,23 +197,48 @@ def seed_stock_activity(*, log) -> None:
     if not (manager and cashier and main):
         log("stock activity: skipped (no demo people)")
         return
-    for index, supplier in enumerate(Supplier.objects.filter(name__in=[s["name"] for s in SUPPLIERS.values()]).order_by("name")):
-        products = list(Product.objects.filter(default_supplier=supplier, is_active=True, track_stock=True).order_by("sku")[index * 3:index * 3 + 4])
+    for index, supplier in enumerate(
+        Supplier.objects.filter(name__in=[s["name"] for s in SUPPLIERS.values()]).order_by("name")
+    ):
+        products = list(
+            Product.objects.filter(default_supplier=supplier, is_active=True, track_stock=True).order_by("sku")[
+                index * 3 : index * 3 + 4
+            ]
+        )
         if not products:
             continue
         received = purchase_create(user=manager, supplier=supplier, branch=main, notes="Demo: weekly delivery")
         for product in products:
-            purchase_line_set(user=manager, purchase=received, product=product, quantity=product.reorder_quantity, unit_cost=product.cost_price)
+            purchase_line_set(
+                user=manager,
+                purchase=received,
+                product=product,
+                quantity=product.reorder_quantity,
+                unit_cost=product.cost_price,
+            )
         purchase_order(user=manager, purchase=received)
-        purchase_receive(user=manager, purchase=received, quantities={line.pk: line.quantity_ordered for line in received.lines.all()})
+        purchase_receive(
+            user=manager,
+            purchase=received,
+            quantities={line.pk: line.quantity_ordered for line in received.lines.all()},
+        )
     first_supplier = Supplier.objects.filter(name=SUPPLIERS["kapa"]["name"]).first()
     if first_supplier:
         on_its_way = purchase_create(
-            user=manager, supplier=first_supplier, branch=main, notes="Demo: order on its way",
+            user=manager,
+            supplier=first_supplier,
+            branch=main,
+            notes="Demo: order on its way",
             expected_date=timezone.localdate() + timedelta(days=2),
         )
         for product in Product.objects.filter(default_supplier=first_supplier, track_stock=True).order_by("-sku")[:5]:
-            purchase_line_set(user=manager, purchase=on_its_way, product=product, quantity=product.reorder_quantity, unit_cost=product.cost_price)
+            purchase_line_set(
+                user=manager,
+                purchase=on_its_way,
+                product=product,
+                quantity=product.reorder_quantity,
+                unit_cost=product.cost_price,
+            )
         purchase_order(user=manager, purchase=on_its_way)
     for sku, delta, reason, note in (
         ("KCC-FRESH-MILK-500ML", Decimal("-3"), AdjustmentReason.EXPIRED, "past the date on the shelf"),
@@ -217,7 +247,9 @@ def seed_stock_activity(*, log) -> None:
         product = Product.objects.filter(sku=sku).first()
         if product is not None and not StockAdjustment.objects.filter(product=product, status="PENDING").exists():
             try:
-                stock_adjustment_request(user=cashier, product=product, branch=main, reason=reason, delta=delta, note=note)
+                stock_adjustment_request(
+                    user=cashier, product=product, branch=main, reason=reason, delta=delta, note=note
+                )
             except Exception as exc:  # noqa: BLE001 - demo data must not stop the seed (e.g. sold out)
                 log(f"stock activity: no request for {sku} ({exc})")
     if westlands and not Transfer.objects.exists():

@@ -6,7 +6,11 @@ Loose goods sold by weight have no maker's barcode; they get an in-store code (p
 
 # (category, default tax class, supplier key, lines)
 CATALOGUE = [
-    ("Unga & Flour", "C", "kapa", """
+    (
+        "Unga & Flour",
+        "C",
+        "kapa",
+        """
         Jogoo Maize Meal 1kg | 95 | pc
         Jogoo Maize Meal 2kg | 185 | pc
         Pembe Maize Flour 2kg | 180 | pc
@@ -27,8 +31,13 @@ CATALOGUE = [
         Mama Sorghum Flour 1kg | 150 | pc
         Nutri Wimbi Porridge Flour 1kg | 190 | pc
         Maize Flour loose | 75 | kg
-    """),
-    ("Rice, Grains & Pulses", "A", "twiga", """
+    """,
+    ),
+    (
+        "Rice, Grains & Pulses",
+        "A",
+        "twiga",
+        """
         Daawat Basmati Rice 1kg | 320 | pc | B
         Daawat Basmati Rice 2kg | 620 | pc | B
         Mwea Pishori Rice 1kg | 220 | pc
@@ -52,8 +61,13 @@ CATALOGUE = [
         Santa Lucia Macaroni 400g | 110 | pc | B
         Quaker Oats 500g | 280 | pc | B
         Quaker Oats 1kg | 520 | pc | B
-    """),
-    ("Sugar, Tea & Coffee", "B", "kapa", """
+    """,
+    ),
+    (
+        "Sugar, Tea & Coffee",
+        "B",
+        "kapa",
+        """
         Mumias Sugar 1kg | 170 | pc
         Mumias Sugar 2kg | 330 | pc
         Kabras Sugar 1kg | 165 | pc
@@ -77,8 +91,13 @@ CATALOGUE = [
         Milo Chocolate Malt 200g | 360 | pc
         Milo Chocolate Malt 400g | 690 | pc
         Chai Masala 50g | 95 | pc
-    """),
-    ("Cooking Oil & Fats", "B", "bidco", """
+    """,
+    ),
+    (
+        "Cooking Oil & Fats",
+        "B",
+        "bidco",
+        """
         Elianto Corn Oil 1L | 420 | pc
         Elianto Corn Oil 2L | 820 | pc
         Elianto Corn Oil 5L | 1950 | pc
@@ -102,8 +121,13 @@ CATALOGUE = [
         Blue Band Original 1kg | 560 | pc
         Prestige Margarine 500g | 260 | pc
         Bertolli Olive Oil 500ml | 950 | pc
-    """),
-    ("Dairy & Eggs", "B", "kapa", """
+    """,
+    ),
+    (
+        "Dairy & Eggs",
+        "B",
+        "kapa",
+        """
         Brookside Whole Milk 500ml | 65 | pc | C
         Brookside Whole Milk 1L | 130 | pc | C
         KCC Fresh Milk 500ml | 60 | pc | C
@@ -123,8 +147,13 @@ CATALOGUE = [
         Kenchic Eggs single | 17 | pc | A
         Nido Full Cream Milk Powder 400g | 760 | pc
         Lato Milk Powder 500g | 490 | pc
-    """),
-    ("Bakery & Breakfast", "B", "kapa", """
+    """,
+    ),
+    (
+        "Bakery & Breakfast",
+        "B",
+        "kapa",
+        """
         Festive White Bread 400g | 65 | pc | C
         Festive White Bread 600g | 90 | pc | C
         Supaloaf White Bread 400g | 65 | pc | C
@@ -144,8 +173,13 @@ CATALOGUE = [
         Dormans Peanut Butter 400g | 420 | pc
         Asali Pure Honey 500g | 550 | pc
         Zesta Orange Marmalade 500g | 320 | pc
-    """),
-    ("Beverages", "B", "kapa", """
+    """,
+    ),
+    (
+        "Beverages",
+        "B",
+        "kapa",
+        """
         Coca-Cola 500ml | 80 | pc
         Coca-Cola 1.25L | 140 | pc
         Coca-Cola 2L | 200 | pc
@@ -174,8 +208,13 @@ CATALOGUE = [
         Red Bull Energy 250ml | 220 | pc
         Monster Energy 500ml | 280 | pc
         Predator Energy 400ml | 100 | pc
-    """),
-    ("Snacks & Sweets", "B", "kapa", """
+    """,
+    ),
+    (
+        "Snacks & Sweets",
+        "B",
+        "kapa",
+        """
         Tropical Heat Crisps Salted 100g | 120 | pc
         Tropical Heat Crisps Sour Cream 100g | 130 | pc
         Pringles Original 165g | 450 | pc
@@ -194,8 +233,13 @@ CATALOGUE = [
         Nuts Kenya Cashew Nuts 200g | 450 | pc
         Sweet Popcorn 50g | 40 | pc
         Goodies Lollipops pack of 12 | 120 | pk12
-    """),
-    ("Fresh Produce", "A", "twiga", """
+    """,
+    ),
+    (
+        "Fresh Produce",
+        "A",
+        "twiga",
+        """
         Tomatoes | 120 | kg
         Red Onions | 110 | kg
         Potatoes Waru | 80 | kg
@@ -218,8 +262,13 @@ CATALOGUE = [
         Passion Fruit | 200 | kg
         Sweet Potatoes | 90 | kg
         Arrow Roots Nduma | 150 | kg
-    """),
-    ("Butchery & Fish", "A", "twiga", """
+    """,
+    ),
+    (
+        "Butchery & Fish",
+        "A",
+        "twiga",
+        """
         Beef with Bones | 650 | kg
         Beef Steak | 800 | kg
         Goat Meat | 850 | kg
@@ -234,8 +283,13 @@ CATALOGUE = [
         Farmers Choice Pork Sausages 500g | 450 | pc | B
         Farmers Choice Smokies 400g | 380 | pc | B
         Farmers Choice Bacon 200g | 460 | pc | B
-    """),
-    ("Household & Cleaning", "B", "bidco", """
+    """,
+    ),
+    (
+        "Household & Cleaning",
+        "B",
+        "bidco",
+        """
         Omo Hand Wash Powder 500g | 180 | pc
         Omo Hand Wash Powder 1kg | 350 | pc
         Ariel Washing Powder 500g | 210 | pc
@@ -266,8 +320,13 @@ CATALOGUE = [
         Steel Wool Scourer | 50 | pc
         Soft Broom | 250 | pc
         Plastic Bucket 10L | 250 | pc
-    """),
-    ("Personal Care & Baby", "B", "bidco", """
+    """,
+    ),
+    (
+        "Personal Care & Baby",
+        "B",
+        "bidco",
+        """
         Colgate Toothpaste 70g | 140 | pc
         Colgate Toothpaste 140g | 260 | pc
         Close-Up Toothpaste 100ml | 170 | pc
@@ -293,8 +352,13 @@ CATALOGUE = [
         Dettol Antiseptic Liquid 250ml | 380 | pc
         Sure Roll-On 50ml | 290 | pc
         Nice and Lovely Lotion 400ml | 380 | pc
-    """),
-    ("Spices & Sauces", "B", "kapa", """
+    """,
+    ),
+    (
+        "Spices & Sauces",
+        "B",
+        "kapa",
+        """
         Kensalt Iodised Salt 500g | 30 | pc
         Kensalt Iodised Salt 1kg | 55 | pc
         Royco Mchuzi Mix 75g | 50 | pc
@@ -309,7 +373,8 @@ CATALOGUE = [
         Chapa Mandashi Baking Powder 100g | 85 | pc
         Angel Instant Yeast 100g | 140 | pc
         Ladys Choice Tomato Paste 70g | 40 | pc
-    """),
+    """,
+    ),
 ]
 
 FAVOURITES = {

@@ -43,13 +43,20 @@ class BootstrapFilterSet(django_filters.FilterSet):
 
 
 class ProductFilter(BootstrapFilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(
-        attrs={"type": "search", "placeholder": "Name, SKU or barcode", "autocomplete": "off"}))
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, SKU or barcode", "autocomplete": "off"}),
+    )
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), empty_label="All categories")
-    state = django_filters.ChoiceFilter(choices=StockState.CHOICES, method="by_state", label="Stock", empty_label="Any stock")
+    state = django_filters.ChoiceFilter(
+        choices=StockState.CHOICES, method="by_state", label="Stock", empty_label="Any stock"
+    )
     active = django_filters.ChoiceFilter(
         choices=[("yes", "Active"), ("no", "Deactivated"), ("all", "Active and not")],
-        method="by_active", label="Status", empty_label=None,
+        method="by_active",
+        label="Status",
+        empty_label=None,
     )
 
     class Meta:
@@ -77,8 +84,11 @@ class ProductFilter(BootstrapFilterSet):
 
 
 class MovementFilter(BootstrapFilterSet):
-    product = django_filters.CharFilter(method="by_product", label="Product", widget=forms.TextInput(
-        attrs={"type": "search", "placeholder": "Name, SKU or barcode"}))
+    product = django_filters.CharFilter(
+        method="by_product",
+        label="Product",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, SKU or barcode"}),
+    )
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices, empty_label="Every kind")
     user = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label="Who", empty_label="Anyone")
     start = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label="From", widget=DATE)
@@ -117,7 +127,10 @@ class AdjustmentFilter(BootstrapFilterSet):
 
 class AlertFilter(BootstrapFilterSet):
     state = django_filters.ChoiceFilter(
-        choices=[("open", "Open"), ("resolved", "Resolved")], method="by_state", label="State", empty_label="Open and resolved"
+        choices=[("open", "Open"), ("resolved", "Resolved")],
+        method="by_state",
+        label="State",
+        empty_label="Open and resolved",
     )
     kind = django_filters.ChoiceFilter(choices=AlertKind.choices, empty_label="Low and out")
 

@@ -21,7 +21,10 @@ def apply_errors(form: forms.Form, exc) -> None:
             for field, errors in exc.error_dict.items():
                 target = field if field in form.fields else None
                 for error in errors:
-                    form.add_error(target, error.messages[0] if target else f"{field.replace('_', ' ').capitalize()}: {error.messages[0]}")
+                    form.add_error(
+                        target,
+                        error.messages[0] if target else f"{field.replace('_', ' ').capitalize()}: {error.messages[0]}",
+                    )
         else:
             form.add_error(None, exc)
         return
@@ -181,7 +184,9 @@ class AdjustmentRequestForm(CrispyMixin, forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )
     reason = forms.ChoiceField(choices=AdjustmentReason.choices)
-    note = forms.CharField(max_length=255, required=False, widget=forms.TextInput(attrs={"placeholder": "What happened?"}))
+    note = forms.CharField(
+        max_length=255, required=False, widget=forms.TextInput(attrs={"placeholder": "What happened?"})
+    )
     branch = forms.ModelChoiceField(queryset=Branch.objects.none(), empty_label=None)
 
     def __init__(self, *args, user, **kwargs):
@@ -239,13 +244,19 @@ class PurchaseForm(CrispyMixin, forms.Form):
 
 class LineForm(CrispyMixin, forms.Form):
     product = ProductCodeField(help_text="")
-    quantity = forms.DecimalField(max_digits=12, decimal_places=3, widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}))
+    quantity = forms.DecimalField(
+        max_digits=12, decimal_places=3, widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"})
+    )
 
 
 class PurchaseLineForm(LineForm):
     unit_cost = forms.DecimalField(
-        label="Cost per unit (KES)", max_digits=12, decimal_places=2, required=False,
-        help_text="Empty: the product's cost price.", widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+        label="Cost per unit (KES)",
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="Empty: the product's cost price.",
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )
 
 

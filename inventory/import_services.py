@@ -13,7 +13,6 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from pos.audit import AuditAction, audit_record
@@ -226,11 +225,13 @@ def check_rows(rows: list[tuple[int, dict]]) -> Plan:
     in seconds. Within the file, a SKU or barcode claimed by an earlier row cannot be used again.
     """
     sku_to_pk = {sku.lower(): pk for pk, sku in Product.objects.values_list("pk", "sku")}
-    barcode_to = {b: (pk, name) for pk, b, name in Product.objects.exclude(barcode=None).values_list("pk", "barcode", "name")}
+    barcode_to = {
+        b: (pk, name) for pk, b, name in Product.objects.exclude(barcode=None).values_list("pk", "barcode", "name")
+    }
     wanted = [sku_to_pk[c["sku"].lower()] for _, c in rows if c.get("sku", "").lower() in sku_to_pk]
     existing = {}
     for start in range(0, len(wanted), 2000):
-        for product in Product.objects.filter(pk__in=wanted[start:start + 2000]).select_related("category", "unit"):
+        for product in Product.objects.filter(pk__in=wanted[start : start + 2000]).select_related("category", "unit"):
             existing[product.pk] = product
     categories = {c.name.lower(): c for c in Category.objects.all()}
     units = {}
@@ -344,7 +345,11 @@ def check_rows(rows: list[tuple[int, dict]]) -> Plan:
         if errors:
             for field_name, messages in errors.items():
                 for message in messages:
-                    result.errors.append(message if field_name in message.lower() else f"{LABELS.get(field_name, field_name).capitalize()}: {message}")
+                    result.errors.append(
+                        message
+                        if field_name in message.lower()
+                        else f"{LABELS.get(field_name, field_name).capitalize()}: {message}"
+                    )
             continue
         if product.barcode:
             claimed_barcodes[product.barcode] = (product.pk or sku, product.name, line)
@@ -380,7 +385,10 @@ def product_import_preview(*, user, branch, file_name: str, raw: bytes) -> Produ
     text = decode_csv(raw)
     _, rows = parse_csv(text)
     plan = check_rows(rows)
-    counts = {action: sum(1 for r in plan.results if r.action == action) for action in ("create", "update", "reject", "unchanged")}
+    counts = {
+        action: sum(1 for r in plan.results if r.action == action)
+        for action in ("create", "update", "reject", "unchanged")
+    }
     return ProductImport.objects.create(
         uploaded_by=user,
         branch=branch,
@@ -471,7 +479,11 @@ def product_import_apply(*, import_id: int) -> ProductImport:
         return _finish(product_import, ImportStatus.FAILED, error=message)
     except Exception as exc:
         logger.exception("product import %s failed", import_id)
-        _finish(product_import, ImportStatus.FAILED, error=f"Unexpected error: {exc.__class__.__name__}. Nothing was changed.")
+        _finish(
+            product_import,
+            ImportStatus.FAILED,
+            error=f"Unexpected error: {exc.__class__.__name__}. Nothing was changed.",
+        )
         raise
     return _finish(product_import, ImportStatus.DONE, created=created, updated=updated)
 
@@ -482,7 +494,9 @@ def _finish(product_import: ProductImport, status: str, *, error: str = "", crea
     product_import.created_count = created
     product_import.updated_count = updated
     product_import.finished_at = timezone.now()
-    product_import.save(update_fields=["status", "error", "created_count", "updated_count", "finished_at", "updated_at"])
+    product_import.save(
+        update_fields=["status", "error", "created_count", "updated_count", "finished_at", "updated_at"]
+    )
     return product_import
 
 
@@ -491,9 +505,7 @@ def _apply(product_import: ProductImport) -> tuple[int, int]:
     _, rows = parse_csv(product_import.content)
     plan = check_rows(rows)
     previewed = {row["line"]: row["action"] for row in product_import.rows}
-    differences = [
-        r for r in plan.results if (r.action == "reject") != (previewed.get(r.line) == "reject")
-    ]
+    differences = [r for r in plan.results if (r.action == "reject") != (previewed.get(r.line) == "reject")]
     if differences:
         first = differences[0]
         why = "; ".join(first.errors) or "it would now be accepted"
@@ -508,7 +520,7 @@ def _apply(product_import: ProductImport) -> tuple[int, int]:
         if product._state.fields_cache.get("category") is not None:
             product.category = product._state.fields_cache["category"]
     for start in range(0, len(plan.creates), PROGRESS_CHUNK):
-        chunk = [product for product, _ in plan.creates[start:start + PROGRESS_CHUNK]]
+        chunk = [product for product, _ in plan.creates[start : start + PROGRESS_CHUNK]]
         Product.objects.bulk_create(chunk)
         done += len(chunk)
         set_progress(product_import.pk, done, total)
@@ -518,7 +530,7 @@ def _apply(product_import: ProductImport) -> tuple[int, int]:
             product.pk = by_sku[product.sku]
     refresh = []
     for start in range(0, len(plan.updates), PROGRESS_CHUNK):
-        chunk = plan.updates[start:start + PROGRESS_CHUNK]
+        chunk = plan.updates[start : start + PROGRESS_CHUNK]
         fields = sorted({f for _, changed in chunk for f in changed})
         for product, changed in chunk:
             product.updated_at = timezone.now()
@@ -527,7 +539,9 @@ def _apply(product_import: ProductImport) -> tuple[int, int]:
         Product.objects.bulk_update([p for p, _ in chunk], [*fields, "updated_at"])
         done += len(chunk)
         set_progress(product_import.pk, done, total)
-    opening = [StockLine(product.pk, quantity) for product, quantity in plan.creates if quantity and product.track_stock]
+    opening = [
+        StockLine(product.pk, quantity) for product, quantity in plan.creates if quantity and product.track_stock
+    ]
     if opening:
         stock_move(
             branch=product_import.branch,
@@ -594,7 +608,58 @@ def product_export_rows(*, branch_id: int):
 
 
 TEMPLATE_ROWS = [
-    ["SUG-MUM-2KG", "Mumias Sugar 2kg", "6161100400016", "Sugar, Tea & Coffee", "pc", "320.00", "285.00", "B", "10", "40", "", "", "yes", "no", "yes", "24"],
-    ["UNGA-JOG-2KG", "Jogoo Maize Meal 2kg", "6161100100022", "Unga & Flour", "pc", "185.00", "162.00", "C", "20", "60", "", "", "yes", "yes", "yes", "50"],
-    ["TOM-KG", "Tomatoes (loose)", "", "Fresh Produce", "kg", "120.00", "80.00", "A", "5", "20", "", "", "yes", "no", "yes", "12.5"],
+    [
+        "SUG-MUM-2KG",
+        "Mumias Sugar 2kg",
+        "6161100400016",
+        "Sugar, Tea & Coffee",
+        "pc",
+        "320.00",
+        "285.00",
+        "B",
+        "10",
+        "40",
+        "",
+        "",
+        "yes",
+        "no",
+        "yes",
+        "24",
+    ],
+    [
+        "UNGA-JOG-2KG",
+        "Jogoo Maize Meal 2kg",
+        "6161100100022",
+        "Unga & Flour",
+        "pc",
+        "185.00",
+        "162.00",
+        "C",
+        "20",
+        "60",
+        "",
+        "",
+        "yes",
+        "yes",
+        "yes",
+        "50",
+    ],
+    [
+        "TOM-KG",
+        "Tomatoes (loose)",
+        "",
+        "Fresh Produce",
+        "kg",
+        "120.00",
+        "80.00",
+        "A",
+        "5",
+        "20",
+        "",
+        "",
+        "yes",
+        "no",
+        "yes",
+        "12.5",
+    ],
 ]

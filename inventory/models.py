@@ -195,7 +195,9 @@ class StockMovement(models.Model):
     reference_label = models.CharField(max_length=80, blank=True, help_text="e.g. MAIN-000123")
     unit_cost = MoneyField(null=True, blank=True, help_text="Cost per unit at the time (valuation).")
     balance_after = QuantityField()
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -287,9 +289,7 @@ class StockAdjustment(TimeStampedModel):
             models.CheckConstraint(condition=Q(status__in=AdjustmentStatus.values), name="adjustment_status_valid"),
             models.CheckConstraint(condition=Q(reason__in=AdjustmentReason.values), name="adjustment_reason_valid"),
             models.CheckConstraint(
-                condition=(
-                    Q(status=AdjustmentStatus.PENDING) & Q(decided_by__isnull=True) & Q(decided_at__isnull=True)
-                )
+                condition=(Q(status=AdjustmentStatus.PENDING) & Q(decided_by__isnull=True) & Q(decided_at__isnull=True))
                 | (~Q(status=AdjustmentStatus.PENDING) & Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
                 name="adjustment_decision_matches_status",
             ),
@@ -330,7 +330,12 @@ class StockCount(TimeStampedModel):
 
     branch = models.ForeignKey("pos.Branch", on_delete=models.PROTECT, related_name="stock_counts")
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Empty: the whole branch."
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: the whole branch.",
     )
     status = models.CharField(max_length=10, choices=CountStatus.choices, default=CountStatus.OPEN)
     # "<branch id>:<category id or all>" while OPEN, NULL once posted or cancelled: one open count per
@@ -616,7 +621,9 @@ class ProductImport(TimeStampedModel):
     """An uploaded product CSV: checked row by row (the preview), then applied in one transaction."""
 
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    branch = models.ForeignKey("pos.Branch", on_delete=models.PROTECT, related_name="+", help_text="Opening stock goes here.")
+    branch = models.ForeignKey(
+        "pos.Branch", on_delete=models.PROTECT, related_name="+", help_text="Opening stock goes here."
+    )
     file_name = models.CharField(max_length=255)
     content = models.TextField(help_text="The file as uploaded (UTF-8).")
     status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)

@@ -49,10 +49,15 @@ def _check_quantity(product: Product, quantity, *, field: str = "quantity", allo
     if not isinstance(quantity, Decimal):
         raise StockError("Enter a number.", field=field)
     if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise StockError("The quantity must be more than zero." if not allow_zero else "The quantity cannot be negative.", field=field)
+        raise StockError(
+            "The quantity must be more than zero." if not allow_zero else "The quantity cannot be negative.",
+            field=field,
+        )
     if quantity >= MAX_QUANTITY:
         raise StockError("That quantity is too large.", field=field)
-    problem = quantity_problem(quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name)
+    problem = quantity_problem(
+        quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name
+    )
     if problem:
         raise StockError(f"{product.name}: {problem}", field=field)
 
@@ -76,7 +81,9 @@ def _require_purchases(user, branch_id: int) -> None:
 def _lock_purchase(purchase_id: int, *allowed: str) -> Purchase:
     purchase = Purchase.objects.select_for_update().get(pk=purchase_id)
     if allowed and purchase.status not in allowed:
-        raise StockConflictError(f"{purchase.number} is {purchase.get_status_display().lower()}; that is not possible now.")
+        raise StockConflictError(
+            f"{purchase.number} is {purchase.get_status_display().lower()}; that is not possible now."
+        )
     return purchase
 
 
@@ -228,7 +235,9 @@ def purchase_receive(
         raise StockError("Enter the quantity received for at least one line.")
     if over and not (over_receive and over_receive_reason):
         raise StockError(
-            "Receiving more than was ordered (" + "; ".join(over) + "). Tick “over-receive” and say why, or correct the quantities.",
+            "Receiving more than was ordered ("
+            + "; ".join(over)
+            + "). Tick “over-receive” and say why, or correct the quantities.",
             field="over_receive",
         )
 
@@ -255,7 +264,10 @@ def purchase_receive(
     for line, quantity, cost in receiving:
         product = products[line.product_id]
         new_cost = moving_average_cost(
-            on_hand=on_hand.get(product.pk) or Decimal("0"), current_cost=product.cost_price, quantity=quantity, unit_cost=cost
+            on_hand=on_hand.get(product.pk) or Decimal("0"),
+            current_cost=product.cost_price,
+            quantity=quantity,
+            unit_cost=cost,
         )
         if new_cost != product.cost_price:
             cost_changes[product.sku] = (str(product.cost_price), str(new_cost))
@@ -300,8 +312,14 @@ def purchase_cancel(*, user, purchase: Purchase, reason: str = "", request=None)
     purchase.status = PurchaseStatus.CANCELLED
     purchase.save(update_fields=["status", "updated_at"])
     audit_record(
-        action=AuditAction.PURCHASE_CANCELLED, user=user, instance=purchase, reason=reason,
-        before={"status": before}, after={"status": purchase.status}, branch=purchase.branch, request=request,
+        action=AuditAction.PURCHASE_CANCELLED,
+        user=user,
+        instance=purchase,
+        reason=reason,
+        before={"status": before},
+        after={"status": purchase.status},
+        branch=purchase.branch,
+        request=request,
     )
     return purchase
 
@@ -318,8 +336,13 @@ def purchase_close(*, user, purchase: Purchase, reason: str, request=None) -> Pu
     purchase.notes = (purchase.notes + "\n" if purchase.notes else "") + f"Closed short: {reason}"
     purchase.save(update_fields=["status", "notes", "updated_at"])
     audit_record(
-        action=AuditAction.PURCHASE_CANCELLED, user=user, instance=purchase, reason=f"closed short: {reason}",
-        before={"status": PurchaseStatus.PARTLY_RECEIVED}, after={"status": purchase.status}, branch=purchase.branch,
+        action=AuditAction.PURCHASE_CANCELLED,
+        user=user,
+        instance=purchase,
+        reason=f"closed short: {reason}",
+        before={"status": PurchaseStatus.PARTLY_RECEIVED},
+        after={"status": purchase.status},
+        branch=purchase.branch,
         request=request,
     )
     return purchase
@@ -341,7 +364,9 @@ def purchases_from_suggestions(*, user, branch, supplier_ids: list[int] | None =
         )
         PurchaseLine.objects.bulk_create(
             [
-                PurchaseLine(purchase=purchase, product=s.product, quantity_ordered=s.quantity, unit_cost=s.product.cost_price)
+                PurchaseLine(
+                    purchase=purchase, product=s.product, quantity_ordered=s.quantity, unit_cost=s.product.cost_price
+                )
                 for s in group.suggestions
             ]
         )
@@ -357,7 +382,9 @@ def purchases_from_suggestions(*, user, branch, supplier_ids: list[int] | None =
 def _lock_transfer(transfer_id: int, *allowed: str) -> Transfer:
     transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
     if allowed and transfer.status not in allowed:
-        raise StockConflictError(f"{transfer.number} is {transfer.get_status_display().lower()}; that is not possible now.")
+        raise StockConflictError(
+            f"{transfer.number} is {transfer.get_status_display().lower()}; that is not possible now."
+        )
     return transfer
 
 
@@ -373,7 +400,9 @@ def transfer_create(*, user, from_branch, to_branch, note: str = "") -> Transfer
         raise StockError("Choose another branch to send to.", field="to_branch")
     if not to_branch.is_active:
         raise StockError(f"{to_branch.name} is closed.", field="to_branch")
-    return Transfer.objects.create(from_branch=from_branch, to_branch=to_branch, note=(note or "").strip()[:255], created_by=user)
+    return Transfer.objects.create(
+        from_branch=from_branch, to_branch=to_branch, note=(note or "").strip()[:255], created_by=user
+    )
 
 
 @transaction.atomic
@@ -424,8 +453,12 @@ def transfer_dispatch(*, user, transfer: Transfer, request=None) -> Transfer:
     transfer.dispatched_at = timezone.now()
     transfer.save(update_fields=["status", "dispatched_by", "dispatched_at", "updated_at"])
     audit_record(
-        action=AuditAction.TRANSFER_DISPATCHED, user=user, instance=transfer,
-        after={line.product.sku: str(line.quantity) for line in lines}, branch=transfer.from_branch, request=request,
+        action=AuditAction.TRANSFER_DISPATCHED,
+        user=user,
+        instance=transfer,
+        after={line.product.sku: str(line.quantity) for line in lines},
+        branch=transfer.from_branch,
+        request=request,
     )
     return transfer
 
@@ -461,7 +494,11 @@ def transfer_receive(
     costs = dict(Product.objects.filter(pk__in=[line.product_id for line in lines]).values_list("pk", "cost_price"))
     stock_move(
         branch=transfer.to_branch,
-        lines=[StockLine(line.product_id, line.quantity_received, unit_cost=costs[line.product_id]) for line in lines if line.quantity_received],
+        lines=[
+            StockLine(line.product_id, line.quantity_received, unit_cost=costs[line.product_id])
+            for line in lines
+            if line.quantity_received
+        ],
         kind=MovementKind.TRANSFER_IN,
         user=user,
         reason=f"From {transfer.from_branch.name}" + (f" ({note})" if note else ""),
@@ -474,10 +511,14 @@ def transfer_receive(
     transfer.receive_note = note[:255]
     transfer.save(update_fields=["status", "received_by", "received_at", "receive_note", "updated_at"])
     audit_record(
-        action=AuditAction.TRANSFER_RECEIVED, user=user, instance=transfer, reason=note,
+        action=AuditAction.TRANSFER_RECEIVED,
+        user=user,
+        instance=transfer,
+        reason=note,
         before={line.product.sku: str(line.quantity) for line in lines},
         after={line.product.sku: str(line.quantity_received) for line in lines},
-        branch=transfer.to_branch, request=request,
+        branch=transfer.to_branch,
+        request=request,
     )
     return transfer
 

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 
 from pos.models import Branch
-from pos.roles import Perm
 from pos.permissions import require_perm
+from pos.roles import Perm
 
 from . import purchase_services, services
 from .filters import PurchaseFilter, TransferFilter
-from .forms import PurchaseForm, PurchaseLineForm, LineForm, SupplierForm, TransferForm, apply_errors, parse_quantity
+from .forms import LineForm, PurchaseForm, PurchaseLineForm, SupplierForm, TransferForm, apply_errors, parse_quantity
 from .models import MovementKind, Purchase, PurchaseStatus, StockMovement, Supplier, Transfer, TransferStatus
 from .selectors import limit_to_branches, purchase_list, reorder_suggestions, transfer_list
 from .services import StockError, may_use_branch
@@ -47,7 +47,9 @@ def supplier_detail(request, pk: int):
     table.columns.hide("supplier")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     products = supplier.products.filter(is_active=True).order_by("name")[:50]
-    return render(request, "inventory/supplier_detail.html", {"supplier": supplier, "table": table, "products": products})
+    return render(
+        request, "inventory/supplier_detail.html", {"supplier": supplier, "table": table, "products": products}
+    )
 
 
 def _supplier_form(request, supplier=None):
@@ -62,7 +64,11 @@ def _supplier_form(request, supplier=None):
             messages.success(request, f"Saved {saved.name}.")
             return redirect(saved)
     title = supplier.name if supplier else "New supplier"
-    return render(request, "inventory/simple_form.html", {"form": form, "title": title, "instance": supplier, "back": reverse("inventory:supplier_list")})
+    return render(
+        request,
+        "inventory/simple_form.html",
+        {"form": form, "title": title, "instance": supplier, "back": reverse("inventory:supplier_list")},
+    )
 
 
 @require_perm(Perm.MANAGE_SUPPLIERS)
@@ -95,8 +101,12 @@ def purchase_create(request):
         data = form.cleaned_data
         try:
             purchase = purchase_services.purchase_create(
-                user=request.user, supplier=data["supplier"], branch=data["branch"], expected_date=data["expected_date"],
-                supplier_reference=data["supplier_reference"], notes=data["notes"],
+                user=request.user,
+                supplier=data["supplier"],
+                branch=data["branch"],
+                expected_date=data["expected_date"],
+                supplier_reference=data["supplier_reference"],
+                notes=data["notes"],
             )
         except StockError as exc:
             apply_errors(form, exc)
@@ -108,7 +118,10 @@ def purchase_create(request):
 
 def _visible_purchase(request, pk: int) -> Purchase:
     return get_object_or_404(
-        limit_to_branches(Purchase.objects.select_related("supplier", "branch", "created_by", "ordered_by"), request.user), pk=pk
+        limit_to_branches(
+            Purchase.objects.select_related("supplier", "branch", "created_by", "ordered_by"), request.user
+        ),
+        pk=pk,
     )
 
 
@@ -120,7 +133,9 @@ def _purchase_context(request, purchase, line_form=None):
         "line_form": line_form or PurchaseLineForm(),
         "movements": StockMovement.objects.filter(
             kind=MovementKind.PURCHASE_RECEIPT, reference_id=str(purchase.pk), reference_type__model="purchase"
-        ).select_related("product", "user").order_by("created_at", "pk"),
+        )
+        .select_related("product", "user")
+        .order_by("created_at", "pk"),
     }
 
 
@@ -135,8 +150,11 @@ def purchase_detail(request, pk: int):
 def purchase_edit(request, pk: int):
     purchase = _visible_purchase(request, pk)
     initial = {
-        "supplier": purchase.supplier_id, "branch": purchase.branch_id, "expected_date": purchase.expected_date,
-        "supplier_reference": purchase.supplier_reference, "notes": purchase.notes,
+        "supplier": purchase.supplier_id,
+        "branch": purchase.branch_id,
+        "expected_date": purchase.expected_date,
+        "supplier_reference": purchase.supplier_reference,
+        "notes": purchase.notes,
     }
     form = PurchaseForm(request.POST or None, user=request.user, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -148,7 +166,11 @@ def purchase_edit(request, pk: int):
         else:
             messages.success(request, f"{purchase.number} saved.")
             return redirect(purchase)
-    return render(request, "inventory/purchase_form.html", {"form": form, "title": f"Edit {purchase.number}", "purchase": purchase})
+    return render(
+        request,
+        "inventory/purchase_form.html",
+        {"form": form, "title": f"Edit {purchase.number}", "purchase": purchase},
+    )
 
 
 @require_perm(Perm.MANAGE_PURCHASES)
@@ -159,8 +181,11 @@ def purchase_line_add(request, pk: int):
     if form.is_valid():
         try:
             line = purchase_services.purchase_line_set(
-                user=request.user, purchase=purchase, product=form.cleaned_data["product"],
-                quantity=form.cleaned_data["quantity"], unit_cost=form.cleaned_data["unit_cost"],
+                user=request.user,
+                purchase=purchase,
+                product=form.cleaned_data["product"],
+                quantity=form.cleaned_data["quantity"],
+                unit_cost=form.cleaned_data["unit_cost"],
             )
         except StockError as exc:
             apply_errors(form, exc)
@@ -206,7 +231,9 @@ def _purchase_action(request, pk: int, action, success: str):
 @require_POST
 def purchase_order(request, pk: int):
     return _purchase_action(
-        request, pk, lambda p: purchase_services.purchase_order(user=request.user, purchase=p),
+        request,
+        pk,
+        lambda p: purchase_services.purchase_order(user=request.user, purchase=p),
         "{number} is ordered. Print or send the purchase order to the supplier.",
     )
 
@@ -215,8 +242,11 @@ def purchase_order(request, pk: int):
 @require_POST
 def purchase_cancel(request, pk: int):
     return _purchase_action(
-        request, pk,
-        lambda p: purchase_services.purchase_cancel(user=request.user, purchase=p, reason=request.POST.get("reason", ""), request=request),
+        request,
+        pk,
+        lambda p: purchase_services.purchase_cancel(
+            user=request.user, purchase=p, reason=request.POST.get("reason", ""), request=request
+        ),
         "{number} cancelled.",
     )
 
@@ -225,8 +255,11 @@ def purchase_cancel(request, pk: int):
 @require_POST
 def purchase_close(request, pk: int):
     return _purchase_action(
-        request, pk,
-        lambda p: purchase_services.purchase_close(user=request.user, purchase=p, reason=request.POST.get("reason", ""), request=request),
+        request,
+        pk,
+        lambda p: purchase_services.purchase_close(
+            user=request.user, purchase=p, reason=request.POST.get("reason", ""), request=request
+        ),
         "{number} closed: nothing more is expected.",
     )
 
@@ -265,10 +298,14 @@ def purchase_receive(request, pk: int):
         if not field_errors:
             try:
                 purchase_services.purchase_receive(
-                    user=request.user, purchase=purchase, quantities=quantities, unit_costs=costs,
+                    user=request.user,
+                    purchase=purchase,
+                    quantities=quantities,
+                    unit_costs=costs,
                     over_receive=request.POST.get("over_receive") == "on",
                     over_receive_reason=request.POST.get("over_receive_reason", ""),
-                    supplier_reference=request.POST.get("supplier_reference", ""), request=request,
+                    supplier_reference=request.POST.get("supplier_reference", ""),
+                    request=request,
                 )
             except StockError as exc:
                 if exc.field and exc.field.startswith(("qty_", "cost_")):
@@ -277,7 +314,11 @@ def purchase_receive(request, pk: int):
                     errors.append(exc.message)
             else:
                 purchase.refresh_from_db()
-                messages.success(request, f"Received into {purchase.branch.name}: {purchase.number} is {purchase.get_status_display().lower()}.")
+                messages.success(
+                    request,
+                    f"Received into {purchase.branch.name}: "
+                    f"{purchase.number} is {purchase.get_status_display().lower()}.",
+                )
                 return redirect(purchase)
     for line in lines:
         raw_qty, raw_cost = values.get(line.pk, (f"{line.outstanding.normalize():f}", f"{line.unit_cost:.2f}"))
@@ -285,8 +326,11 @@ def purchase_receive(request, pk: int):
         line.qty_error = field_errors.get(f"qty_{line.pk}", "")
         line.cost_error = field_errors.get(f"cost_{line.pk}", "")
     context = {
-        "purchase": purchase, "lines": lines, "errors": errors,
-        "over_receive": request.POST.get("over_receive") == "on", "over_receive_reason": request.POST.get("over_receive_reason", ""),
+        "purchase": purchase,
+        "lines": lines,
+        "errors": errors,
+        "over_receive": request.POST.get("over_receive") == "on",
+        "over_receive_reason": request.POST.get("over_receive_reason", ""),
         "supplier_reference": request.POST.get("supplier_reference", purchase.supplier_reference),
     }
     return render(request, "inventory/purchase_receive.html", context, status=400 if (errors or field_errors) else 200)
@@ -299,7 +343,9 @@ def purchase_pdf(request, pk: int):
     from .documents import purchase_order_pdf
 
     purchase = _visible_purchase(request, pk)
-    response = HttpResponse(purchase_order_pdf(purchase=purchase, base_url=request.build_absolute_uri("/")), content_type="application/pdf")
+    response = HttpResponse(
+        purchase_order_pdf(purchase=purchase, base_url=request.build_absolute_uri("/")), content_type="application/pdf"
+    )
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{purchase.number}.pdf"'
     return response
@@ -312,7 +358,9 @@ def reorder(request):
     if request.method == "POST":
         supplier_ids = [int(v) for v in request.POST.getlist("suppliers") if v.isdigit()]
         try:
-            created = purchase_services.purchases_from_suggestions(user=request.user, branch=branch, supplier_ids=supplier_ids or None)
+            created = purchase_services.purchases_from_suggestions(
+                user=request.user, branch=branch, supplier_ids=supplier_ids or None
+            )
         except StockError as exc:
             messages.error(request, exc.message)
         else:
@@ -342,7 +390,9 @@ def transfer_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             transfer = purchase_services.transfer_create(
-                user=request.user, from_branch=form.cleaned_data["from_branch"], to_branch=form.cleaned_data["to_branch"],
+                user=request.user,
+                from_branch=form.cleaned_data["from_branch"],
+                to_branch=form.cleaned_data["to_branch"],
                 note=form.cleaned_data["note"],
             )
         except StockError as exc:
@@ -350,7 +400,11 @@ def transfer_create(request):
         else:
             messages.success(request, f"{transfer.number} started: add what you are sending.")
             return redirect(transfer)
-    return render(request, "inventory/simple_form.html", {"form": form, "title": "Send stock to another branch", "back": reverse("inventory:transfer_list")})
+    return render(
+        request,
+        "inventory/simple_form.html",
+        {"form": form, "title": "Send stock to another branch", "back": reverse("inventory:transfer_list")},
+    )
 
 
 def _visible_transfer(request, pk: int) -> Transfer:
@@ -367,7 +421,8 @@ def _transfer_context(request, transfer, line_form=None):
         "may_send": may_use_branch(user, transfer.from_branch_id),
         "may_receive": may_use_branch(user, transfer.to_branch_id),
         "movements": StockMovement.objects.filter(reference_id=str(transfer.pk), reference_type__model="transfer")
-        .select_related("product", "branch", "user").order_by("created_at", "pk"),
+        .select_related("product", "branch", "user")
+        .order_by("created_at", "pk"),
     }
 
 
@@ -385,7 +440,10 @@ def transfer_line_add(request, pk: int):
     if form.is_valid():
         try:
             purchase_services.transfer_line_set(
-                user=request.user, transfer=transfer, product=form.cleaned_data["product"], quantity=form.cleaned_data["quantity"]
+                user=request.user,
+                transfer=transfer,
+                product=form.cleaned_data["product"],
+                quantity=form.cleaned_data["quantity"],
             )
         except StockError as exc:
             apply_errors(form, exc)
@@ -422,7 +480,9 @@ def transfer_dispatch(request, pk: int):
     except StockError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{transfer.number} sent to {transfer.to_branch.name}: in transit until they receive it.")
+        messages.success(
+            request, f"{transfer.number} sent to {transfer.to_branch.name}: in transit until they receive it."
+        )
     return redirect(transfer)
 
 
@@ -460,7 +520,11 @@ def transfer_receive(request, pk: int):
         if not field_errors:
             try:
                 purchase_services.transfer_receive(
-                    user=request.user, transfer=transfer, quantities=quantities, note=request.POST.get("note", ""), request=request
+                    user=request.user,
+                    transfer=transfer,
+                    quantities=quantities,
+                    note=request.POST.get("note", ""),
+                    request=request,
                 )
             except StockError as exc:
                 if exc.field and exc.field.startswith("qty_"):
@@ -475,5 +539,3 @@ def transfer_receive(request, pk: int):
         line.qty_error = field_errors.get(f"qty_{line.pk}", "")
     context = {"transfer": transfer, "lines": lines, "errors": errors, "note": request.POST.get("note", "")}
     return render(request, "inventory/transfer_receive.html", context, status=400 if (errors or field_errors) else 200)
-
-

@@ -119,7 +119,9 @@ def products_with_stock(*, branch_id: int) -> QuerySet[Product]:
     # Category and unit are prefetched (two small queries per page), not joined: joined, MariaDB
     # plans a search from the one-row unit table and sorts the whole catalogue (bench/README.md).
     return Product.objects.prefetch_related("category", "unit").annotate(
-        on_hand=Coalesce(Subquery(level), Value(Decimal("0")), output_field=DecimalField(max_digits=12, decimal_places=3))
+        on_hand=Coalesce(
+            Subquery(level), Value(Decimal("0")), output_field=DecimalField(max_digits=12, decimal_places=3)
+        )
     )
 
 
@@ -187,9 +189,7 @@ def product_stock_by_branch(*, product_id: int, user) -> list[dict]:
         .annotate(total=Sum("quantity"))
         .values_list("transfer__to_branch_id", "total")
     )
-    alerts = dict(
-        StockAlert.objects.filter(product_id=product_id, open_marker=True).values_list("branch_id", "kind")
-    )
+    alerts = dict(StockAlert.objects.filter(product_id=product_id, open_marker=True).values_list("branch_id", "kind"))
     return [
         {
             "branch": branch,

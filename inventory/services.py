@@ -47,7 +47,10 @@ class StockShortError(ConflictError, StockError):
 
     def __init__(self, shortages: list["Shortage"]):
         self.shortages = shortages
-        parts = [f"{s.product_name}: {s.on_hand.normalize():f} in stock, {s.requested.normalize():f} needed" for s in shortages]
+        parts = [
+            f"{s.product_name}: {s.on_hand.normalize():f} in stock, {s.requested.normalize():f} needed"
+            for s in shortages
+        ]
         super().__init__("Not enough stock — " + "; ".join(parts) + ".", code="stock_short")
 
 
@@ -463,7 +466,9 @@ def product_problems(product: Product, *, sku_owner=_db_sku_owner, barcode_owner
             add(field, f"The {label} must be a number.")
         elif value < 0:
             add(field, f"The {label} cannot be negative.")
-        elif unit is not None and (problem := quantity_problem(quantity=value, decimal_places=unit.decimal_places, unit_name=unit.name)):
+        elif unit is not None and (
+            problem := quantity_problem(quantity=value, decimal_places=unit.decimal_places, unit_name=unit.name)
+        ):
             add(field, problem)
     if product.tax_class not in TaxClass.values:
         add("tax_class", "Choose one of KRA's tax types A–E.")
@@ -501,7 +506,9 @@ def _check_opening_stock(product: Product, opening_stock) -> None:
         raise ValidationError({"opening_stock": "The opening stock must be a number."})
     if opening_stock < 0:
         raise ValidationError({"opening_stock": "Opening stock cannot be negative."})
-    problem = quantity_problem(quantity=opening_stock, decimal_places=product.unit.decimal_places, unit_name=product.unit.name)
+    problem = quantity_problem(
+        quantity=opening_stock, decimal_places=product.unit.decimal_places, unit_name=product.unit.name
+    )
     if problem:
         raise ValidationError({"opening_stock": problem})
     if opening_stock and not product.track_stock:
@@ -509,9 +516,7 @@ def _check_opening_stock(product: Product, opening_stock) -> None:
 
 
 @transaction.atomic
-def product_create(
-    *, actor, data: dict, opening_stock: Decimal | None = None, branch=None, request=None
-) -> Product:
+def product_create(*, actor, data: dict, opening_stock: Decimal | None = None, branch=None, request=None) -> Product:
     """Add a product to the catalogue; opening stock, if any, goes through the ledger (OPENING)."""
     _require(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     unknown = set(data) - set(PRODUCT_FIELDS)
@@ -564,7 +569,9 @@ def product_update(*, actor, product: Product, data: dict, request=None) -> Prod
         setattr(product, field, value)
     normalise_product(product)
     product._changed_fks = tuple(
-        name for name, old in (("unit_id", old_unit_id), ("category_id", old_category_id)) if getattr(product, name) != old
+        name
+        for name, old in (("unit_id", old_unit_id), ("category_id", old_category_id))
+        if getattr(product, name) != old
     )
     errors = product_problems(product)
     if product.unit_id and product.unit_id != old_unit_id:
@@ -653,8 +660,12 @@ def product_delete(*, actor, product: Product, request=None) -> None:
     except models.ProtectedError:
         raise StockError(f"{product.name} has history; deactivate it instead.")
     audit_record(
-        action=AuditAction.PRODUCT_DELETED, user=actor, model_name="inventory.Product", object_id=pk,
-        before=snapshot_data, request=request,
+        action=AuditAction.PRODUCT_DELETED,
+        user=actor,
+        model_name="inventory.Product",
+        object_id=pk,
+        before=snapshot_data,
+        request=request,
     )
 
 

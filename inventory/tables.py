@@ -61,7 +61,18 @@ class ProductTable(HtmxTable):
     class Meta(HtmxTable.Meta):
         model = Product
         fields = ()
-        sequence = ("name", "sku", "barcode", "category", "selling_price", "cost_price", "on_hand", "unit", "reorder_level", "state")
+        sequence = (
+            "name",
+            "sku",
+            "barcode",
+            "category",
+            "selling_price",
+            "cost_price",
+            "on_hand",
+            "unit",
+            "reorder_level",
+            "state",
+        )
         empty_text = "No products match."
         row_attrs = {"class": lambda record: "" if record.is_active else "text-muted"}
 
@@ -76,12 +87,23 @@ class ProductTable(HtmxTable):
     def render_name(self, record, value):
         if not record.is_active:
             return format_html('{} <span class="badge text-bg-secondary">deactivated</span>', value)
-        return format_html("{}{}", value, format_html(' <i class="bi bi-star-fill text-warning" title="Till favourite"></i>') if record.is_favourite else "")
+        return format_html(
+            "{}{}",
+            value,
+            format_html(' <i class="bi bi-star-fill text-warning" title="Till favourite"></i>')
+            if record.is_favourite
+            else "",
+        )
 
 
 class MovementTable(HtmxTable):
     created_at = tables.DateTimeColumn(format="d M Y H:i", verbose_name="When")
-    product = tables.Column(accessor="product__name", order_by="product__name", verbose_name="Product", linkify=lambda record: record.product.get_absolute_url())
+    product = tables.Column(
+        accessor="product__name",
+        order_by="product__name",
+        verbose_name="Product",
+        linkify=lambda record: record.product.get_absolute_url(),
+    )
     branch = tables.Column(accessor="branch__code", verbose_name="Branch", order_by="branch__code")
     kind = tables.Column()
     quantity = QtyColumn(signed=True, verbose_name="Change")
@@ -94,7 +116,18 @@ class MovementTable(HtmxTable):
     class Meta(HtmxTable.Meta):
         model = StockMovement
         fields = ()
-        sequence = ("created_at", "product", "branch", "kind", "quantity", "balance_after", "unit_cost", "reference", "user", "reason")
+        sequence = (
+            "created_at",
+            "product",
+            "branch",
+            "kind",
+            "quantity",
+            "balance_after",
+            "unit_cost",
+            "reference",
+            "user",
+            "reason",
+        )
         empty_text = "No movements match."
         attrs = {**HtmxTable.Meta.attrs, "class": "table table-sm table-hover align-middle"}
 
@@ -128,7 +161,17 @@ class AdjustmentTable(HtmxTable):
     class Meta(HtmxTable.Meta):
         model = StockAdjustment
         fields = ()
-        sequence = ("number", "created_at", "product", "branch", "delta", "reason", "requested_by", "status", "decided_by")
+        sequence = (
+            "number",
+            "created_at",
+            "product",
+            "branch",
+            "delta",
+            "reason",
+            "requested_by",
+            "status",
+            "decided_by",
+        )
         empty_text = "No adjustments."
 
     def render_reason(self, record):
@@ -139,7 +182,12 @@ class AdjustmentTable(HtmxTable):
 
 
 class AlertTable(HtmxTable):
-    product = tables.Column(accessor="product__name", order_by="product__name", verbose_name="Product", linkify=lambda record: record.product.get_absolute_url())
+    product = tables.Column(
+        accessor="product__name",
+        order_by="product__name",
+        verbose_name="Product",
+        linkify=lambda record: record.product.get_absolute_url(),
+    )
     branch = tables.Column(accessor="branch__code", verbose_name="Branch", order_by="branch__code")
     kind = tables.Column(verbose_name="")
     balance = QtyColumn(verbose_name="Stock then")
@@ -195,7 +243,16 @@ class PurchaseTable(HtmxTable):
     class Meta(HtmxTable.Meta):
         model = Purchase
         fields = ()
-        sequence = ("number", "created_at", "supplier", "branch", "expected_date", "line_count", "total_ordered", "status")
+        sequence = (
+            "number",
+            "created_at",
+            "supplier",
+            "branch",
+            "expected_date",
+            "line_count",
+            "total_ordered",
+            "status",
+        )
         empty_text = "No purchases match."
 
     def render_status(self, record):
@@ -215,7 +272,16 @@ class TransferTable(HtmxTable):
     class Meta(HtmxTable.Meta):
         model = Transfer
         fields = ()
-        sequence = ("number", "created_at", "from_branch", "to_branch", "line_count", "units", "dispatched_at", "status")
+        sequence = (
+            "number",
+            "created_at",
+            "from_branch",
+            "to_branch",
+            "line_count",
+            "units",
+            "dispatched_at",
+            "status",
+        )
         empty_text = "No transfers."
 
     def render_status(self, record):
@@ -239,7 +305,11 @@ class SupplierTable(HtmxTable):
         empty_text = "No suppliers yet."
 
     def render_is_active(self, value):
-        return format_html('<span class="badge text-bg-{}">{}</span>', "success" if value else "secondary", "Active" if value else "Deactivated")
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>',
+            "success" if value else "secondary",
+            "Active" if value else "Deactivated",
+        )
 
 
 class CategoryTable(HtmxTable):

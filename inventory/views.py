@@ -82,7 +82,9 @@ def viewing_branch(request) -> Branch:
 
 
 def _branches(request):
-    return list(Branch.objects.filter(is_active=True).order_by("name")) if request.user.has_perm(Perm.ALL_BRANCHES) else []
+    return (
+        list(Branch.objects.filter(is_active=True).order_by("name")) if request.user.has_perm(Perm.ALL_BRANCHES) else []
+    )
 
 
 def _page(request, template: str, partial: str, context: dict):
@@ -115,23 +117,36 @@ def _state_list(request, *, title: str, selector, empty: str, current: str):
         from .selectors import search_products
 
         qs = search_products(qs, query)
-    table = ProductTable(qs, show_cost=request.user.has_perm(Perm.VIEW_COST_PRICES), order_by=request.GET.get("sort") or "name")
+    table = ProductTable(
+        qs, show_cost=request.user.has_perm(Perm.VIEW_COST_PRICES), order_by=request.GET.get("sort") or "name"
+    )
     table.empty_text = empty
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    context = {"table": table, "title": title, "branch": branch, "branches": _branches(request), "query": query, "current": current}
+    context = {
+        "table": table,
+        "title": title,
+        "branch": branch,
+        "branches": _branches(request),
+        "query": query,
+        "current": current,
+    }
     return _page(request, "inventory/stock_state_list.html", "product-table", context)
 
 
 @require_perm(Perm.VIEW_ALERTS)
 def low_stock(request):
     """The brief's /products/low_stock: at or under the reorder level, not out."""
-    return _state_list(request, title="Low stock", selector=low_stock_products, empty="Nothing is running low.", current="low")
+    return _state_list(
+        request, title="Low stock", selector=low_stock_products, empty="Nothing is running low.", current="low"
+    )
 
 
 @require_perm(Perm.VIEW_ALERTS)
 def out_of_stock(request):
     """The brief's /products/out_of_stock: nothing (or less) left on the shelf."""
-    return _state_list(request, title="Out of stock", selector=out_of_stock_products, empty="Nothing is out of stock.", current="out")
+    return _state_list(
+        request, title="Out of stock", selector=out_of_stock_products, empty="Nothing is out of stock.", current="out"
+    )
 
 
 @require_perm(Perm.VIEW_PRODUCTS)
@@ -215,9 +230,15 @@ def product_toggle_active(request, pk: int):
     form = DeactivateForm(request.POST)
     form.is_valid()
     services.product_set_active(
-        actor=request.user, product=product, active=not product.is_active, reason=form.cleaned_data.get("reason", ""), request=request
+        actor=request.user,
+        product=product,
+        active=not product.is_active,
+        reason=form.cleaned_data.get("reason", ""),
+        request=request,
     )
-    messages.success(request, f"{product.name} {'deactivated: no longer sold' if product.is_active else 'is active again'}.")
+    messages.success(
+        request, f"{product.name} {'deactivated: no longer sold' if product.is_active else 'is active again'}."
+    )
     return redirect(product)
 
 
@@ -287,7 +308,9 @@ def import_upload(request):
         else:
             return redirect(product_import)
     recent = ProductImport.objects.select_related("uploaded_by").order_by("-created_at")[:10]
-    return render(request, "inventory/import_upload.html", {"form": form, "recent": recent, "columns": import_services.COLUMNS})
+    return render(
+        request, "inventory/import_upload.html", {"form": form, "recent": recent, "columns": import_services.COLUMNS}
+    )
 
 
 def _import_context(product_import):
@@ -341,7 +364,17 @@ def category_list(request):
     return render(request, "inventory/category_list.html", {"categories": categories, "units": units})
 
 
-def _simple_form(request, *, form, service, instance, title, success_url, template="inventory/simple_form.html", instance_arg="instance"):
+def _simple_form(
+    request,
+    *,
+    form,
+    service,
+    instance,
+    title,
+    success_url,
+    template="inventory/simple_form.html",
+    instance_arg="instance",
+):
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
@@ -359,8 +392,12 @@ def _simple_form(request, *, form, service, instance, title, success_url, templa
 @require_http_methods(["GET", "POST"])
 def category_create(request):
     return _simple_form(
-        request, form=CategoryForm(request.POST or None), service=services.category_save, instance=None,
-        title="New category", success_url=lambda c: reverse("inventory:category_list"),
+        request,
+        form=CategoryForm(request.POST or None),
+        service=services.category_save,
+        instance=None,
+        title="New category",
+        success_url=lambda c: reverse("inventory:category_list"),
     )
 
 
@@ -369,9 +406,13 @@ def category_create(request):
 def category_edit(request, pk: int):
     category = get_object_or_404(Category, pk=pk)
     return _simple_form(
-        request, form=CategoryForm(request.POST or None, instance=Category.objects.get(pk=pk)),
-        service=services.category_save, instance=category, title=category.name,
-        success_url=lambda c: reverse("inventory:category_list"), instance_arg="category",
+        request,
+        form=CategoryForm(request.POST or None, instance=Category.objects.get(pk=pk)),
+        service=services.category_save,
+        instance=category,
+        title=category.name,
+        success_url=lambda c: reverse("inventory:category_list"),
+        instance_arg="category",
     )
 
 
@@ -379,8 +420,12 @@ def category_edit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def unit_create(request):
     return _simple_form(
-        request, form=UnitForm(request.POST or None), service=services.unit_save, instance=None,
-        title="New unit", success_url=lambda u: reverse("inventory:category_list"),
+        request,
+        form=UnitForm(request.POST or None),
+        service=services.unit_save,
+        instance=None,
+        title="New unit",
+        success_url=lambda u: reverse("inventory:category_list"),
     )
 
 
@@ -389,8 +434,13 @@ def unit_create(request):
 def unit_edit(request, pk: int):
     unit = get_object_or_404(Unit, pk=pk)
     return _simple_form(
-        request, form=UnitForm(request.POST or None, instance=Unit.objects.get(pk=pk)), service=services.unit_save,
-        instance=unit, title=unit.name, success_url=lambda u: reverse("inventory:category_list"), instance_arg="unit",
+        request,
+        form=UnitForm(request.POST or None, instance=Unit.objects.get(pk=pk)),
+        service=services.unit_save,
+        instance=unit,
+        title=unit.name,
+        success_url=lambda u: reverse("inventory:category_list"),
+        instance_arg="unit",
     )
 
 
@@ -404,7 +454,9 @@ def movement_index(request):
         qs = qs.filter(branch_id=int(branch_id))
     movement_filter = MovementFilter(request.GET or None, queryset=qs, viewer=request.user)
     rows = movement_filter.qs if movement_filter.is_bound and movement_filter.is_valid() else qs
-    table = MovementTable(rows, show_cost=request.user.has_perm(Perm.VIEW_COST_PRICES), order_by=request.GET.get("sort"))
+    table = MovementTable(
+        rows, show_cost=request.user.has_perm(Perm.VIEW_COST_PRICES), order_by=request.GET.get("sort")
+    )
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     context = {"filter": movement_filter, "table": table, "branches": branches, "branch_id": branch_id}
     return _page(request, "inventory/movement_list.html", "movement-table", context)
@@ -456,7 +508,9 @@ def adjustment_request(request):
             apply_errors(form, exc)
         else:
             messages.success(
-                request, f"{adjustment.number} sent: {adjustment.product.name} {_signed(adjustment.delta)}. It changes stock once a manager approves it."
+                request,
+                f"{adjustment.number} sent: {adjustment.product.name} {_signed(adjustment.delta)}. "
+                "It changes stock once a manager approves it.",
             )
             return redirect(adjustment)
     return render(request, "inventory/adjustment_request.html", {"form": form})
@@ -491,7 +545,9 @@ def _with_current_stock(rows):
 @require_perm(Perm.APPROVE_ADJUSTMENT)
 def approvals(request):
     pending = _with_current_stock(list(pending_adjustments(viewer=request.user).select_related("product__unit")))
-    return _page(request, "inventory/approvals.html", "approvals-table", {"rows": pending, "pending_count": len(pending)})
+    return _page(
+        request, "inventory/approvals.html", "approvals-table", {"rows": pending, "pending_count": len(pending)}
+    )
 
 
 def _decided_row(request, adjustment, error: str = ""):
@@ -515,9 +571,13 @@ def _decide_one(request, pk: int, *, approve: bool):
     note = request.POST.get(f"note-{pk}", request.POST.get("note", ""))
     try:
         if approve:
-            adjustment_services.stock_adjustment_approve(adjustment=adjustment, user=request.user, note=note, request=request)
+            adjustment_services.stock_adjustment_approve(
+                adjustment=adjustment, user=request.user, note=note, request=request
+            )
         else:
-            adjustment_services.stock_adjustment_reject(adjustment=adjustment, user=request.user, note=note, request=request)
+            adjustment_services.stock_adjustment_reject(
+                adjustment=adjustment, user=request.user, note=note, request=request
+            )
     except StockError as exc:
         if request.htmx:
             return _decided_row(request, adjustment, error=exc.message)
@@ -552,13 +612,20 @@ def approvals_bulk(request):
         results = []
     else:
         results = adjustment_services.stock_adjustments_decide(
-            adjustment_ids=sorted(visible), user=request.user, approve=decision == "approve",
-            note=request.POST.get("bulk_note", ""), request=request,
+            adjustment_ids=sorted(visible),
+            user=request.user,
+            approve=decision == "approve",
+            note=request.POST.get("bulk_note", ""),
+            request=request,
         )
         done = [r for r in results if r.ok]
         failed = [r for r in results if not r.ok]
         if done:
-            messages.success(request, f"{len(done)} request{'s' if len(done) != 1 else ''} {'approved' if decision == 'approve' else 'rejected'}.")
+            messages.success(
+                request,
+                f"{len(done)} request{'s' if len(done) != 1 else ''} "
+                f"{'approved' if decision == 'approve' else 'rejected'}.",
+            )
         for result in failed:
             messages.error(request, f"ADJ-{result.adjustment_id:06d}: {result.message}")
     if not request.htmx:
@@ -566,7 +633,9 @@ def approvals_bulk(request):
     errors = {r.adjustment_id: r.message for r in results if not r.ok}
     pending = list(pending_adjustments(viewer=request.user).select_related("product__unit"))
     decided = list(
-        adjustment_list(viewer=request.user).filter(pk__in=[r.adjustment_id for r in results if r.ok]).select_related("product__unit")
+        adjustment_list(viewer=request.user)
+        .filter(pk__in=[r.adjustment_id for r in results if r.ok])
+        .select_related("product__unit")
     )
     rows = _with_current_stock(sorted(decided + pending, key=lambda a: (a.created_at, a.pk)))
     for row in rows:
@@ -590,7 +659,9 @@ def count_start(request):
     if request.method == "POST" and form.is_valid():
         try:
             count = adjustment_services.stock_count_start(
-                user=request.user, branch=form.cleaned_data["branch"], category=form.cleaned_data["category"],
+                user=request.user,
+                branch=form.cleaned_data["branch"],
+                category=form.cleaned_data["category"],
                 note=form.cleaned_data["note"],
             )
         except StockError as exc:
@@ -620,7 +691,9 @@ def _count_context(request, count, *, highlight: int | None = None):
     more = len(rows) > COUNT_SHEET_LIMIT
     rows = rows[:COUNT_SHEET_LIMIT]
     if highlight and all(line.pk != highlight for line in rows):
-        rows.insert(0, StockCountLine.objects.select_related("product", "product__unit", "counted_by").get(pk=highlight))
+        rows.insert(
+            0, StockCountLine.objects.select_related("product", "product__unit", "counted_by").get(pk=highlight)
+        )
     if show == "variance":
         rows = [line for line in rows if line.variance not in (None, 0)]
     totals = count.lines.aggregate(total=Count("pk"), counted=Count("counted_quantity"))
@@ -638,7 +711,9 @@ def _count_context(request, count, *, highlight: int | None = None):
 
 
 def _visible_count(request, pk: int) -> StockCount:
-    return get_object_or_404(limit_to_branches(StockCount.objects.select_related("branch", "category", "started_by"), request.user), pk=pk)
+    return get_object_or_404(
+        limit_to_branches(StockCount.objects.select_related("branch", "category", "started_by"), request.user), pk=pk
+    )
 
 
 @require_perm(Perm.COUNT_STOCK)
@@ -658,7 +733,9 @@ def count_line_save(request, pk: int, line_pk: int):
     error = ""
     try:
         quantity = parse_quantity(request.POST.get("counted"))
-        line = adjustment_services.stock_count_enter(count=count, product=line.product, counted_quantity=quantity, user=request.user)
+        line = adjustment_services.stock_count_enter(
+            count=count, product=line.product, counted_quantity=quantity, user=request.user
+        )
     except ValueError as exc:
         error = str(exc)
     except StockError as exc:
@@ -680,16 +757,24 @@ def count_scan(request, pk: int):
     count = _visible_count(request, pk)
     add_one = request.POST.get("add_one") == "on"
     try:
-        line = adjustment_services.stock_count_scan(count=count, code=request.POST.get("code", ""), user=request.user, add_one=add_one)
+        line = adjustment_services.stock_count_scan(
+            count=count, code=request.POST.get("code", ""), user=request.user, add_one=add_one
+        )
     except StockError as exc:
         if not request.htmx:
             messages.error(request, exc.message)
             return redirect(count)
-        response = render(request, "inventory/count_detail.html#count-lines", {**_count_context(request, count), "scan_error": exc.message})
+        response = render(
+            request,
+            "inventory/count_detail.html#count-lines",
+            {**_count_context(request, count), "scan_error": exc.message},
+        )
         return trigger_client_event(response, "countScanFailed", {"message": exc.message}, after="settle")
     if not request.htmx:
         return redirect(f"{count.get_absolute_url()}?q={line.product.sku}")
-    response = render(request, "inventory/count_detail.html#count-lines", _count_context(request, count, highlight=line.pk))
+    response = render(
+        request, "inventory/count_detail.html#count-lines", _count_context(request, count, highlight=line.pk)
+    )
     return trigger_client_event(response, "countLineScanned", {"line": line.pk, "add_one": add_one}, after="settle")
 
 
@@ -702,7 +787,10 @@ def count_post(request, pk: int):
     except StockError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{count.number} posted: {len(adjustments)} product{'s' if len(adjustments) != 1 else ''} corrected.")
+        messages.success(
+            request,
+            f"{count.number} posted: {len(adjustments)} product{'s' if len(adjustments) != 1 else ''} corrected.",
+        )
     if request.htmx:
         return HttpResponseClientRedirect(count.get_absolute_url())
     return redirect(count)
@@ -719,4 +807,3 @@ def count_cancel(request, pk: int):
     else:
         messages.info(request, f"{count.number} cancelled; stock is unchanged.")
     return redirect(count)
-

@@ -103,7 +103,9 @@ def test_cashiers_cannot_approve(employee, branch, sugar):
 
 def test_below_zero_is_refused_at_request(employee, branch, sugar):
     with pytest.raises(StockError, match="below zero: 10 in stock, 11 to remove"):
-        stock_adjustment_request(user=employee, product=sugar, branch=branch, reason=AdjustmentReason.THEFT, delta=D("-11"))
+        stock_adjustment_request(
+            user=employee, product=sugar, branch=branch, reason=AdjustmentReason.THEFT, delta=D("-11")
+        )
     with pytest.raises(StockError, match="cannot be negative"):
         stock_adjustment_request(
             user=employee, product=sugar, branch=branch, reason=AdjustmentReason.THEFT, counted_quantity=D("-1")
@@ -124,7 +126,9 @@ def test_below_zero_is_refused_at_approval_with_a_clear_message(employee, manage
     assert not AuditLog.objects.filter(action=AuditAction.ADJUSTMENT_APPROVED).exists()
 
 
-def test_adjustments_below_zero_are_refused_even_when_the_shop_allows_negative_sales(employee, manager, owner, branch, sugar):
+def test_adjustments_below_zero_are_refused_even_when_the_shop_allows_negative_sales(
+    employee, manager, owner, branch, sugar
+):
     from pos.services import shop_settings_update
 
     shop_settings_update(actor=owner, data={"allow_negative_stock": True})
@@ -166,11 +170,15 @@ def test_half_a_kilo_is_fine_for_loose_goods(employee, branch):
 
 def test_other_branches_are_not_yours(employee, branch, other_branch, sugar, manager):
     with pytest.raises(StockError, match="not yours"):
-        stock_adjustment_request(user=employee, product=sugar, branch=other_branch, reason=AdjustmentReason.DAMAGED, delta=D("1"))
+        stock_adjustment_request(
+            user=employee, product=sugar, branch=other_branch, reason=AdjustmentReason.DAMAGED, delta=D("1")
+        )
     from pos.tests.factories import UserFactory
 
     far_manager = UserFactory(role="MANAGER", branch=other_branch)
-    adjustment = stock_adjustment_request(user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-1"))
+    adjustment = stock_adjustment_request(
+        user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-1")
+    )
     with pytest.raises(StockError, match="not yours"):
         stock_adjustment_approve(adjustment=adjustment, user=far_manager)
     assert pending_adjustments(viewer=far_manager).count() == 0
@@ -178,8 +186,12 @@ def test_other_branches_are_not_yours(employee, branch, other_branch, sugar, man
 
 
 def test_several_at_once_each_on_its_own(employee, manager, branch, sugar):
-    ok = stock_adjustment_request(user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-2"))
-    too_big = stock_adjustment_request(user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-9"))
+    ok = stock_adjustment_request(
+        user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-2")
+    )
+    too_big = stock_adjustment_request(
+        user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-9")
+    )
     results = stock_adjustments_decide(adjustment_ids=[ok.pk, too_big.pk], user=manager, approve=True)
     assert [(r.adjustment_id, r.ok) for r in results] == [(ok.pk, True), (too_big.pk, False)]
     assert "below zero" in results[1].message
@@ -193,7 +205,9 @@ def test_several_at_once_each_on_its_own(employee, manager, branch, sugar):
 def test_employees_see_only_their_own_requests(employee, manager, branch, sugar):
     from inventory.selectors import adjustment_list
 
-    stock_adjustment_request(user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-1"))
+    stock_adjustment_request(
+        user=employee, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-1")
+    )
     stock_adjustment_request(user=manager, product=sugar, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-1"))
     assert adjustment_list(viewer=employee).count() == 1
     assert adjustment_list(viewer=manager).count() == 2

@@ -65,7 +65,11 @@ def test_the_database_refuses_a_second_open_alert(branch):
     stock_in(product, branch, 2)
     with pytest.raises(IntegrityError), transaction.atomic():
         StockAlert.objects.create(
-            product=product, branch=branch, kind=AlertKind.LOW, balance=D("2"), reorder_level=D("5"),
+            product=product,
+            branch=branch,
+            kind=AlertKind.LOW,
+            balance=D("2"),
+            reorder_level=D("5"),
             opened_at=StockAlert.objects.get().opened_at,
         )
 

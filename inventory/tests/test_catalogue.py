@@ -96,7 +96,10 @@ def test_opening_stock_follows_the_unit(manager, branch):
         product_create(actor=manager, data=_data(), opening_stock=Decimal("1.5"), branch=branch)
     assert exc.value.message_dict["opening_stock"] == ["Piece is counted in whole numbers."]
     loose = product_create(
-        actor=manager, data=_data(sku="RICE-LOOSE", barcode=None, unit=KilogramFactory()), opening_stock=Decimal("12.5"), branch=branch
+        actor=manager,
+        data=_data(sku="RICE-LOOSE", barcode=None, unit=KilogramFactory()),
+        opening_stock=Decimal("12.5"),
+        branch=branch,
     )
     assert stock_on_hand(product_id=loose.pk, branch_id=branch.pk) == Decimal("12.5")
     assert Product.objects.count() == 1
@@ -186,3 +189,16 @@ def test_unit_decimals_cannot_drop_below_what_stock_uses(manager, branch):
     with pytest.raises(ValidationError):
         unit_save(actor=manager, unit=kg, data={"decimal_places": 1})
     unit_save(actor=manager, unit=kg, data={"decimal_places": 2})
+
+
+def test_skus_are_kept_in_capitals_and_found_in_any_case(manager):
+    from inventory.selectors import product_by_code, product_search
+
+    product = product_create(actor=manager, data=_data(sku="sug-mum-2kg"))
+    assert product.sku == "SUG-MUM-2KG"
+    assert product_by_code(code="sug-mum-2kg") == product
+    assert product_by_code(code=" SUG-MUM-2KG ") == product
+    assert product_by_code(code=product.barcode) == product
+    assert product_by_code(code="6161100400024") is None  # valid barcode of nothing
+    assert [p.pk for p in product_search(query=product.barcode, branch_id=manager.branch_id)] == [product.pk]
+    assert [p.pk for p in product_search(query="mumias 2kg", branch_id=manager.branch_id)] == [product.pk]

@@ -31,8 +31,8 @@ def test_two_concurrent_adjustments_both_land(branch):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert stock_on_hand(product_id=product.pk, branch_id=branch.pk) == D("17")
     running = D("0")
-    for quantity, balance_after in StockMovement.objects.filter(product=product).order_by("id").values_list(
-        "quantity", "balance_after"
+    for quantity, balance_after in (
+        StockMovement.objects.filter(product=product).order_by("id").values_list("quantity", "balance_after")
     ):
         running += quantity
         assert balance_after == running  # each movement saw the one before it
@@ -76,8 +76,17 @@ def test_two_concurrent_approvals_of_the_same_product_both_land(branch, employee
 
     product = ProductFactory(reorder_level=D("3"))
     stock_in(product, branch, 20)
-    damaged = stock_adjustment_request(user=employee, product=product, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-4"))
-    found = stock_adjustment_request(user=employee, product=product, branch=branch, reason=AdjustmentReason.OTHER, delta=D("7"), note="found in the store")
+    damaged = stock_adjustment_request(
+        user=employee, product=product, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-4")
+    )
+    found = stock_adjustment_request(
+        user=employee,
+        product=product,
+        branch=branch,
+        reason=AdjustmentReason.OTHER,
+        delta=D("7"),
+        note="found in the store",
+    )
 
     results = run_together(
         lambda: stock_adjustment_approve(adjustment=damaged, user=manager),
@@ -99,7 +108,9 @@ def test_one_request_approved_twice_at_once_lands_once(branch, employee, manager
 
     product = ProductFactory()
     stock_in(product, branch, 10)
-    adjustment = stock_adjustment_request(user=employee, product=product, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-2"))
+    adjustment = stock_adjustment_request(
+        user=employee, product=product, branch=branch, reason=AdjustmentReason.DAMAGED, delta=D("-2")
+    )
     results = run_together(
         lambda: stock_adjustment_approve(adjustment=adjustment, user=manager),
         lambda: stock_adjustment_approve(adjustment=adjustment, user=owner),

@@ -54,7 +54,9 @@ def test_start_snapshots_the_category(employee, branch, shelf):
 def test_one_open_count_per_scope_is_a_database_rule(employee, branch, shelf):
     count = stock_count_start(user=employee, branch=branch, category=shelf["drinks"])
     with pytest.raises(IntegrityError), transaction.atomic():
-        StockCount.objects.create(branch=branch, category=shelf["drinks"], started_by=employee, open_marker=count.open_marker)
+        StockCount.objects.create(
+            branch=branch, category=shelf["drinks"], started_by=employee, open_marker=count.open_marker
+        )
 
 
 def test_enter_scan_and_post(employee, manager, branch, shelf):
@@ -62,7 +64,9 @@ def test_enter_scan_and_post(employee, manager, branch, shelf):
     stock_count_enter(count=count, product=shelf["soda"], counted_quantity=D("22"), user=employee)
     stock_count_enter(count=count, product=shelf["water"], counted_quantity=D("12"), user=employee)
     for _ in range(3):
-        stock_count_scan(count=count, code=shelf["bread"].barcode, user=employee, add_one=True)  # not on the sheet: added
+        stock_count_scan(
+            count=count, code=shelf["bread"].barcode, user=employee, add_one=True
+        )  # not on the sheet: added
     line = stock_count_scan(count=count, code=shelf["juice"].sku.lower(), user=employee)  # focus only
     assert line.counted_quantity is None
     assert on_hand(shelf["soda"], branch) == D("24")  # counting changes nothing

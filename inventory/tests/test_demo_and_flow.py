@@ -16,11 +16,21 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_twice_duplicates_nothing():
     out = StringIO()
     call_command("seed_demo", days=3, stdout=out)
-    counts = (Product.objects.count(), Category.objects.count(), Unit.objects.count(), Supplier.objects.count(),
-              StockMovement.objects.count())
+    counts = (
+        Product.objects.count(),
+        Category.objects.count(),
+        Unit.objects.count(),
+        Supplier.objects.count(),
+        StockMovement.objects.count(),
+    )
     call_command("seed_demo", days=3, stdout=StringIO())
-    assert (Product.objects.count(), Category.objects.count(), Unit.objects.count(), Supplier.objects.count(),
-            StockMovement.objects.count()) == counts
+    assert (
+        Product.objects.count(),
+        Category.objects.count(),
+        Unit.objects.count(),
+        Supplier.objects.count(),
+        StockMovement.objects.count(),
+    ) == counts
     assert counts[0] >= 240 and 12 <= counts[1] <= 14 and counts[3] == 3
     products = list(Product.objects.all())
     assert all(p.barcode and barcode_problem(p.barcode) is None for p in products)
@@ -67,13 +77,19 @@ def test_every_kind_of_change_then_check_stock_is_clean(manager, employee, branc
     drinks = CategoryFactory(name="Drinks")
     soda, water = ProductFactory(name="Soda", category=drinks), ProductFactory(name="Water", category=drinks)
     stock_in(soda, branch, 50)
-    stock_move(branch=branch, lines=[StockLine(soda.pk, D("-7")), StockLine(water.pk, D("-1"))], kind=MovementKind.SALE,
-               allow_negative=True)
+    stock_move(
+        branch=branch,
+        lines=[StockLine(soda.pk, D("-7")), StockLine(water.pk, D("-1"))],
+        kind=MovementKind.SALE,
+        allow_negative=True,
+    )
     purchase = purchase_create(user=manager, supplier=SupplierFactory(), branch=branch)
     purchase_line_set(user=manager, purchase=purchase, product=water, quantity=D("24"), unit_cost=D("40"))
     purchase_order(user=manager, purchase=purchase)
     purchase_receive(user=manager, purchase=purchase, quantities={purchase.lines.get().pk: D("24")})
-    adjustment = stock_adjustment_request(user=employee, product=soda, branch=branch, reason=AdjustmentReason.THEFT, delta=D("-2"))
+    adjustment = stock_adjustment_request(
+        user=employee, product=soda, branch=branch, reason=AdjustmentReason.THEFT, delta=D("-2")
+    )
     stock_adjustment_approve(adjustment=adjustment, user=manager)
     count = stock_count_start(user=employee, branch=branch, category=drinks)
     stock_count_enter(count=count, product=water, counted_quantity=D("22"), user=employee)
@@ -84,7 +100,10 @@ def test_every_kind_of_change_then_check_stock_is_clean(manager, employee, branc
     transfer_receive(user=UserFactory(role="MANAGER", branch=other_branch), transfer=transfer)
     UnitFactory()
     preview = product_import_preview(
-        user=owner, branch=branch, file_name="new.csv", raw=b"sku,name,category,unit,selling_price,opening_stock\nNEW-1,New,Drinks,pc,10,6\n"
+        user=owner,
+        branch=branch,
+        file_name="new.csv",
+        raw=b"sku,name,category,unit,selling_price,opening_stock\nNEW-1,New,Drinks,pc,10,6\n",
     )
     product_import_confirm(user=owner, product_import=preview)
 

@@ -87,7 +87,9 @@ def test_count_sheet_scanning_focuses_the_line(live_server, browser):
     page.keyboard.press("Enter")
     line = count.lines.get(product=water)
     field = page.locator(f"#count-line-{line.pk} [data-count-input]")
-    page.wait_for_function(f"document.activeElement && document.activeElement.closest('#count-line-{line.pk}') !== null")
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.closest('#count-line-{line.pk}') !== null"
+    )
     page.keyboard.type("11")
     page.keyboard.press("Enter")  # saves and goes back to the scan box
     page.wait_for_selector(f"#count-line-{line.pk}.table-warning")

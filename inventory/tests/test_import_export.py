@@ -17,7 +17,14 @@ from inventory.import_services import (
 from inventory.models import Category, ImportStatus, MovementKind, Product, ProductImport, StockMovement
 from inventory.selectors import stock_on_hand
 from inventory.services import StockError
-from inventory.tests.factories import CategoryFactory, KilogramFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
+from inventory.tests.factories import (
+    CategoryFactory,
+    KilogramFactory,
+    ProductFactory,
+    SupplierFactory,
+    UnitFactory,
+    stock_in,
+)
 from pos.audit import AuditAction
 from pos.models import AuditLog
 
@@ -33,7 +40,10 @@ def catalogue():
     CategoryFactory(name="Sugar")
     SupplierFactory(name="Mumias Sugar Co")
     return ProductFactory(
-        sku="SUG-1", name="Mumias Sugar 1kg", barcode=make_ean13("616110040001"), selling_price=D("170.00"),
+        sku="SUG-1",
+        name="Mumias Sugar 1kg",
+        barcode=make_ean13("616110040001"),
+        selling_price=D("170.00"),
         category=Category.objects.get(name="Sugar"),
     )
 
@@ -50,10 +60,10 @@ def test_preview_says_what_each_row_will_do_and_writes_nothing(manager, branch, 
             f"SUG-2,Mumias Sugar 2kg,{good_barcode},Sugar,pc,320,285,B,10,24,Mumias Sugar Co",
             "SUG-1,Mumias Sugar 1kg,,,,175.00,,,,,",  # price change
             "TOM-1,Tomatoes,,Fresh Produce,kg,120,80,A,5,12.5,",  # new category
-            f"BAD-1,Bad price,,Sugar,pc,-5,1,B,0,,",
-            f"BAD-2,Bad barcode,6161100400010,Sugar,pc,5,1,B,0,,",
+            "BAD-1,Bad price,,Sugar,pc,-5,1,B,0,,",
+            "BAD-2,Bad barcode,6161100400010,Sugar,pc,5,1,B,0,,",
             f"BAD-3,Taken barcode,{catalogue.barcode},Sugar,pc,5,1,B,0,,",
-            f"BAD-4,Half a piece,,Sugar,pc,5,1,B,0,1.5,",
+            "BAD-4,Half a piece,,Sugar,pc,5,1,B,0,1.5,",
             "BAD-5,Unknown unit,,Sugar,crate,5,1,B,0,,",
             "SUG-2,Twice,,Sugar,pc,5,1,B,0,,",
             f"BAD-6,Same barcode as line 2,{good_barcode},Sugar,pc,5,1,B,0,,",
@@ -83,7 +93,12 @@ def test_preview_says_what_each_row_will_do_and_writes_nothing(manager, branch, 
 
 
 def test_confirm_applies_everything_at_once_and_skips_rejected_rows(manager, branch, catalogue):
-    text = HEADER + "SUG-2,Mumias Sugar 2kg,,Sugar,pc,320,285,B,10,24,Mumias Sugar Co\nSUG-1,,,,,175.00,,,,,\nBAD,x,,Sugar,pc,-1,0,B,0,,\n"
+    text = (
+        HEADER
+        + "SUG-2,Mumias Sugar 2kg,,Sugar,pc,320,285,B,10,24,Mumias Sugar Co\n"
+        + "SUG-1,,,,,175.00,,,,,\n"
+        + "BAD,x,,Sugar,pc,-1,0,B,0,,\n"
+    )
     result = product_import_confirm(user=manager, product_import=preview(manager, branch, text))
     assert result.status == ImportStatus.DONE and (result.created_count, result.updated_count) == (1, 1)
     new = Product.objects.get(sku="SUG-2")
@@ -128,7 +143,12 @@ def test_a_bad_file_stores_and_changes_nothing(manager, branch, raw, message):
 
 def test_excel_files_semicolons_and_windows_characters(manager, branch, catalogue):
     text = "\ufeffSKU;Name;Category;Unit;Selling price;Cost\r\nCAF-1;Caf\xe9 Latte 250g;Sugar;pc;KES 1,250.00;900\r\n"
-    result = product_import_preview(user=manager, branch=branch, file_name="x.csv", raw=text.encode("cp1252", errors="ignore").replace(b"\xef\xbb\xbf", b""))
+    result = product_import_preview(
+        user=manager,
+        branch=branch,
+        file_name="x.csv",
+        raw=text.encode("cp1252", errors="ignore").replace(b"\xef\xbb\xbf", b""),
+    )
     assert result.rows[0]["action"] == "create", result.rows
     product_import_confirm(user=manager, product_import=result)
     assert Product.objects.get(sku="CAF-1").selling_price == D("1250.00")
@@ -139,7 +159,9 @@ def test_cashiers_cannot_import(employee, branch):
         product_import_preview(user=employee, branch=branch, file_name="x.csv", raw=HEADER.encode())
 
 
-def test_a_long_import_runs_as_a_task_with_progress(manager, branch, catalogue, settings, django_capture_on_commit_callbacks):
+def test_a_long_import_runs_as_a_task_with_progress(
+    manager, branch, catalogue, settings, django_capture_on_commit_callbacks
+):
     settings.INVENTORY_IMPORT_INLINE_MAX_ROWS = 2
     text = HEADER + "".join(f"BULK-{i},Bulk product {i},,Sugar,pc,10,5,B,0,,\n" for i in range(5))
     pending = preview(manager, branch, text)

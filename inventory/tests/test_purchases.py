@@ -45,7 +45,9 @@ def ordered(manager, supplier, branch, *lines):
 def test_draft_lines_and_totals(manager, supplier, branch, oil):
     purchase = purchase_create(user=manager, supplier=supplier, branch=branch)
     line = purchase_line_set(user=manager, purchase=purchase, product=oil, quantity=D("10"), unit_cost=D("95.50"))
-    purchase_line_set(user=manager, purchase=purchase, product=oil, quantity=D("12"), unit_cost=D("95.50"))  # same product: one line
+    purchase_line_set(
+        user=manager, purchase=purchase, product=oil, quantity=D("12"), unit_cost=D("95.50")
+    )  # same product: one line
     purchase.refresh_from_db()
     assert purchase.lines.count() == 1 and purchase.total_ordered == D("1146.00")
     purchase_line_remove(user=manager, purchase=purchase, line_id=line.pk)
@@ -75,7 +77,9 @@ def test_receiving_partly_then_fully(manager, supplier, branch, oil):
     assert purchase.status == PurchaseStatus.RECEIVED and purchase.total_received == D("2050.00")
     movements = StockMovement.objects.filter(kind=MovementKind.PURCHASE_RECEIPT).order_by("id")
     assert [(m.product_id, m.quantity, m.unit_cost) for m in movements] == [
-        (oil.pk, D("6"), D("100.00")), (oil.pk, D("4"), D("100.00")), (sugar.pk, D("5"), D("210.00"))
+        (oil.pk, D("6"), D("100.00")),
+        (oil.pk, D("4"), D("100.00")),
+        (sugar.pk, D("5"), D("210.00")),
     ]
     assert all(m.reference == purchase for m in movements)
     with pytest.raises(StockConflictError):
@@ -89,13 +93,21 @@ def test_moving_average_cost(manager, supplier, branch, oil):
     oil.refresh_from_db()
     assert oil.cost_price == D("115.00")  # (10×100 + 30×120) / 40
     entry = AuditLog.objects.get(action=AuditAction.PURCHASE_RECEIVED)
-    assert entry.before_data["cost_price"] == {oil.sku: "100.00"} and entry.after_data["cost_price"] == {oil.sku: "115.00"}
+    assert entry.before_data["cost_price"] == {oil.sku: "100.00"} and entry.after_data["cost_price"] == {
+        oil.sku: "115.00"
+    }
 
 
 def test_moving_average_rules():
-    assert moving_average_cost(on_hand=D("0"), current_cost=D("50"), quantity=D("5"), unit_cost=D("60.00")) == D("60.00")
-    assert moving_average_cost(on_hand=D("-3"), current_cost=D("50"), quantity=D("5"), unit_cost=D("60.00")) == D("60.00")
-    assert moving_average_cost(on_hand=D("3"), current_cost=D("10.00"), quantity=D("0.5"), unit_cost=D("11.00")) == D("10.14")
+    assert moving_average_cost(on_hand=D("0"), current_cost=D("50"), quantity=D("5"), unit_cost=D("60.00")) == D(
+        "60.00"
+    )
+    assert moving_average_cost(on_hand=D("-3"), current_cost=D("50"), quantity=D("5"), unit_cost=D("60.00")) == D(
+        "60.00"
+    )
+    assert moving_average_cost(on_hand=D("3"), current_cost=D("10.00"), quantity=D("0.5"), unit_cost=D("11.00")) == D(
+        "10.14"
+    )
 
 
 def test_cost_at_receipt_may_differ_from_the_order(manager, supplier, branch, oil):
@@ -118,7 +130,10 @@ def test_receiving_more_than_ordered_needs_the_tick_and_a_reason(manager, suppli
     purchase.refresh_from_db()
     assert purchase.status == PurchaseStatus.ORDERED
     purchase_receive(
-        user=manager, purchase=purchase, quantities={line.pk: D("12")}, over_receive=True,
+        user=manager,
+        purchase=purchase,
+        quantities={line.pk: D("12")},
+        over_receive=True,
         over_receive_reason="Supplier's promotion: 2 free",
     )
     assert stock_on_hand(product_id=oil.pk, branch_id=branch.pk) == D("12")
@@ -131,13 +146,17 @@ def test_bad_receipts_change_nothing(manager, supplier, branch):
     purchase = ordered(manager, supplier, branch, (rice, "25", "150"), (soap, "10", "50"))
     lines = {line.product_id: line.pk for line in purchase.lines.all()}
     with pytest.raises(StockError, match="whole numbers"):
-        purchase_receive(user=manager, purchase=purchase, quantities={lines[rice.pk]: D("2.5"), lines[soap.pk]: D("1.5")})
+        purchase_receive(
+            user=manager, purchase=purchase, quantities={lines[rice.pk]: D("2.5"), lines[soap.pk]: D("1.5")}
+        )
     with pytest.raises(StockError, match="cannot be negative"):
         purchase_receive(user=manager, purchase=purchase, quantities={lines[soap.pk]: D("-1")})
     with pytest.raises(StockError, match="at least one line"):
         purchase_receive(user=manager, purchase=purchase, quantities={})
     with pytest.raises(StockError, match="cannot be negative"):
-        purchase_receive(user=manager, purchase=purchase, quantities={lines[soap.pk]: D("1")}, unit_costs={lines[soap.pk]: D("-2")})
+        purchase_receive(
+            user=manager, purchase=purchase, quantities={lines[soap.pk]: D("1")}, unit_costs={lines[soap.pk]: D("-2")}
+        )
     assert not StockMovement.objects.exists()
     purchase_receive(user=manager, purchase=purchase, quantities={lines[rice.pk]: D("2.5")})
     assert stock_on_hand(product_id=rice.pk, branch_id=branch.pk) == D("2.5")
@@ -168,7 +187,7 @@ def test_reorder_suggestions_group_by_last_supplier(manager, branch):
     bidco, kapa, unused = SupplierFactory(name="Bidco"), SupplierFactory(name="Kapa"), SupplierFactory(name="Unused")
     oil = ProductFactory(name="Oil", reorder_level=D("5"), reorder_quantity=D("24"), default_supplier=unused)
     soap = ProductFactory(name="Soap", reorder_level=D("10"), reorder_quantity=D("0"), default_supplier=kapa)
-    salt = ProductFactory(name="Salt", reorder_level=D("5"), reorder_quantity=D("12"))  # no supplier at all
+    ProductFactory(name="Salt", reorder_level=D("5"), reorder_quantity=D("12"))  # no supplier at all
     plenty = ProductFactory(name="Plenty", reorder_level=D("5"), default_supplier=kapa)
     ProductFactory(name="Never reordered", reorder_level=D("0"), reorder_quantity=D("0"), default_supplier=kapa)
     stock_in(plenty, branch, 50)
@@ -178,7 +197,9 @@ def test_reorder_suggestions_group_by_last_supplier(manager, branch):
     purchase_receive(user=manager, purchase=purchase, quantities={purchase.lines.get().pk: D("2")})
     stock_move(branch=branch, lines=[StockLine(oil.pk, D("-2"))], kind=MovementKind.SALE)
     groups = reorder_suggestions(branch_id=branch.pk)
-    summary = {(g.supplier.name if g.supplier else None): [(s.product.name, s.quantity) for s in g.suggestions] for g in groups}
+    summary = {
+        (g.supplier.name if g.supplier else None): [(s.product.name, s.quantity) for s in g.suggestions] for g in groups
+    }
     assert summary == {"Bidco": [("Oil", D("24"))], "Kapa": [("Soap", D("6"))], None: [("Salt", D("12"))]}
     created = purchases_from_suggestions(user=manager, branch=branch)
     assert sorted(p.supplier.name for p in created) == ["Bidco", "Kapa"]

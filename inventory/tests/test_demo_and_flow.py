@@ -113,3 +113,16 @@ def test_every_kind_of_change_then_check_stock_is_clean(manager, employee, branc
     assert StockLevel.objects.get(product=soda, branch=branch).quantity == D("36")
     assert StockLevel.objects.get(product=soda, branch=other_branch).quantity == D("5")
     assert StockLevel.objects.get(product=water, branch=branch).quantity == D("22")
+
+
+def test_admin_lists_stock_but_changes_nothing(owner_client, branch):
+    from inventory.tests.factories import ProductFactory, stock_in
+
+    product = ProductFactory(name="Admin visible")
+    stock_in(product, branch, 3)
+    for name in ("product", "stockmovement", "stocklevel", "stockadjustment", "purchase", "transfer", "stockalert"):
+        assert owner_client.get(f"/admin/inventory/{name}/").status_code == 200, name
+    assert b"Admin visible" in owner_client.get("/admin/inventory/product/").content
+    assert owner_client.get("/admin/inventory/product/add/").status_code == 403
+    movement = StockMovement.objects.get(product=product)
+    assert owner_client.post(f"/admin/inventory/stockmovement/{movement.pk}/delete/").status_code == 403

@@ -201,8 +201,8 @@ class AlertTable(HtmxTable):
         sequence = ("kind", "product", "branch", "balance", "reorder_level", "opened_at", "resolved_at")
         empty_text = "No alerts: every product is above its reorder level."
 
-    def render_kind(self, value):
-        return state_badge(value)
+    def render_kind(self, record):
+        return state_badge(record.kind)
 
 
 class CountTable(HtmxTable):

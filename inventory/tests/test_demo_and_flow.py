@@ -107,6 +107,15 @@ def test_every_kind_of_change_then_check_stock_is_clean(manager, employee, branc
     )
     product_import_confirm(user=owner, product_import=preview)
 
+    from inventory.selectors import reference_url
+
+    links = {m.kind: reference_url(m) for m in StockMovement.objects.select_related("reference_type")}
+    assert links[MovementKind.ADJUSTMENT] == adjustment.get_absolute_url()
+    assert links[MovementKind.COUNT] == count.get_absolute_url()
+    assert links[MovementKind.PURCHASE_RECEIPT] == purchase.get_absolute_url()
+    assert links[MovementKind.TRANSFER_IN] == links[MovementKind.TRANSFER_OUT] == transfer.get_absolute_url()
+    assert links[MovementKind.SALE] is None  # no reference given here
+
     out = StringIO()
     call_command("check_stock", stdout=out)
     assert "matches the ledger" in out.getvalue()

@@ -87,12 +87,17 @@ def client_for():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """allauth keeps its rate-limit counters in the cache; every test starts with none."""
+    """Every test starts with an empty cache (allauth's rate-limit counters, cached shop settings) and
+    an empty content-type cache (a transactional test's flush re-creates content types with new ids;
+    a stale cached id would break the stock ledger's reference foreign key)."""
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     cache.clear()
+    ContentType.objects.clear_cache()
     yield
     cache.clear()
+    ContentType.objects.clear_cache()
 
 
 # ---------------------------------------------------------------------------- browser tests

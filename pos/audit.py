@@ -35,6 +35,17 @@ class AuditAction:
     # Stock (issue: inventory)
     ADJUSTMENT_APPROVED = "adjustment_approved"
     ADJUSTMENT_REJECTED = "adjustment_rejected"
+    PRODUCT_CREATED = "product_created"
+    PRODUCT_UPDATED = "product_updated"
+    PRODUCT_DEACTIVATED = "product_deactivated"
+    PRODUCT_REACTIVATED = "product_reactivated"
+    PRODUCT_DELETED = "product_deleted"
+    PRODUCTS_IMPORTED = "products_imported"
+    STOCK_COUNT_POSTED = "stock_count_posted"
+    PURCHASE_RECEIVED = "purchase_received"
+    PURCHASE_CANCELLED = "purchase_cancelled"
+    TRANSFER_DISPATCHED = "transfer_dispatched"
+    TRANSFER_RECEIVED = "transfer_received"
     # Cash desk
     SESSION_CLOSED = "session_closed"
     SESSION_FORCE_CLOSED = "session_force_closed"

@@ -270,6 +270,8 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Related-object access and serialisers use the base manager: make it the insert-only one too.
+        base_manager_name = "objects"
         indexes = [models.Index(fields=["model_name", "object_id"], name="audit_object_idx")]
 
     def __str__(self) -> str:

@@ -49,6 +49,7 @@ class Perm:
     MANAGE_PURCHASES = "inventory.change_purchase"
     VIEW_ALERTS = "inventory.view_stockalert"
     MANAGE_TRANSFERS = "inventory.change_transfer"
+    VIEW_COST_PRICES = "inventory.view_cost_price"  # cost prices, stock value, purchase costs
 
     # cashdesk
     USE_OWN_CASH_SESSION = "cashdesk.add_cashsession"
@@ -105,6 +106,7 @@ MANAGER_PERMISSIONS = EMPLOYEE_PERMISSIONS | frozenset(
         Perm.MANAGE_SUPPLIERS,
         Perm.MANAGE_PURCHASES,
         Perm.MANAGE_TRANSFERS,
+        Perm.VIEW_COST_PRICES,
         Perm.VIEW_ALL_CASH_SESSIONS,
         Perm.FORCE_CLOSE_SESSION,
         Perm.APPROVE_CASH_DIFFERENCE,

@@ -38,7 +38,11 @@ def test_lines_for_the_same_product_are_merged(branch):
 
 
 def test_short_stock_refuses_the_whole_batch_and_names_every_short_product(branch):
-    plenty, short_a, short_b = ProductFactory(name="Plenty"), ProductFactory(name="Sugar 2kg"), ProductFactory(name="Salt")
+    plenty, short_a, short_b = (
+        ProductFactory(name="Plenty"),
+        ProductFactory(name="Sugar 2kg"),
+        ProductFactory(name="Salt"),
+    )
     stock_in(plenty, branch, 50)
     stock_in(short_a, branch, 1)
     before = StockMovement.objects.count()
@@ -111,7 +115,10 @@ def test_movements_are_insert_only(branch):
 
 
 def test_quantity_decimals_follow_the_unit():
-    assert quantity_problem(quantity=Decimal("0.5"), decimal_places=0, unit_name="Piece") == "Piece is counted in whole numbers."
+    assert (
+        quantity_problem(quantity=Decimal("0.5"), decimal_places=0, unit_name="Piece")
+        == "Piece is counted in whole numbers."
+    )
     assert quantity_problem(quantity=Decimal("0.125"), decimal_places=3) is None
     assert "at most 2" in quantity_problem(quantity=Decimal("0.125"), decimal_places=2)
     assert quantity_problem(quantity=Decimal("2.000"), decimal_places=0) is None

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         pairs = StockLevel.objects.count()
         if problems:
             for product_id, branch_id, stored, ledger in problems[:100]:
-                self.stderr.write(f"product {product_id} branch {branch_id}: stored {stored:.3f} but ledger says {ledger:.3f}")
+                self.stderr.write(
+                    f"product {product_id} branch {branch_id}: stored {stored:.3f} but ledger says {ledger:.3f}"
+                )
             raise CommandError(f"{len(problems)} product/branch pair(s) disagree with the ledger.")
         self.stdout.write(self.style.SUCCESS(f"Stock matches the ledger for all {pairs} product/branch pairs."))

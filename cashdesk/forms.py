@@ -192,17 +192,29 @@ class CustomerReceiptForm(_CrispyForm):
 
 class SupplierPaymentForm(_CrispyForm):
     supplier = forms.ModelChoiceField(queryset=None)
+    purchase = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Leave empty to pay on the supplier's account.", empty_label="—"
+    )
     amount = amount_field()
     method = forms.ChoiceField(choices=MoneyMethod.choices)
-    purchase_reference = forms.CharField(max_length=64, required=False, label="Purchase / invoice number")
+    purchase_reference = forms.CharField(max_length=64, required=False, label="Supplier's invoice number")
     reference = forms.CharField(max_length=64, required=False, help_text="Cheque number, bank or M-Pesa reference.")
     note = forms.CharField(max_length=255, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from inventory.models import Supplier
+        from inventory.models import Purchase, PurchaseStatus, Supplier
 
         self.fields["supplier"].queryset = Supplier.objects.filter(is_active=True).order_by("name")
+        purchases = Purchase.objects.exclude(
+            status__in=[PurchaseStatus.DRAFT, PurchaseStatus.CANCELLED]
+        ).select_related("supplier")
+        if user is not None and not user.has_perm(Perm.ALL_BRANCHES):
+            purchases = purchases.filter(branch_id=user.branch_id)
+        self.fields["purchase"].queryset = purchases.order_by("-created_at")
+        self.fields["purchase"].label_from_instance = lambda p: (
+            f"{p.number} · {p.supplier.name} · {p.get_status_display()}"
+        )
 
 
 class ExpenseForm(_CrispyForm):

@@ -415,8 +415,10 @@ class SupplierPayment(TimeStampedModel):
     """Money paid to a supplier (for a purchase, or on account)."""
 
     supplier = models.ForeignKey("inventory.Supplier", on_delete=models.PROTECT, related_name="payments")
-    # The purchase it pays, once inventory.Purchase exists (see docs/cashdesk.md).
-    purchase_reference = models.CharField(max_length=64, blank=True, help_text="Purchase or invoice number.")
+    purchase = models.ForeignKey(
+        "inventory.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="supplier_payments"
+    )
+    purchase_reference = models.CharField(max_length=64, blank=True, help_text="The supplier's invoice number.")
     branch = models.ForeignKey("pos.Branch", on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey(
         CashSession, null=True, blank=True, on_delete=models.PROTECT, related_name="supplier_payments"

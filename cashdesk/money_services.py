@@ -15,6 +15,7 @@ from django.utils import timezone
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO
 from pos.models import Customer, Sale, User
+from pos.roles import Perm
 
 from .models import (
     C2BPayment,
@@ -27,7 +28,7 @@ from .models import (
     Payment,
     SupplierPayment,
 )
-from .selectors import unpaid_account_sales
+from .selectors import purchase_amount_owed, unpaid_account_sales
 from .services import (
     PaymentConflictError,
     PaymentError,
@@ -164,18 +165,37 @@ def supplier_payment_record(
     method: str,
     user: User,
     reference: str = "",
+    purchase=None,
     purchase_reference: str = "",
     note: str = "",
     request=None,
 ) -> SupplierPayment:
+    """Pay a supplier, for one purchase (never more than it still owes) or on their account."""
     amount = _clean_amount(amount)
     method = _clean_method(method)
     reference = _clean_reference(method, reference)
     if not supplier.is_active:
         raise PaymentError(f"{supplier.name} is no longer an active supplier.", field="supplier")
+    if purchase is not None:
+        from inventory.models import Purchase, PurchaseStatus
+
+        purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
+        if purchase.supplier_id != supplier.pk:
+            raise PaymentError(f"{purchase.number} is not from {supplier.name}.", field="purchase")
+        if purchase.status in (PurchaseStatus.DRAFT, PurchaseStatus.CANCELLED):
+            raise PaymentError(
+                f"{purchase.number} is {purchase.get_status_display().lower()}: nothing is owed on it.",
+                field="purchase",
+            )
+        if purchase.branch_id != user.branch_id and not user.has_perm(Perm.ALL_BRANCHES):
+            raise PaymentError(f"{purchase.number} belongs to another branch.", field="purchase")
+        owed = purchase_amount_owed(purchase=purchase)
+        if amount > owed:
+            raise PaymentError(f"{purchase.number} is owed only KES {owed}; pay no more than that.", field="amount")
     session = session_cash_out(user=user, amount=amount) if method == MoneyMethod.CASH else None
     payment = SupplierPayment.objects.create(
         supplier=supplier,
+        purchase=purchase,
         purchase_reference=(purchase_reference or "").strip()[:64],
         branch_id=user.branch_id,
         session=session,
@@ -189,7 +209,13 @@ def supplier_payment_record(
         action=AuditAction.SUPPLIER_PAYMENT,
         user=user,
         instance=payment,
-        after={"supplier": supplier.pk, "amount": amount, "method": method, "session": session.pk if session else None},
+        after={
+            "supplier": supplier.pk,
+            "purchase": purchase.pk if purchase else None,
+            "amount": amount,
+            "method": method,
+            "session": session.pk if session else None,
+        },
         request=request,
     )
     return payment

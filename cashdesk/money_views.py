@@ -121,7 +121,21 @@ def supplier_payment_list(request):
 @require_perm(Perm.PAY_SUPPLIER)
 @require_http_methods(["GET", "POST"])
 def supplier_payment_create(request):
-    form = SupplierPaymentForm(request.POST or None)
+    initial = {}
+    purchase_id = request.GET.get("purchase", "")
+    if purchase_id.isdigit():  # "Pay" from a purchase's page
+        from inventory.models import Purchase
+
+        purchase = Purchase.objects.filter(pk=int(purchase_id)).first()
+        if purchase is not None:
+            from .selectors import purchase_amount_owed
+
+            initial = {
+                "purchase": purchase.pk,
+                "supplier": purchase.supplier_id,
+                "amount": purchase_amount_owed(purchase=purchase),
+            }
+    form = SupplierPaymentForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -131,6 +145,7 @@ def supplier_payment_create(request):
                 method=data["method"],
                 user=request.user,
                 reference=data["reference"],
+                purchase=data.get("purchase"),
                 purchase_reference=data["purchase_reference"],
                 note=data["note"],
                 request=request,

@@ -412,7 +412,7 @@ def customer_receipts_visible_to(user: User) -> QuerySet[CustomerReceipt]:
 
 
 def supplier_payments_visible_to(user: User) -> QuerySet[SupplierPayment]:
-    qs = SupplierPayment.objects.select_related("supplier", "paid_by", "branch")
+    qs = SupplierPayment.objects.select_related("supplier", "paid_by", "branch", "purchase")
     if not user.has_perm(Perm.ALL_BRANCHES):
         qs = qs.filter(branch_id=user.branch_id)
     return qs
@@ -423,3 +423,11 @@ def expenses_visible_to(user: User) -> QuerySet[Expense]:
     if not user.has_perm(Perm.ALL_BRANCHES):
         qs = qs.filter(branch_id=user.branch_id)
     return qs
+
+
+def purchase_amount_owed(*, purchase) -> Decimal:
+    """What the shop still owes on a purchase: the goods received (or, before any arrive, the order, for
+    a deposit) less what was paid against it."""
+    value = purchase.total_received if purchase.total_received > 0 else purchase.total_ordered
+    paid = _sum(SupplierPayment.objects.filter(purchase=purchase))
+    return max(money(value - paid), ZERO)

@@ -87,7 +87,8 @@ class CustomerReceiptTable(tables.Table):
 class SupplierPaymentTable(tables.Table):
     created_at = tables.DateTimeColumn(format="d M Y H:i", verbose_name="When")
     supplier = tables.Column(accessor="supplier__name", verbose_name="Supplier")
-    purchase_reference = tables.Column(verbose_name="Purchase / invoice")
+    purchase = tables.Column(linkify=True, verbose_name="Purchase")
+    purchase_reference = tables.Column(verbose_name="Invoice")
     method = tables.Column()
     reference = tables.Column()
     amount = tables.Column(attrs={"td": {"class": "money"}})
@@ -95,9 +96,21 @@ class SupplierPaymentTable(tables.Table):
 
     class Meta:
         model = SupplierPayment
-        fields = ("created_at", "supplier", "purchase_reference", "method", "reference", "amount", "paid_by")
+        fields = (
+            "created_at",
+            "supplier",
+            "purchase",
+            "purchase_reference",
+            "method",
+            "reference",
+            "amount",
+            "paid_by",
+        )
         attrs = {"class": "table table-hover align-middle"}
         empty_text = "No supplier payments yet."
+
+    def render_purchase(self, value):
+        return value.number
 
 
 class ExpenseTable(tables.Table):

@@ -365,9 +365,91 @@ def test_goods_returned_off_the_account_are_no_longer_owed(debtor, employee, man
 
     older = unpaid_account_sales(customer=debtor)[0]
     sale_return_refund(
-        sale=older, items=[ReturnItem(older.lines.get().pk, D("1"))], user=employee, reason="Expired", authorised_by=manager
+        sale=older,
+        items=[ReturnItem(older.lines.get().pk, D("1"))],
+        user=employee,
+        reason="Expired",
+        authorised_by=manager,
     )
     outstanding = {s.pk: s.outstanding for s in unpaid_account_sales(customer=debtor)}
     assert older.pk not in outstanding  # the whole 300 came back off the account
     debtor.refresh_from_db()
     assert debtor.balance == D("500.00")
+
+
+# ---------------------------------------------------------------------------- payments against purchases
+@pytest.fixture
+def received_purchase(manager, branch):
+    from inventory.models import Purchase
+    from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order, purchase_receive
+    from inventory.tests.factories import ProductFactory
+
+    supplier = SupplierFactory(name="Bidco Africa")
+    purchase = purchase_create(user=manager, supplier=supplier, branch=branch)
+    product = ProductFactory(cost_price=D("80.00"))
+    line = purchase_line_set(user=manager, purchase=purchase, product=product, quantity=D("10"), unit_cost=D("80.00"))
+    purchase_order(user=manager, purchase=purchase)
+    purchase_receive(user=manager, purchase=purchase, quantities={line.pk: D("6")})
+    return Purchase.objects.get(pk=purchase.pk)
+
+
+def test_pay_a_received_purchase_up_to_what_is_owed(manager, received_purchase):
+    from cashdesk.selectors import purchase_amount_owed
+
+    assert purchase_amount_owed(purchase=received_purchase) == D("480.00")  # 6 received × 80
+    money.supplier_payment_record(
+        supplier=received_purchase.supplier,
+        purchase=received_purchase,
+        amount=D("300"),
+        method="BANK",
+        reference="EQ-1",
+        user=manager,
+    )
+    assert purchase_amount_owed(purchase=received_purchase) == D("180.00")
+    with pytest.raises(PaymentError, match="owed only KES 180.00"):
+        money.supplier_payment_record(
+            supplier=received_purchase.supplier,
+            purchase=received_purchase,
+            amount=D("181"),
+            method="BANK",
+            reference="EQ-2",
+            user=manager,
+        )
+    assert SupplierPayment.objects.filter(purchase=received_purchase).count() == 1
+
+
+def test_a_purchase_of_another_supplier_or_a_draft_is_refused(manager, branch, received_purchase):
+    from inventory.purchase_services import purchase_create
+
+    with pytest.raises(PaymentError, match="is not from"):
+        money.supplier_payment_record(
+            supplier=SupplierFactory(),
+            purchase=received_purchase,
+            amount=D("10"),
+            method="BANK",
+            reference="x",
+            user=manager,
+        )
+    draft = purchase_create(user=manager, supplier=received_purchase.supplier, branch=branch)
+    with pytest.raises(PaymentError, match="is draft"):
+        money.supplier_payment_record(
+            supplier=draft.supplier, purchase=draft, amount=D("10"), method="BANK", reference="x", user=manager
+        )
+    assert not SupplierPayment.objects.exists()
+
+
+def test_pay_from_a_purchase_page_link(manager_client, received_purchase):
+    page = manager_client.get(reverse("cashdesk:supplier_payment_create"), {"purchase": received_purchase.pk})
+    assert page.status_code == 200 and b'value="480.00"' in page.content
+    response = manager_client.post(
+        reverse("cashdesk:supplier_payment_create"),
+        {
+            "supplier": received_purchase.supplier_id,
+            "purchase": received_purchase.pk,
+            "amount": "480",
+            "method": "CHEQUE",
+            "reference": "000777",
+        },
+    )
+    assert response.status_code == 302
+    assert received_purchase.number.encode() in manager_client.get(reverse("cashdesk:supplier_payment_list")).content

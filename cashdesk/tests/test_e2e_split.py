@@ -10,6 +10,7 @@ import subprocess
 import time
 from decimal import Decimal as D
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.servers.basehttp import WSGIServer
@@ -45,16 +46,25 @@ class _SerialLiveServerThread(LiveServerThread):
 
 @pytest.fixture
 def serial_server(live_server):
-    """pytest-django's live server, re-started single-threaded on the same shared connection."""
-    old = live_server.thread
-    live_server.stop()
+    """A single-threaded live server of our own (a free port), beside pytest-django's, on the same
+    shared in-memory connection."""
+    connections_override = live_server.thread.connections_override
     thread = _SerialLiveServerThread(
-        old.host, old.static_handler, connections_override=old.connections_override, port=old.port
+        "localhost", live_server.thread.static_handler, connections_override=connections_override, port=0
     )
     thread.daemon = True
-    live_server.thread = thread
-    live_server.start()
-    yield live_server
+    for connection in connections_override.values():
+        connection.inc_thread_sharing()
+    thread.start()
+    thread.is_ready.wait()
+    try:
+        if thread.error:
+            raise thread.error
+        yield SimpleNamespace(url=f"http://localhost:{thread.port}")
+    finally:
+        thread.terminate()
+        for connection in connections_override.values():
+            connection.dec_thread_sharing()
 
 
 @pytest.fixture

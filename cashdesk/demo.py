@@ -76,20 +76,39 @@ def seed_money_out(*, log) -> None:
         )
         added += 1
     paid = 0
-    for index, supplier in enumerate(Supplier.objects.filter(is_active=True).order_by("pk")[:3]):
-        reference = f"CHQ-{100231 + index}"
-        if SupplierPayment.objects.filter(reference=reference).exists():
+    from inventory.models import Purchase, PurchaseStatus
+
+    from .selectors import purchase_amount_owed
+
+    received = Purchase.objects.filter(
+        branch=branch, status__in=[PurchaseStatus.RECEIVED, PurchaseStatus.PARTLY_RECEIVED]
+    ).select_related("supplier")
+    for index, purchase in enumerate(received.order_by("pk")[:3]):
+        owed = purchase_amount_owed(purchase=purchase)
+        if owed <= 0 or not purchase.supplier.is_active or purchase.supplier_payments.exists():
             continue
         supplier_payment_record(
-            supplier=supplier,
-            purchase_reference=f"INV-{5400 + index * 17}",
+            supplier=purchase.supplier,
+            purchase=purchase,
+            purchase_reference=purchase.supplier_reference or f"INV-{5400 + index * 17}",
             method="CHEQUE",
-            amount=Decimal(18500 + index * 7250),
-            reference=reference,
+            amount=owed if index else (owed / 2).quantize(Decimal("1")),  # the first one half paid so far
+            reference=f"CHQ-{100231 + index}-{purchase.pk}",
             user=manager,
-            note="Monthly statement",
+            note="Statement",
         )
         paid += 1
+    if not paid and not SupplierPayment.objects.exists():  # no purchases: pay suppliers on account
+        for index, supplier in enumerate(Supplier.objects.filter(is_active=True).order_by("pk")[:3]):
+            supplier_payment_record(
+                supplier=supplier,
+                method="CHEQUE",
+                amount=Decimal(18500 + index * 7250),
+                reference=f"CHQ-{100231 + index}",
+                user=manager,
+                note="Monthly statement",
+            )
+            paid += 1
     log(f"cash desk: {added} expenses and {paid} supplier payments added")
 
 

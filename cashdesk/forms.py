@@ -57,7 +57,7 @@ class SessionCloseForm(_CrispyForm):
     """Counted cash, by total or by notes and coins; other methods' totals; a manager's PIN when needed."""
 
     closing_total = amount_field(
-        "Counted cash (KES)", required=False, min_value="0", help_text="Leave empty to use the notes and coins below."
+        "Counted cash (KES)", required=False, min_value="0", help_text="Leave empty to use the notes and coins counted."
     )
     card_counted = amount_field("Card terminal batch total (KES)", required=False, min_value="0")
     mpesa_counted = amount_field("M-Pesa statement total (KES)", required=False, min_value="0")

@@ -1,13 +1,17 @@
-"""The cash desk: cash sessions (the drawer) and payments of sales (split tender).
+"""The cash desk: cash sessions (the drawer), payments of sales (split tender), cash paid in and out,
+M-Pesa (STK push requests, the callback inbox, C2B payments), customer receipts, supplier
+payments and expenses.
 
-M-Pesa requests and callbacks, cash paid in/out, customer receipts, supplier payments and expenses
-live here too (added by the cash desk issue).
+Writes go through `services.py` (sessions, checkout, movements), `mpesa_services.py` and
+`money_services.py`; nothing here has business rules beyond what the database can hold.
 """
 
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from pos.base import MoneyField, TimeStampedModel
 
@@ -39,6 +43,11 @@ class CashSession(TimeStampedModel):
     )
     force_closed = models.BooleanField(default=False)
     note = models.CharField(max_length=255, blank=True)
+    close_note = models.CharField(max_length=255, blank=True, help_text="Why it was force-closed, or the cashier's note.")
+    # What the cashier counted for the other methods at close (card terminal batch, M-Pesa statement).
+    counted_by_method = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The Z report frozen at close: a closed session's figures never change, whatever happens later.
+    report = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, editable=False)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -136,3 +145,341 @@ class Payment(TimeStampedModel):
     @property
     def net_amount(self) -> Decimal:
         return self.amount - self.change_given
+
+
+# ---------------------------------------------------------------------------- cash paid in / out
+class CashMovementKind(models.TextChoices):
+    PAID_IN = "PAID_IN", "Paid in"
+    PAID_OUT = "PAID_OUT", "Paid out"
+
+
+class CashMovement(TimeStampedModel):
+    """Petty cash put into or taken out of the drawer during an open session, with a reason."""
+
+    session = models.ForeignKey(CashSession, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=8, choices=CashMovementKind.choices)
+    amount = MoneyField()
+    reason = models.CharField(max_length=255)
+    recorded_by = models.ForeignKey("pos.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="cashmovement_amount_positive"),
+            models.CheckConstraint(condition=Q(kind__in=CashMovementKind.values), name="cashmovement_kind_valid"),
+            models.CheckConstraint(condition=~Q(reason=""), name="cashmovement_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} KES {self.amount}: {self.reason}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount if self.kind == CashMovementKind.PAID_IN else -self.amount
+
+
+# ---------------------------------------------------------------------------- M-Pesa
+class StkStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Sending to M-Pesa"
+    SENT = "SENT", "Waiting for the customer's PIN"
+    PAID = "PAID", "Paid"
+    CANCELLED = "CANCELLED", "Cancelled by the customer"
+    TIMED_OUT = "TIMED_OUT", "Timed out"
+    FAILED = "FAILED", "Failed"
+    MISMATCH = "MISMATCH", "Paid a different amount (needs a manager)"
+
+
+STK_WAITING = (StkStatus.QUEUED, StkStatus.SENT)
+
+
+class StkRequest(TimeStampedModel):
+    """One STK push ("Lipa na M-Pesa" prompt on the customer's phone) for part or all of a sale."""
+
+    sale = models.ForeignKey("pos.Sale", on_delete=models.PROTECT, related_name="stk_requests")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="stk_request")
+    branch = models.ForeignKey("pos.Branch", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey("pos.User", on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(max_length=12, help_text="2547XXXXXXXX / 2541XXXXXXXX, as M-Pesa wants it.")
+    amount = MoneyField(help_text="Whole shillings asked for.")
+    # The rest of a split (e.g. the cash part), used to complete the sale once M-Pesa confirms.
+    other_tenders = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=10, choices=StkStatus.choices, default=StkStatus.QUEUED)
+    merchant_request_id = models.CharField(max_length=64, blank=True)
+    checkout_request_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    result_code = models.CharField(max_length=20, blank=True)
+    result_desc = models.CharField(max_length=255, blank=True)
+    message = models.CharField(max_length=255, blank=True, help_text="What happened, in plain words.")
+    receipt_number = models.CharField(max_length=20, blank=True)
+    paid_amount = MoneyField(null=True, blank=True)
+    paid_phone = models.CharField(max_length=16, blank=True)
+    transaction_date = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.CharField(max_length=10, blank=True, help_text="callback or query")
+    query_count = models.PositiveSmallIntegerField(default=0)
+    last_queried_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey("pos.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "STK push request"
+        permissions = [("manage_mpesa", "Can resolve M-Pesa mismatches and set aside incoming payments")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="stkrequest_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=StkStatus.values), name="stkrequest_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status=StkStatus.SENT) | Q(checkout_request_id__isnull=False),
+                name="stkrequest_sent_has_checkout_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "sent_at"], name="stkrequest_status_sent_idx")]
+
+    def __str__(self) -> str:
+        return f"STK KES {self.amount} for {self.sale} ({self.get_status_display().lower()})"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in STK_WAITING
+
+
+class InboxKind(models.TextChoices):
+    STK_CALLBACK = "STK_CALLBACK", "STK callback"
+    C2B_VALIDATION = "C2B_VALIDATION", "C2B validation"
+    C2B_CONFIRMATION = "C2B_CONFIRMATION", "C2B confirmation"
+
+
+class InboxOutcome(models.TextChoices):
+    PENDING = "", "Not processed yet"
+    APPLIED = "APPLIED", "Applied"
+    DUPLICATE = "DUPLICATE", "Repeat (ignored)"
+    UNKNOWN = "UNKNOWN", "Unknown request (ignored)"
+    MALFORMED = "MALFORMED", "Malformed (ignored)"
+    MISMATCH = "MISMATCH", "Amount differs (flagged)"
+    MATCHED = "MATCHED", "Matched to a sale"
+    UNMATCHED = "UNMATCHED", "Waiting to be matched"
+    ACCEPTED = "ACCEPTED", "Accepted"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class MpesaInbox(models.Model):
+    """Every body Safaricom (or anyone with the secret path) posted to us, kept as received.
+
+    A callback is applied at most once per CheckoutRequestID / TransID: `applied_key` holds
+    "stk:<CheckoutRequestID>" or "c2b:<TransID>" on the one copy that was applied, and is unique.
+    """
+
+    kind = models.CharField(max_length=16, choices=InboxKind.choices)
+    raw_body = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=InboxOutcome.choices, blank=True, default="")
+    detail = models.CharField(max_length=255, blank=True)
+    checkout_request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    trans_id = models.CharField(max_length=20, blank=True, db_index=True)
+    applied_key = models.CharField(max_length=90, null=True, blank=True, unique=True, editable=False)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "M-Pesa inbox entry"
+        verbose_name_plural = "M-Pesa inbox"
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=InboxKind.values), name="mpesainbox_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_outcome_display().lower()})"
+
+
+class C2BStatus(models.TextChoices):
+    UNMATCHED = "UNMATCHED", "Not matched yet"
+    MATCHED = "MATCHED", "Paid a sale"
+    STK = "STK", "Same as an STK payment"
+    RECEIPT = "RECEIPT", "Paid a customer's account"
+    IGNORED = "IGNORED", "Set aside by a manager"
+
+
+class C2BPayment(TimeStampedModel):
+    """A payment the customer made to a till or paybill from their phone (C2B confirmation)."""
+
+    trans_id = models.CharField("M-Pesa code", max_length=20, unique=True)
+    transaction_type = models.CharField(max_length=40)
+    trans_time = models.DateTimeField()
+    amount = MoneyField()
+    shortcode = models.CharField(max_length=7)
+    bill_ref_number = models.CharField("account number", max_length=40, blank=True)
+    msisdn = models.CharField("phone (as M-Pesa sent it)", max_length=64, blank=True)
+    phone = models.CharField(max_length=16, blank=True, help_text="+2547… when M-Pesa sent a real number.")
+    customer_name = models.CharField(max_length=150, blank=True)
+    branch = models.ForeignKey("pos.Branch", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=C2BStatus.choices, default=C2BStatus.UNMATCHED)
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="c2b_payment"
+    )
+    matched_by = models.ForeignKey("pos.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    matched_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    inbox = models.ForeignKey(MpesaInbox, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-trans_time", "-id"]
+        verbose_name = "incoming M-Pesa payment"
+        permissions = [("attach_c2bpayment", "Can attach an incoming M-Pesa payment to a sale")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="c2bpayment_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=C2BStatus.values), name="c2bpayment_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=[C2BStatus.MATCHED, C2BStatus.STK]) | Q(payment__isnull=False),
+                name="c2bpayment_matched_has_payment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "trans_time"], name="c2bpayment_status_time_idx"),
+            models.Index(fields=["amount"], name="c2bpayment_amount_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trans_id} KES {self.amount} ({self.get_status_display().lower()})"
+
+
+# ---------------------------------------------------------------------------- money in and out
+class MoneyMethod(models.TextChoices):
+    """How money moves that is not a sale: customer receipts, supplier payments, expenses."""
+
+    CASH = "CASH", "Cash (from the drawer)"
+    MPESA = "MPESA", "M-Pesa"
+    CARD = "CARD", "Card"
+    BANK = "BANK", "Bank transfer"
+    CHEQUE = "CHEQUE", "Cheque"
+
+
+class CustomerReceipt(TimeStampedModel):
+    """A customer paying off what they owe on account; lowers `Customer.balance`."""
+
+    number = models.CharField(max_length=24, null=True, blank=True, unique=True)
+    customer = models.ForeignKey("pos.Customer", on_delete=models.PROTECT, related_name="receipts")
+    branch = models.ForeignKey("pos.Branch", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        CashSession, null=True, blank=True, on_delete=models.PROTECT, related_name="customer_receipts"
+    )
+    method = models.CharField(max_length=8, choices=MoneyMethod.choices)
+    amount = MoneyField()
+    reference = models.CharField(max_length=64, blank=True)
+    balance_before = MoneyField()
+    balance_after = MoneyField()
+    received_by = models.ForeignKey("pos.User", on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=255, blank=True)
+    c2b_payment = models.OneToOneField(
+        C2BPayment, null=True, blank=True, on_delete=models.PROTECT, related_name="customer_receipt"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="customerreceipt_amount_positive"),
+            models.CheckConstraint(condition=Q(method__in=MoneyMethod.values), name="customerreceipt_method_valid"),
+            models.CheckConstraint(
+                condition=~Q(method=MoneyMethod.CASH) | Q(session__isnull=False),
+                name="customerreceipt_cash_has_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after=F("balance_before") - F("amount")), name="customerreceipt_balance_moves"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or 'Receipt'} · {self.customer} · KES {self.amount}"
+
+
+class CustomerReceiptAllocation(models.Model):
+    """The part of a receipt that settles one on-account sale."""
+
+    receipt = models.ForeignKey(CustomerReceipt, on_delete=models.PROTECT, related_name="allocations")
+    sale = models.ForeignKey("pos.Sale", on_delete=models.PROTECT, related_name="account_settlements")
+    amount = MoneyField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receiptallocation_amount_positive"),
+            models.UniqueConstraint(fields=["receipt", "sale"], name="receiptallocation_once_per_sale"),
+        ]
+
+    def __str__(self) -> str:
+        return f"KES {self.amount} → {self.sale}"
+
+
+class SupplierPayment(TimeStampedModel):
+    """Money paid to a supplier (for a purchase, or on account)."""
+
+    supplier = models.ForeignKey("inventory.Supplier", on_delete=models.PROTECT, related_name="payments")
+    purchase = models.ForeignKey(
+        "inventory.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="supplier_payments"
+    )
+    purchase_reference = models.CharField(max_length=64, blank=True, help_text="The supplier's invoice number.")
+    branch = models.ForeignKey("pos.Branch", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        CashSession, null=True, blank=True, on_delete=models.PROTECT, related_name="supplier_payments"
+    )
+    method = models.CharField(max_length=8, choices=MoneyMethod.choices)
+    amount = MoneyField()
+    reference = models.CharField(max_length=64, blank=True, help_text="Cheque number, bank or M-Pesa reference.")
+    paid_by = models.ForeignKey("pos.User", on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="supplierpayment_amount_positive"),
+            models.CheckConstraint(condition=Q(method__in=MoneyMethod.values), name="supplierpayment_method_valid"),
+            models.CheckConstraint(
+                condition=~Q(method=MoneyMethod.CASH) | Q(session__isnull=False),
+                name="supplierpayment_cash_has_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"KES {self.amount} to {self.supplier}"
+
+
+class ExpenseCategory(TimeStampedModel):
+    name = models.CharField(max_length=80, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "expense categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Expense(TimeStampedModel):
+    """A running cost of the shop (rent, power, transport…), with the bill or receipt attached."""
+
+    category = models.ForeignKey(ExpenseCategory, on_delete=models.PROTECT, related_name="expenses")
+    branch = models.ForeignKey("pos.Branch", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(CashSession, null=True, blank=True, on_delete=models.PROTECT, related_name="expenses")
+    method = models.CharField(max_length=8, choices=MoneyMethod.choices)
+    amount = MoneyField()
+    description = models.CharField(max_length=255)
+    spent_on = models.DateField()
+    reference = models.CharField(max_length=64, blank=True)
+    attachment = models.FileField(upload_to="expenses/%Y/%m/", blank=True)
+    recorded_by = models.ForeignKey("pos.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-spent_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive"),
+            models.CheckConstraint(condition=Q(method__in=MoneyMethod.values), name="expense_method_valid"),
+            models.CheckConstraint(
+                condition=~Q(method=MoneyMethod.CASH) | Q(session__isnull=False), name="expense_cash_has_session"
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "spent_on"], name="expense_branch_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.category}: KES {self.amount} ({self.spent_on:%d %b %Y})"

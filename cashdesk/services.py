@@ -1,23 +1,39 @@
-"""Writes for the cash desk: cash sessions and the checkout that takes a sale's payments.
+"""Writes for the cash desk: cash sessions (open, paid in/out, close, force-close) and the checkout
+that takes a sale's payments.
 
 `sale_checkout` is the one service that completes a sale: in one transaction it records the payments,
 then asks `pos.sale_services.sale_finalise` to number the sale and move the stock. It is idempotent
 on the till's idempotency key: a double tap or a retried request returns the first result.
+
+A closed session never changes: every write that touches a session locks its row and refuses a
+closed one (`_lock_open_session`).
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO, ConflictError, DomainError, money, retry_on_deadlock
-from pos.models import Customer, LoyaltyKind, Refund, RefundMethod, Sale, SaleStatus, User
+from pos.models import Customer, LoyaltyKind, Sale, SaleStatus, ShopSettings, User
+from pos.roles import Perm
 from pos.sale_services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
-from .models import CashSession, Payment, PaymentMethod, PaymentStatus, SessionStatus
+from .models import (
+    STK_WAITING,
+    CashMovement,
+    CashMovementKind,
+    CashSession,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    SessionStatus,
+    StkRequest,
+)
+from .selectors import DENOMINATIONS, session_cash_figures, session_report
 
 MAX_TENDER = Decimal("10000000.00")
 
@@ -44,13 +60,42 @@ def session_current(*, cashier: User) -> CashSession | None:
     return CashSession.objects.filter(open_for_cashier=cashier.pk).first()
 
 
+def _clean_amount(value, *, field: str = "amount", allow_zero: bool = False, what: str = "The amount") -> Decimal:
+    try:
+        amount = money(value)
+    except (TypeError, ValueError) as exc:
+        raise PaymentError(f"{what} is not an amount.", field=field) from exc
+    if amount < 0 or (amount == 0 and not allow_zero):
+        message = f"{what} cannot be negative." if allow_zero else f"{what} must be more than zero."
+        raise PaymentError(message, field=field)
+    if amount > MAX_TENDER:
+        raise PaymentError(f"{what} is not believable.", field=field)
+    return amount
+
+
+def _lock_open_session(session: CashSession) -> CashSession:
+    """Lock the session's row and refuse a closed one: a closed session never changes."""
+    locked = CashSession.objects.select_for_update().get(pk=session.pk)
+    if locked.status != SessionStatus.OPEN:
+        raise PaymentConflictError(
+            f"Cash session #{locked.pk} is closed: nothing can be added to it. Open a new session.",
+            code="session_closed",
+        )
+    return locked
+
+
+def _may_act_on_session(user: User, session: CashSession) -> bool:
+    """The session's cashier, or a manager of its branch (any branch with ALL_BRANCHES)."""
+    if session.cashier_id == user.pk:
+        return True
+    if not user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS):
+        return False
+    return user.has_perm(Perm.ALL_BRANCHES) or user.branch_id == session.branch_id
+
+
 @transaction.atomic
 def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=None) -> CashSession:
-    opening_float = money(opening_float)
-    if opening_float < 0:
-        raise PaymentError("The opening float cannot be negative.", field="opening_float")
-    if opening_float > MAX_TENDER:
-        raise PaymentError("That opening float is not believable.", field="opening_float")
+    opening_float = _clean_amount(opening_float, field="opening_float", allow_zero=True, what="The opening float")
     try:
         with transaction.atomic():
             return CashSession.objects.create(
@@ -60,58 +105,242 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
                 open_for_cashier=cashier.pk,
                 opened_at=when or timezone.now(),
                 opening_float=opening_float,
-                note=note[:255],
+                note=(note or "")[:255],
             )
     except IntegrityError:
         raise PaymentConflictError("You already have an open cash session: close it before opening another.")
 
 
 def session_expected_cash(*, session: CashSession) -> Decimal:
-    """Float + cash taken − change given − cash refunded (+ paid in − paid out, added by the cash-movement models).
+    """Float + cash taken − change + paid in − paid out + cash customer receipts − cash supplier
+    payments − cash expenses − cash refunds (`pos.Refund` paid from this drawer) — see
+    `selectors.session_cash_figures`. A cash payment later refunded still came into this drawer."""
+    return session_cash_figures(session=session).expected
 
-    A cash payment later refunded (a voided sale) still came into this drawer: it counts as taken, and
-    the refund (`pos.Refund`, from whichever drawer paid it back) counts as cash out of that drawer.
-    """
-    cash = Payment.objects.filter(
-        session=session, method=PaymentMethod.CASH, status__in=[PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED]
-    ).aggregate(amount=Sum("amount"), change=Sum("change_given"))
-    refunded = Refund.objects.filter(cash_session=session, method=RefundMethod.CASH).aggregate(amount=Sum("amount"))
-    return money(
-        session.opening_float + (cash["amount"] or ZERO) - (cash["change"] or ZERO) - (refunded["amount"] or ZERO)
+
+@transaction.atomic
+def cash_movement_record(
+    *, session: CashSession, kind: str, amount: Decimal, reason: str, user: User, request=None
+) -> CashMovement:
+    """Petty cash paid into or out of an open drawer, with a reason. Cannot take out more than is there."""
+    if kind not in CashMovementKind.values:
+        raise PaymentError("Choose paid in or paid out.", field="kind")
+    amount = _clean_amount(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError("Say what the money is for.", field="reason")
+    session = _lock_open_session(session)
+    if not _may_act_on_session(user, session):
+        raise PaymentError("This is another cashier's drawer.")
+    if kind == CashMovementKind.PAID_OUT:
+        _check_drawer_has(session, amount)
+    movement = CashMovement.objects.create(
+        session=session, kind=kind, amount=amount, reason=reason[:255], recorded_by=user
     )
+    audit_record(
+        action=AuditAction.CASH_PAID_IN if kind == CashMovementKind.PAID_IN else AuditAction.CASH_PAID_OUT,
+        user=user,
+        instance=movement,
+        reason=reason,
+        after={"session": session.pk, "amount": amount},
+        branch=session.branch_id,
+        request=request,
+    )
+    return movement
+
+
+def _check_drawer_has(session: CashSession, amount: Decimal) -> None:
+    available = session_cash_figures(session=session).expected
+    if amount > available:
+        raise PaymentError(
+            f"Only KES {available} should be in the drawer; you cannot take out KES {amount}.", field="amount"
+        )
+
+
+def session_cash_out(*, user: User, amount: Decimal) -> CashSession:
+    """Lock `user`'s open session for cash that leaves the drawer (supplier payment, expense)."""
+    session = CashSession.objects.select_for_update().filter(open_for_cashier=user.pk).first()
+    if session is None:
+        raise PaymentConflictError(
+            "Open your cash session first: cash paid out comes from your drawer.", code="no_session"
+        )
+    _check_drawer_has(session, amount)
+    return session
+
+
+def session_cash_in(*, user: User) -> CashSession:
+    """Lock `user`'s open session for cash that goes into the drawer (a customer paying their account)."""
+    session = CashSession.objects.select_for_update().filter(open_for_cashier=user.pk).first()
+    if session is None:
+        raise PaymentConflictError("Open your cash session first: cash goes into your drawer.", code="no_session")
+    return session
+
+
+def denominations_total(denominations: dict | None) -> tuple[Decimal, dict[str, int]]:
+    """Count × value of the KES notes and coins given; refuses unknown values and bad counts."""
+    allowed = {str(value) for value, _ in DENOMINATIONS}
+    clean: dict[str, int] = {}
+    total = ZERO
+    for key, count in (denominations or {}).items():
+        key = str(key).strip()
+        if key not in allowed:
+            raise PaymentError(f"KES {key} is not a Kenyan note or coin.", field="denominations")
+        if count in (None, ""):
+            continue
+        text = str(count).strip()
+        if not text.isdigit() or int(text) > 100000:
+            raise PaymentError(
+                f"The count of KES {key} notes/coins must be a whole number, 0 or more.", field="denominations"
+            )
+        number = int(text)
+        if number:
+            clean[key] = number
+            total += Decimal(key) * number
+    return money(total), clean
+
+
+def _clean_counted_by_method(counted: dict | None) -> dict[str, str]:
+    clean = {}
+    for method, value in (counted or {}).items():
+        if value in (None, ""):
+            continue
+        if method not in PaymentMethod.values or method == PaymentMethod.CASH:
+            raise PaymentError(f"Unknown payment method {method!r}.", field="counted_by_method")
+        clean[method] = str(_clean_amount(value, field="counted_by_method", allow_zero=True, what="A counted total"))
+    return clean
+
+
+def _may_approve(manager: User | None, session: CashSession) -> bool:
+    """A manager (APPROVE_CASH_DIFFERENCE) of the session's branch, or of every branch."""
+    if manager is None or not manager.is_active or not manager.has_perm(Perm.APPROVE_CASH_DIFFERENCE):
+        return False
+    return manager.has_perm(Perm.ALL_BRANCHES) or manager.branch_id == session.branch_id
 
 
 @transaction.atomic
 def session_close(
-    *, session: CashSession, closed_by: User, closing_total: Decimal, request=None, when=None
+    *,
+    session: CashSession,
+    closed_by: User,
+    closing_total: Decimal | None = None,
+    denominations: dict | None = None,
+    counted_by_method: dict | None = None,
+    approved_by: User | None = None,
+    note: str = "",
+    force: bool = False,
+    request=None,
+    when=None,
 ) -> CashSession:
+    """Count the drawer and lock the session. Once closed it never changes.
+
+    `closing_total` is the counted cash; with `denominations` ({"1000": 3, "50": 4, …}) it is
+    computed from the count (and must agree when both are given). A difference bigger than the
+    shop's `max_cash_difference` needs a manager: `closed_by` holding APPROVE_CASH_DIFFERENCE, or an
+    `approved_by` manager whose PIN the view checked. `force` is a manager closing someone else's
+    abandoned session (a reason is required; audited as a force-close).
+    """
     session = CashSession.objects.select_for_update().get(pk=session.pk)
     if session.status != SessionStatus.OPEN:
-        raise PaymentConflictError("This cash session is already closed.")
-    closing_total = money(closing_total)
-    if closing_total < 0:
-        raise PaymentError("Counted cash cannot be negative.", field="closing_total")
+        raise PaymentConflictError("This cash session is already closed.", code="session_closed")
+    if force:
+        if not closed_by.has_perm(Perm.FORCE_CLOSE_SESSION) or not _may_act_on_session(closed_by, session):
+            raise PaymentError("Only a manager of this branch can force-close a session.")
+        if not (note or "").strip():
+            raise PaymentError("Say why the session is being force-closed.", field="note")
+    elif session.cashier_id != closed_by.pk:
+        raise PaymentError("Only the cashier closes their own session; a manager can force-close it.")
+
+    counted_from_notes, clean_denominations = denominations_total(denominations)
+    if closing_total in (None, ""):
+        if not clean_denominations:
+            raise PaymentError("Enter the cash you counted, or the count of each note and coin.", field="closing_total")
+        closing_total = counted_from_notes
+    closing_total = _clean_amount(closing_total, field="closing_total", allow_zero=True, what="Counted cash")
+    if clean_denominations and counted_from_notes != closing_total:
+        raise PaymentError(
+            f"The notes and coins add up to KES {counted_from_notes}, not KES {closing_total}.", field="closing_total"
+        )
+    counted_other = _clean_counted_by_method(counted_by_method)
+
     expected = session_expected_cash(session=session)
+    difference = closing_total - expected
+    limit = ShopSettings.load().max_cash_difference
+    authorised_by = None
+    if abs(difference) > limit:
+        if closed_by.has_perm(Perm.APPROVE_CASH_DIFFERENCE):
+            authorised_by = closed_by
+        elif _may_approve(approved_by, session):
+            authorised_by = approved_by
+        else:
+            word = "over" if difference > 0 else "short"
+            raise PaymentError(
+                f"The drawer is KES {abs(difference)} {word} (more than the KES {limit} allowed): "
+                "a manager must approve this close with their PIN.",
+                code="needs_approval",
+                field="closing_total",
+            )
+
     session.status = SessionStatus.CLOSED
     session.open_for_cashier = None
     session.closing_total = closing_total
     session.expected_cash = expected
-    session.difference = closing_total - expected
+    session.difference = difference
+    session.denominations = clean_denominations or None
+    session.counted_by_method = counted_other or None
     session.closed_at = when or timezone.now()
     session.closed_by = closed_by
+    session.close_approved_by = authorised_by
+    session.force_closed = force
+    session.close_note = (note or "").strip()[:255]
+    session.report = session_report(session=session, counted_by_method=counted_other)
     session.save()
     audit_record(
-        action=AuditAction.SESSION_CLOSED,
+        action=AuditAction.SESSION_FORCE_CLOSED if force else AuditAction.SESSION_CLOSED,
         user=closed_by,
         instance=session,
-        after={"closing_total": closing_total, "expected_cash": expected, "difference": session.difference},
+        reason=session.close_note,
+        after={
+            "cashier": session.cashier_id,
+            "closing_total": closing_total,
+            "expected_cash": expected,
+            "difference": difference,
+        },
+        authorised_by=authorised_by,
         branch=session.branch_id,
         request=request,
     )
     return session
 
 
+def session_force_close(
+    *, session: CashSession, manager: User, closing_total: Decimal, reason: str, request=None
+) -> CashSession:
+    """A manager closes an abandoned session (the cashier went home with it open), counting the drawer."""
+    return session_close(
+        session=session, closed_by=manager, closing_total=closing_total, note=reason, force=True, request=request
+    )
+
+
 # ---------------------------------------------------------------------------- checkout
+_CARD_NUMBER = re.compile(r"^\d{13,19}$")
+
+
+def _looks_like_card_number(text: str) -> bool:
+    """A 13–19 digit number passing the Luhn check: someone typed the card number. Never store it."""
+    digits = re.sub(r"[\s-]", "", text)
+    if not _CARD_NUMBER.match(digits):
+        return False
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        number = int(char)
+        if index % 2:
+            number *= 2
+            if number > 9:
+                number -= 9
+        total += number
+    return total % 10 == 0
+
+
 def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
     clean = []
     for tender in tenders:
@@ -130,7 +359,18 @@ def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
             raise PaymentError("Each payment must be more than zero.", field="amount")
         if amount > MAX_TENDER:
             raise PaymentError("That amount is not believable.", field="amount")
-        clean.append(Tender(tender.method, amount, (tender.reference or "").strip()[:64]))
+        reference = (tender.reference or "").strip()
+        if tender.method == PaymentMethod.CARD:
+            if _looks_like_card_number(reference):
+                raise PaymentError(
+                    "That looks like a card number: never type it. Enter the reference printed on the terminal slip.",
+                    field="reference",
+                )
+            if not reference:
+                raise PaymentError("Enter the card terminal's reference from the slip.", field="reference")
+        if tender.method == PaymentMethod.VOUCHER and not reference:
+            raise PaymentError("Enter the voucher's code.", field="reference")
+        clean.append(Tender(tender.method, amount, reference[:64]))
     return clean
 
 
@@ -173,6 +413,11 @@ def sale_checkout(
             raise PaymentConflictError("Open a cash session before taking payments.")
         if session.branch_id != sale.branch_id:
             raise PaymentConflictError("This sale belongs to another branch.")
+        if StkRequest.objects.filter(sale=sale, status__in=STK_WAITING).exists():
+            raise PaymentConflictError(
+                "An M-Pesa request is still waiting for the customer's PIN: wait for it, or stop waiting first.",
+                code="mpesa_waiting",
+            )
 
         sale_recalculate(sale=sale)
         confirmed = list(sale.payments.filter(status=PaymentStatus.CONFIRMED))

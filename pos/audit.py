@@ -49,6 +49,15 @@ class AuditAction:
     # Cash desk
     SESSION_CLOSED = "session_closed"
     SESSION_FORCE_CLOSED = "session_force_closed"
+    CASH_PAID_IN = "cash_paid_in"
+    CASH_PAID_OUT = "cash_paid_out"
+    MPESA_MISMATCH_RESOLVED = "mpesa_mismatch_resolved"
+    MPESA_ATTACHED = "mpesa_attached"
+    MPESA_SET_ASIDE = "mpesa_set_aside"
+    MPESA_STOPPED_WAITING = "mpesa_stopped_waiting"
+    CUSTOMER_RECEIPT = "customer_receipt"
+    SUPPLIER_PAYMENT = "supplier_payment"
+    EXPENSE = "expense"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -57,10 +57,13 @@ class Perm:
     FORCE_CLOSE_SESSION = "cashdesk.force_close_cashsession"
     APPROVE_CASH_DIFFERENCE = "cashdesk.approve_cash_difference"
     TAKE_PAYMENT = "cashdesk.add_payment"
-    MANAGE_MPESA = "cashdesk.manage_mpesa"  # attach unmatched M-Pesa payments, resolve mismatches
+    MANAGE_MPESA = "cashdesk.manage_mpesa"  # resolve amount mismatches, set aside incoming payments, the inbox
+    ATTACH_MPESA = "cashdesk.attach_c2bpayment"  # attach an incoming M-Pesa payment to a sale (cashiers too)
+    PAY_IN_OUT = "cashdesk.add_cashmovement"  # petty cash paid in / paid out of one's own drawer
     RECORD_CUSTOMER_RECEIPT = "cashdesk.add_customerreceipt"
     PAY_SUPPLIER = "cashdesk.add_supplierpayment"
     RECORD_EXPENSE = "cashdesk.add_expense"
+    VIEW_MONEY_OUT = "cashdesk.view_expense"  # lists of supplier payments and expenses
 
     # reports
     VIEW_DASHBOARD = "reports.view_dashboard"
@@ -82,6 +85,8 @@ EMPLOYEE_PERMISSIONS = frozenset(
         Perm.USE_OWN_CASH_SESSION,
         Perm.TAKE_PAYMENT,
         Perm.RECORD_CUSTOMER_RECEIPT,
+        Perm.ATTACH_MPESA,
+        Perm.PAY_IN_OUT,
     }
 )
 
@@ -108,6 +113,7 @@ MANAGER_PERMISSIONS = EMPLOYEE_PERMISSIONS | frozenset(
         Perm.MANAGE_MPESA,
         Perm.PAY_SUPPLIER,
         Perm.RECORD_EXPENSE,
+        Perm.VIEW_MONEY_OUT,
         Perm.VIEW_DASHBOARD,
         Perm.VIEW_REPORTS,
     }

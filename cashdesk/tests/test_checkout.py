@@ -4,14 +4,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from cashdesk.models import Payment, PaymentMethod
+from cashdesk.models import Payment
 from cashdesk.services import PaymentConflictError, PaymentError, Tender, sale_checkout
 from cashdesk.tests.factories import open_session
 from inventory.models import StockMovement
 from inventory.selectors import stock_on_hand
 from inventory.services import StockShortError
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.models import Sale, SaleSequence, SaleStatus
+from pos.models import SaleSequence, SaleStatus
 from pos.sale_services import SaleError, sale_add_product, sale_get_or_open
 from pos.tests.factories import UserFactory
 
@@ -78,7 +78,7 @@ def test_a_completed_sale_cannot_be_paid_with_another_key(ringing, employee):
     "tenders,message",
     [
         ([Tender("CASH", D("200"))], "still to pay"),
-        ([Tender("CARD", D("300"))], "only cash can be given change"),
+        ([Tender("CARD", D("300"), "T-1")], "only cash can be given change"),
         ([Tender("CASH", D("0"))], "more than zero"),
         ([Tender("CASH", D("-5"))], "more than zero"),
         ([Tender("BITCOIN", D("300"))], "Unknown payment method"),

@@ -1,0 +1,119 @@
+"""Admin of the cash desk: read-only views for inspection (money only moves through the services and
+their pages, which check the rules and write the audit log); expense categories may be edited."""
+
+from django.contrib import admin
+
+from .models import (
+    C2BPayment,
+    CashMovement,
+    CashSession,
+    CustomerReceipt,
+    Expense,
+    ExpenseCategory,
+    MpesaInbox,
+    Payment,
+    StkRequest,
+    SupplierPayment,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CashSession)
+class CashSessionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "pk",
+        "cashier",
+        "branch",
+        "status",
+        "opened_at",
+        "closed_at",
+        "expected_cash",
+        "closing_total",
+        "difference",
+    )
+    list_filter = ("status", "branch", "force_closed")
+    search_fields = ("cashier__full_name",)
+    date_hierarchy = "opened_at"
+
+
+@admin.register(CashMovement)
+class CashMovementAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "session", "kind", "amount", "reason", "recorded_by")
+    list_filter = ("kind",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "sale",
+        "method",
+        "status",
+        "amount",
+        "change_given",
+        "reference",
+        "mpesa_receipt",
+        "session",
+    )
+    list_filter = ("method", "status")
+    search_fields = ("mpesa_receipt", "reference", "sale__number")
+
+
+@admin.register(StkRequest)
+class StkRequestAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "sale", "phone", "amount", "status", "result_code", "receipt_number", "answered_by")
+    list_filter = ("status", "answered_by")
+    search_fields = ("checkout_request_id", "merchant_request_id", "receipt_number", "phone")
+
+
+@admin.register(MpesaInbox)
+class MpesaInboxAdmin(ReadOnlyAdmin):
+    """Everything posted to the callback URLs, as received: malformed and unknown bodies too."""
+
+    list_display = ("received_at", "kind", "outcome", "checkout_request_id", "trans_id", "detail", "remote_addr")
+    list_filter = ("kind", "outcome")
+    search_fields = ("checkout_request_id", "trans_id", "raw_body")
+    date_hierarchy = "received_at"
+
+
+@admin.register(C2BPayment)
+class C2BPaymentAdmin(ReadOnlyAdmin):
+    list_display = ("trans_time", "trans_id", "amount", "shortcode", "bill_ref_number", "msisdn", "status", "payment")
+    list_filter = ("status", "shortcode")
+    search_fields = ("trans_id", "bill_ref_number", "msisdn", "customer_name")
+
+
+@admin.register(CustomerReceipt)
+class CustomerReceiptAdmin(ReadOnlyAdmin):
+    list_display = ("number", "created_at", "customer", "method", "amount", "balance_after", "received_by")
+    search_fields = ("number", "customer__name", "reference")
+
+
+@admin.register(SupplierPayment)
+class SupplierPaymentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "supplier", "purchase_reference", "method", "amount", "reference", "paid_by")
+    list_filter = ("method",)
+
+
+@admin.register(Expense)
+class ExpenseAdmin(ReadOnlyAdmin):
+    list_display = ("spent_on", "category", "description", "method", "amount", "branch", "recorded_by")
+    list_filter = ("category", "method", "branch")
+
+
+@admin.register(ExpenseCategory)
+class ExpenseCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: expenses keep their category

@@ -1,0 +1,31 @@
+"""Cash desk test set-up: M-Pesa settings that never reach Safaricom, and tasks that run at once."""
+
+import pytest
+
+from cashdesk.tests.mpesa_support import CALLBACK_SECRET, DARAJA_URL
+
+
+@pytest.fixture(autouse=True)
+def _mpesa_settings(settings):
+    settings.MPESA_ENVIRONMENT = "simulator"
+    settings.MPESA_CONSUMER_KEY = ""
+    settings.MPESA_CONSUMER_SECRET = ""
+    settings.MPESA_BASE_URL = DARAJA_URL
+    settings.MPESA_SHORTCODE = "174379"
+    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
+    settings.MPESA_CALLBACK_SECRET = CALLBACK_SECRET
+    settings.MPESA_CALLBACK_BASE_URL = "http://testserver"
+    settings.MPESA_VERIFY_CALLBACKS = False
+    settings.MPESA_TIMEOUT = 5
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_now(request, monkeypatch):
+    """In a test's rolled-back transaction on_commit never fires: run enqueued tasks at once instead.
+
+    Transactional tests (MariaDB concurrency, live server) keep the real on_commit.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames:
+        return
+    monkeypatch.setattr("cashdesk.mpesa_services._enqueue", lambda task, *args: task(*args))

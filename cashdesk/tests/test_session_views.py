@@ -1,0 +1,178 @@
+"""The cash desk's session pages: desk, open, paid in/out, close (with approval), list, X/Z report and PDF."""
+
+import subprocess
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+
+from cashdesk.models import CashMovement, CashSession, SessionStatus
+from cashdesk.services import Tender, sale_checkout
+from cashdesk.tests.factories import open_session, ring_up
+from pos.models import ShopSettings
+from pos.roles import Role
+from pos.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_desk_without_a_session_offers_to_open_one(employee_client):
+    response = employee_client.get(reverse("cashdesk:index"))
+    assert response.status_code == 200
+    assert b"Open your cash session" in response.content
+
+
+def test_open_a_session_from_the_desk(employee_client, employee):
+    response = employee_client.post(reverse("cashdesk:session_open"), {"opening_float": "2000"})
+    assert response.status_code == 302
+    assert CashSession.objects.get(cashier=employee).opening_float == D("2000.00")
+
+
+def test_open_with_a_negative_float_shows_the_error(employee_client):
+    response = employee_client.post(reverse("cashdesk:session_open"), {"opening_float": "-5"})
+    assert response.status_code == 400 and not CashSession.objects.exists()
+
+
+def test_desk_shows_expected_cash(employee_client, employee):
+    open_session(employee, "1500")
+    response = employee_client.get(reverse("cashdesk:index"))
+    assert b"KES 1,500.00" in response.content
+
+
+def test_desk_fragment(employee_client, employee, django_assert_max_num_queries):
+    open_session(employee)
+    with django_assert_max_num_queries(25):
+        response = employee_client.get(reverse("cashdesk:index"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert b'id="drawer"' in response.content and b"<html" not in response.content
+
+
+def test_paid_out_by_htmx_updates_the_drawer(employee_client, employee):
+    open_session(employee, "1000")
+    response = employee_client.post(
+        reverse("cashdesk:movement_create"),
+        {"kind": "PAID_OUT", "amount": "150", "reason": "Tea and sugar"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert b"Tea and sugar" in response.content and b"KES 850.00" in response.content
+    assert CashMovement.objects.get().amount == D("150.00")
+
+
+def test_paid_out_too_much_is_a_form_error(employee_client, employee):
+    open_session(employee, "100")
+    response = employee_client.post(
+        reverse("cashdesk:movement_create"),
+        {"kind": "PAID_OUT", "amount": "500", "reason": "x"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert b"Only KES 100.00 should be in the drawer" in response.content
+    assert not CashMovement.objects.exists()
+
+
+def test_close_page_and_close(employee_client, employee):
+    session = open_session(employee, "1000")
+    assert employee_client.get(reverse("cashdesk:session_close")).status_code == 200
+    response = employee_client.post(reverse("cashdesk:session_close"), {"count_1000": "1"})
+    assert response.status_code == 302 and response["Location"] == reverse("cashdesk:session_report", args=[session.pk])
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CLOSED and session.closing_total == D("1000.00")
+
+
+def test_close_with_a_big_difference_asks_for_a_manager_pin(employee_client, employee, manager):
+    settings_row = ShopSettings.load()
+    settings_row.max_cash_difference = D("50")
+    settings_row.save()
+    session = open_session(employee, "1000")
+    response = employee_client.post(reverse("cashdesk:session_close"), {"closing_total": "800"})
+    assert response.status_code == 400 and b"a manager must approve" in response.content
+    response = employee_client.post(
+        reverse("cashdesk:session_close"), {"closing_total": "800", "approver": manager.pk, "approver_pin": "0000"}
+    )
+    assert b"Wrong PIN" in response.content
+    session.refresh_from_db()
+    assert session.status == SessionStatus.OPEN
+    response = employee_client.post(
+        reverse("cashdesk:session_close"), {"closing_total": "800", "approver": manager.pk, "approver_pin": "2580"}
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.close_approved_by == manager and session.difference == D("-200.00")
+
+
+def test_a_cashier_sees_only_their_own_sessions(client_for, employee, branch):
+    mine = open_session(employee)
+    other = open_session(UserFactory(branch=branch))
+    client = client_for(employee)
+    assert client.get(reverse("cashdesk:session_report", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("cashdesk:session_report", args=[other.pk])).status_code == 404
+    listing = client.get(reverse("cashdesk:session_list")).content.decode()
+    assert f">{mine.pk}<" in listing and f">{other.pk}<" not in listing
+
+
+def test_a_manager_sees_their_branch_only(client_for, manager, branch, other_branch):
+    here = open_session(UserFactory(branch=branch))
+    there = open_session(UserFactory(branch=other_branch))
+    client = client_for(manager)
+    assert client.get(reverse("cashdesk:session_report", args=[here.pk])).status_code == 200
+    assert client.get(reverse("cashdesk:session_report", args=[there.pk])).status_code == 404
+    owner = UserFactory(role=Role.OWNER, branch=branch)
+    assert client_for(owner).get(reverse("cashdesk:session_report", args=[there.pk])).status_code == 200
+
+
+def test_session_list_fragment(manager_client, employee):
+    open_session(employee)
+    response = manager_client.get(reverse("cashdesk:session_list"), {"status": "OPEN"}, HTTP_HX_REQUEST="true")
+    assert (
+        response.status_code == 200 and b'id="session-table"' in response.content and b"<html" not in response.content
+    )
+
+
+def test_force_close_page(manager_client, employee, manager):
+    session = open_session(employee, "300")
+    assert manager_client.get(reverse("cashdesk:session_force_close", args=[session.pk])).status_code == 200
+    response = manager_client.post(
+        reverse("cashdesk:session_force_close", args=[session.pk]), {"closing_total": "300", "reason": "Went home sick"}
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.force_closed and session.closed_by == manager
+
+
+def _pdf_text(content: bytes, tmp_path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
+
+
+def test_z_report_page_and_pdf(employee_client, employee, branch, tmp_path, django_assert_max_num_queries):
+    session = open_session(employee, "1000")
+    sale = ring_up(employee, branch, ("116", "2", "B"), ("50", "1", "C"))
+    sale_checkout(
+        sale=sale,
+        user=employee,
+        tenders=[Tender("CARD", D("82"), "RRN 1"), Tender("CASH", D("300"))],
+        idempotency_key="z",
+    )
+    employee_client.post(reverse("cashdesk:movement_create"), {"kind": "PAID_OUT", "amount": "40", "reason": "Airtime"})
+    employee_client.post(reverse("cashdesk:session_close"), {"closing_total": "1155", "card_counted": "82"})
+
+    with django_assert_max_num_queries(12):
+        page = employee_client.get(reverse("cashdesk:session_report", args=[session.pk]))
+    html = page.content.decode()
+    assert "Z report" in html and "KES 5.00 short" in html and "Airtime" in html
+
+    response = employee_client.get(reverse("cashdesk:session_report_pdf", args=[session.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = _pdf_text(response.content, tmp_path)
+    assert "Z report" in text and "Esther Cashier" in text
+    assert "Net sales (VAT included)" in text and "282.00" in text
+    assert "B · 16%" in text and "32.00" in text  # VAT in 232 at 16 %
+    assert "Expected in the drawer" in text and "1,160.00" in text
+    assert "KES 5.00 short" in text and "Airtime" in text
+
+
+def test_x_report_fragment(employee_client, employee):
+    session = open_session(employee)
+    response = employee_client.get(reverse("cashdesk:session_report", args=[session.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b"X report" in response.content and b"<html" not in response.content

@@ -157,7 +157,8 @@ else:
         "name": "asiria",
         "immediate": HUEY_IMMEDIATE,
         "filename": env.str("HUEY_SQLITE_PATH", default=str(VAR_DIR / "huey.sqlite3")),
-        "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
+        # SQLite cannot wake the consumer: poll often so an M-Pesa push leaves within half a second.
+        "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread", "max_delay": 0.5},
     }
 
 # ---------------------------------------------------------------------------- auth

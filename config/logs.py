@@ -103,12 +103,13 @@ _SECRET_ASSIGNMENT = re.compile(
     r"(?i)(?<![a-z0-9])([a-z0-9_-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|pin|passkey|"
     r"authorization|credential|sessionid))"
     r"(\"?'?\s*[:=]\s*\"?'?)"
-    r"([^\s\"'&,;}]+)"
+    r"(?!(?:bearer|basic)\s)([^\s\"'&,;}]+)"
 )
 # "Authorization: Bearer eyJ…", "Basic dXNlcjpwYXNz" (credentials are long; "basic pay" is not one)
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]{6,}=*")
 # Kenyan mobile numbers however they are written: +254 712 345 678, 254712345678, 0712-345-678, 00254…
-_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+254|00254|254|0)\s?[17]\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\d)")
+# Not inside a longer word or number ("…-ef0123456789" in a request id is not a phone number).
+_PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+254|00254|254|0)\s?[17]\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\w)")
 _PHONE_INT = re.compile(r"^254[17]\d{8}$")
 
 

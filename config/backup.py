@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -292,24 +292,36 @@ def _media_backup(dest: Path) -> int:
     return count
 
 
-def _media_restore(source: Path) -> None:
+@contextmanager
+def _media_unpacked(source: Path) -> Iterator[Path]:
+    """Unpack a media archive next to MEDIA_ROOT (same disk, so moving is cheap) and yield its `media/`."""
+    root = _media_root()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root.parent, prefix=".media-restore-") as tmp:
+        try:
+            with tarfile.open(source, "r:gz") as tar:
+                # The "data" filter refuses absolute paths, "..", links out of the tree and device files.
+                tar.extractall(tmp, filter="data")  # nosec B202 - filtered, see above
+        except (tarfile.TarError, OSError) as exc:
+            raise BackupError(f"The media archive cannot be unpacked safely ({exc}); nothing was changed.") from exc
+        yield Path(tmp) / "media"
+
+
+def _media_replace(extracted: Path) -> None:
+    """Make MEDIA_ROOT hold exactly what was unpacked (works when MEDIA_ROOT is a mount point)."""
     root = _media_root()
     root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=root.parent, prefix=".media-restore-") as tmp:
-        with tarfile.open(source, "r:gz") as tar:
-            # The "data" filter refuses absolute paths, "..", links out of the tree and device files.
-            tar.extractall(tmp, filter="data")  # nosec B202 - filtered, see above
-        extracted = Path(tmp) / "media"
-        for child in list(root.iterdir()):
-            if child.resolve() == backup_dir().resolve():
-                continue
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-        if extracted.is_dir():
-            for child in extracted.iterdir():
-                shutil.move(str(child), root / child.name)
+    keep = backup_dir().resolve()
+    for child in list(root.iterdir()):
+        if child.resolve() == keep:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    if extracted.is_dir():
+        for child in extracted.iterdir():
+            shutil.move(str(child), root / child.name)
 
 
 # ---------------------------------------------------------------------------- listing and retention
@@ -334,7 +346,14 @@ def backup_list(*, directory: Path | None = None) -> list[BackupInfo]:
             manifest = _read_manifest(path)
             if manifest is not None:
                 found.append(BackupInfo(path=path, manifest=manifest))
-    return sorted(found, key=lambda info: (info.manifest.get("created_at", ""), info.name), reverse=True)
+    return sorted(found, key=_created, reverse=True)
+
+
+def _created(info: BackupInfo) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromisoformat(str(info.manifest.get("created_at")))
+    except ValueError:
+        return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
 
 
 def backup_prune(*, keep: int, directory: Path | None = None) -> list[Path]:
@@ -408,7 +427,7 @@ def backup_create(
         (_sqlite_backup if engine == "sqlite" else _mysql_backup)(using, db_file)
         manifest = {
             "format": FORMAT_VERSION,
-            "created_at": timezone.localtime().isoformat(timespec="seconds"),
+            "created_at": timezone.localtime().isoformat(timespec="microseconds"),
             "label": label,
             "engine": engine,
             "database_name": str(connections[using].settings_dict.get("NAME")) if engine == "mysql" else "",
@@ -447,7 +466,11 @@ def backup_verify(info: BackupInfo) -> None:
 
 
 def backup_restore(*, backup: BackupInfo, include_media: bool = True, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Replace the database (and media) with the backup's. The caller takes a safety backup first."""
+    """Replace the database (and media) with the backup's. The caller takes a safety backup first.
+
+    Everything that can fail on a bad backup (checksums, engine, unpacking the media) is checked before
+    the database is touched.
+    """
     engine = _engine(using)
     if backup.engine != engine:
         raise BackupError(
@@ -455,10 +478,9 @@ def backup_restore(*, backup: BackupInfo, include_media: bool = True, using: str
         )
     backup_verify(backup)
     db_file = backup.path / backup.manifest["database"]["file"]
-    (_sqlite_restore if engine == "sqlite" else _mysql_restore)(using, db_file)
-    if include_media and backup.manifest.get("media"):
-        _media_restore(backup.path / backup.manifest["media"]["file"])
-
-
-def backup_age(info: BackupInfo) -> datetime.timedelta:
-    return timezone.now() - datetime.datetime.fromisoformat(info.created_at)
+    media = backup.manifest.get("media") if include_media else None
+    with ExitStack() as stack:
+        unpacked = stack.enter_context(_media_unpacked(backup.path / media["file"])) if media else None
+        (_sqlite_restore if engine == "sqlite" else _mysql_restore)(using, db_file)
+        if unpacked is not None:
+            _media_replace(unpacked)

@@ -10,4 +10,11 @@ class ProjectConfig(AppConfig):
     verbose_name = "Project operations"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
+
         from . import tasks  # noqa: F401  (registers the nightly backup and the task log context)
+        from .logs import clear_log_context
+
+        # Once the response is sent (streamed bodies included), the request's ids leave the thread's
+        # log context, so gunicorn's own lines in between ("Worker exiting") carry no stale request id.
+        request_finished.connect(clear_log_context, dispatch_uid="asiria-clear-log-context")

@@ -56,6 +56,11 @@ def unbind_log_context(*keys: str) -> None:
     unbind_contextvars(*keys)
 
 
+def clear_log_context(*args: Any, **kwargs: Any) -> None:
+    """Forget everything bound (a `request_finished` receiver, hence the ignored arguments)."""
+    clear_contextvars()
+
+
 @contextmanager
 def log_context(**ids: Any) -> Iterator[None]:
     """`with log_context(sale_id=…):` binds for the block only, then restores what was there."""

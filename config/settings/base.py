@@ -412,7 +412,7 @@ def _origin(url: str) -> str:
 
 # Single sign-on: the login form POSTs to us and we redirect to the provider; Chrome applies
 # form-action to that redirect, so the providers' sign-in origins must be allowed.
-CSP_FORM_ACTION = [
+_csp_form_action = [
     SELF,
     "https://accounts.google.com",
     "https://login.microsoftonline.com",
@@ -433,16 +433,17 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": CSP_FORM_ACTION,
+        "form-action": _csp_form_action,
     },
 }
-CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
-if CSP_REPORT_URI:
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]
+# (django-csp 4 refuses settings named like its old CSP_* ones, hence the local names.)
+_csp_report_uri = env.str("CSP_REPORT_URI", default="")
+if _csp_report_uri:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
 # Relaxations for third-party pages we serve but do not write (config/security.py applies them by path):
 # Swagger UI and ReDoc put a <style> block in their page and set styles from script; ReDoc's search runs
 # in a blob: web worker. Their scripts still come only from our own static files.
-CSP_PATH_UPDATES = {
+CONTENT_SECURITY_POLICY_PATH_UPDATES = {
     "/swagger/": {"style-src": ["'unsafe-inline'"]},
     "/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": [SELF, "blob:"]},
 }

@@ -15,8 +15,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `config.*` below, whatever directory gunicorn was started from
 chdir = str(ROOT)
 
+import environ  # noqa: E402
+
 from config import set_default_settings_module  # noqa: E402
 
+# The same variables Django reads: the environment first (systemd's EnvironmentFile), then ENV_FILE/.env.
+_env_file = Path(os.environ.get("ENV_FILE", ROOT / ".env"))
+if _env_file.is_file():
+    environ.Env.read_env(str(_env_file), overwrite=False)
 # The environment's DJANGO_SETTINGS_MODULE, else the one in .env, else production (never debug settings).
 set_default_settings_module(default="config.settings.production")
 

@@ -361,6 +361,12 @@ if REPLICA_DATABASE_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run never creates a second database
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
+# --- the task queue may live in its own Redis database (e.g. redis://…/1 with the cache on /0): then a
+# cache.clear(), or Redis evicting cache keys under memory pressure, can never touch queued tasks.
+HUEY_REDIS_URL = env.str("HUEY_REDIS_URL", default=REDIS_URL)
+if REDIS_URL and HUEY_REDIS_URL:
+    HUEY["url"] = HUEY_REDIS_URL
+
 # --- sessions: in Redis (write-through to the database) when there is one, so any app server can
 # answer any till; "django.contrib.sessions.backends.cache" keeps them in Redis only.
 if REDIS_URL:

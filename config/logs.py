@@ -110,8 +110,11 @@ _SECRET_ASSIGNMENT = re.compile(
     r"(\"?'?\s*[:=]\s*\"?'?)"
     r"(?!(?:bearer|basic)\s)([^\s\"'&,;}]+)"
 )
-# "Authorization: Bearer eyJ…", "Basic dXNlcjpwYXNz" (credentials are long; "basic pay" is not one)
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]{6,}=*")
+# "Authorization: Bearer eyJ…", "Basic dXNlcjpwYXNz": a credential is 6+ characters with a digit, a
+# symbol or a lower-then-upper letter pair, so "basic information" in a sentence is left alone.
+_AUTH_SCHEME = re.compile(
+    r"(?i:\b(bearer|basic))\s+(?=[A-Za-z0-9\-._~+/]*(?:[0-9\-._~+/=]|[a-z][A-Z]))[A-Za-z0-9\-._~+/]{6,}=*"
+)
 # Kenyan mobile numbers however they are written: +254 712 345 678, 254712345678, 0712-345-678, 00254…
 # Not inside a longer word or number ("…-ef0123456789" in a request id is not a phone number).
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+254|00254|254|0)\s?[17]\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\w)")

@@ -262,3 +262,17 @@ def test_console_format_is_readable_and_scrubbed(capture_logs):
 def test_unknown_log_format_is_refused():
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         logging_config(log_format="xml")
+
+
+@pytest.mark.parametrize(
+    "text,kept",
+    [
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig", False),
+        ("Basic dXNlcjpwYXNz", False),
+        ("bearer 4f1c2d3e4f5a6b7c", False),
+        ("the basic information screen", True),
+        ("Bearer token expired", True),
+    ],
+)
+def test_authorization_schemes_only_hide_credentials(text, kept):
+    assert (scrub(text) == text) is kept

@@ -24,3 +24,10 @@ def test_every_variable_is_in_env_example():
     assert {"SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN", "GUNICORN_WORKERS", "BACKUP_KEEP"} <= read  # the scan works
     missing = sorted(read - documented)
     assert not missing, f"add to .env.example (with a comment): {', '.join(missing)}"
+
+
+def test_no_comment_follows_a_value():
+    """systemd's EnvironmentFile and django-environ both keep a trailing "# …" as part of the value."""
+    text = (ROOT / ".env.example").read_text()
+    bad = [line for line in text.splitlines() if re.match(r"^[A-Z][A-Z0-9_]*=.*\s#", line)]
+    assert not bad, bad

@@ -36,6 +36,16 @@ BACKGROUND_HEADER = "X-Asiria-Background"
 _STAMP_EVERY_SECONDS = 60
 
 
+def stamp_activity_on_login(sender, request, user, **kwargs) -> None:
+    """`user_logged_in` receiver (connected in config/apps.py): a fresh login starts the idle clock, so the
+    first pages after it need no session write of their own."""
+    import time
+
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[IDLE_SESSION_KEY] = int(time.time())
+
+
 class IdleSessionTimeoutMiddleware:
     """Log out a browser session after SESSION_IDLE_TIMEOUT_MINUTES without a request from a person.
 

@@ -24,8 +24,8 @@ class StaffTable(tables.Table):
 
     def render_is_active(self, value):
         if value:
-            return mark_safe('<span class="badge text-bg-success">Active</span>')  # noqa: S308 - constant HTML  # nosec B308
-        return mark_safe('<span class="badge text-bg-secondary">Deactivated</span>')  # noqa: S308 - constant HTML  # nosec B308
+            return mark_safe('<span class="badge text-bg-success">Active</span>')  # noqa: S308 - constant
+        return mark_safe('<span class="badge text-bg-secondary">Deactivated</span>')  # noqa: S308 - constant
 
     def render_pin(self, value):
         return "set" if value else "—"

@@ -22,11 +22,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
-
 # ---------------------------------------------------------------------------- production readiness (issue 8)
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
@@ -53,3 +48,8 @@ if SESSION_ENGINE == "django.contrib.sessions.backends.cache" and not REDIS_URL:
 # the check is quiet unless the owner opts in.
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

@@ -33,6 +33,7 @@ def production_env(tmp_path: Path, **extra) -> dict:
         "DATABASE_URL": "mysql://asiria:a-long-db-password@127.0.0.1:3306/asiria",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "METRICS_TOKEN": secrets.token_urlsafe(32),
+        "MPESA_CALLBACK_SECRET": secrets.token_urlsafe(40),  # required by production settings (docs/mpesa.md)
         "BACKUP_ENABLED": "true",
         "BACKUP_DIR": str(tmp_path / "backups"),
         "MEDIA_ROOT": str(tmp_path / "media"),

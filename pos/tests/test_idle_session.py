@@ -86,3 +86,13 @@ def test_anonymous_visitors_and_the_api_are_not_affected(client):
     assert client.get(reverse("account_login")).status_code == 200
     assert client.get("/healthz").status_code == 200
     assert IDLE_SESSION_KEY not in client.session
+
+
+def test_logging_in_starts_the_clock_and_the_first_page_writes_no_session(client, employee, django_assert_max_num_queries):
+    client.force_login(employee)
+    assert abs(client.session[IDLE_SESSION_KEY] - time.time()) < 5
+    with django_assert_max_num_queries(20) as captured:
+        client.get(reverse("pos:my_pin"))
+    writes = [q["sql"] for q in captured.captured_queries
+              if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert writes == []  # pages' query counts are not changed by the idle clock

@@ -10,9 +10,9 @@ from config.db_router import REPLICA_DB_ALIAS, PrimaryReplicaRouter, replica_con
 from pos.models import Branch
 
 # The suite has no replica (settings.test drops it). This module plugs a second SQLite database in as
-# `replica` for its own tests and takes it out again. transaction=True: the router keeps reads on
-# `default` inside an application transaction, so these tests must run outside one.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", REPLICA_DB_ALIAS])
+# `replica` for its own tests and takes it out again. The tests run inside Django's per-test transaction,
+# which the router knows is not the application's (see test_testcase_transaction_does_not_count).
+pytestmark = pytest.mark.django_db(databases=["default", REPLICA_DB_ALIAS])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,12 +30,13 @@ def replica_alias(tmp_path_factory, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def replica():
+def replica(branch):  # `branch`: the MAIN branch on default, which the replica does not have
     connection = connections[REPLICA_DB_ALIAS]
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Branch._meta.db_table}")  # noqa: S608 (a constant table name)
     # A row only the replica has, so a read that finds it must have gone there.
-    Branch.objects.using(REPLICA_DB_ALIAS).create(name="Only On Replica", code="REPL")
+    # (An id default does not use, so saving it below cannot overwrite one of default's rows.)
+    Branch.objects.using(REPLICA_DB_ALIAS).create(pk=9001, name="Only On Replica", code="REPL")
     return connection
 
 
@@ -108,7 +109,7 @@ def test_migrations_only_on_default():
     assert router.allow_migrate(REPLICA_DB_ALIAS, "pos") is False
 
 
-def test_without_a_replica_use_replica_changes_nothing(monkeypatch):
+def test_without_a_replica_use_replica_changes_nothing(monkeypatch, branch):
     monkeypatch.delitem(connections.settings, REPLICA_DB_ALIAS)
     assert not replica_configured()
     with use_replica():
@@ -116,7 +117,10 @@ def test_without_a_replica_use_replica_changes_nothing(monkeypatch):
         assert Branch.objects.filter(code="MAIN").exists()
 
 
-@pytest.mark.django_db(databases=["default", REPLICA_DB_ALIAS])  # inside TestCase's own transaction
 def test_testcase_transaction_does_not_count(replica):
+    """Every test here runs inside Django's TestCase atomic blocks; they must not pin reads to default."""
+    from django.db import connection
+
+    assert connection.in_atomic_block
     with use_replica():
         assert Branch.objects.filter(code="REPL").exists()

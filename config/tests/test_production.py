@@ -24,6 +24,7 @@ def production_env(tmp_path: Path, **extra) -> dict:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
+        "TMPDIR": str(tmp_path),  # gunicorn.conf.py's temporary metrics folder lands here, removed with it
         "LANG": "C.UTF-8",
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "ENV_FILE": str(tmp_path / "no.env"),  # never the developer's .env

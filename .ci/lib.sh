@@ -11,10 +11,12 @@ PY="$VENV/bin/python"
 log() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 
 # Debian packages: mysqlclient's build needs libmariadb-dev + pkg-config; WeasyPrint needs Pango;
-# pdftotext/pdftoppm read our PDFs in tests; Chromium runs the browser tests.
+# pdftotext/pdftoppm read our PDFs in tests; mariadb-client gives mariadb-dump/mysqldump and mysql for
+# `manage.py backup` / `restore` on MySQL (the nightly backup runs from the shop's own processes);
+# Chromium runs the browser tests.
 APT_RUN=(build-essential pkg-config libmariadb-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
-         libharfbuzz-subset0 fonts-dejavu-core shared-mime-info poppler-utils)
-APT_TEST=(chromium mariadb-client)
+         libharfbuzz-subset0 fonts-dejavu-core shared-mime-info poppler-utils mariadb-client)
+APT_TEST=(chromium)
 
 apt_install() {
   local missing=()

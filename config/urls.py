@@ -8,10 +8,12 @@ from django.views.generic import RedirectView
 from pos import views as pos_views
 
 from .health import healthz
+from .metrics import metrics_view
 
 urlpatterns = [
     path("", pos_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("people/", include("pos.urls")),
     path("till/", include("pos.till_urls")),

@@ -363,15 +363,142 @@ MPESA_TIMEOUT = float(_mpesa_env("MPESA_TIMEOUT", "15"))  # seconds per Daraja c
 # [daraja] end
 
 # ---------------------------------------------------------------------------- logging
+# JSON lines (LOG_FORMAT=json, production's default) for Filebeat/Logstash, or readable console lines;
+# request id, user, role, branch and bound sale/payment ids on every line, secrets scrubbed (config/logs.py).
+from config.logs import logging_config  # noqa: E402
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "huey": {"level": "INFO"},
+LOG_FORMAT = env.str("LOG_FORMAT", default="console")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+
+
+# ============================================================================ production readiness
+# Serving, database replica, metrics, error reports, backups, security headers, idle sessions.
+# One block on purpose (merges with feature branches stay simple); see docs/production.md.
+
+
+def _insert_after(items: list, anchor: str, *new: str) -> list:
+    index = items.index(anchor) + 1
+    return items[:index] + list(new) + items[index:]
+
+
+INSTALLED_APPS += [  # noqa: F405
+    "csp",
+    "config",  # backup/restore commands, config/tasks.py (nightly backup)
+]
+
+# Middleware order, after this block: Security, WhiteNoise, metrics, request log context, CSP, sessions, …,
+# auth, messages, …, htmx, idle-session timeout, allauth, htmx messages.
+MIDDLEWARE = _insert_after(
+    MIDDLEWARE,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.metrics.PrometheusMiddleware",
+    "config.logs.RequestContextMiddleware",
+    "config.security.CSPMiddleware",
+)
+MIDDLEWARE = _insert_after(MIDDLEWARE, "django_htmx.middleware.HtmxMiddleware", "pos.middleware.IdleSessionTimeoutMiddleware")
+
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+
+# --- read replica for reports (config/db_router.py): `with use_replica():` reads go there
+REPLICA_DATABASE_URL = env.str("REPLICA_DATABASE_URL", default="")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = env.db_url_config(REPLICA_DATABASE_URL)
+    if DATABASES["replica"]["ENGINE"] == DB_ENGINE:
+        DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run never creates a second database
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+
+# --- the task queue may live in its own Redis database (e.g. redis://…/1 with the cache on /0): then a
+# cache.clear(), or Redis evicting cache keys under memory pressure, can never touch queued tasks.
+HUEY_REDIS_URL = env.str("HUEY_REDIS_URL", default=REDIS_URL)
+if REDIS_URL and HUEY_REDIS_URL:
+    HUEY["url"] = HUEY_REDIS_URL
+
+# --- sessions: in Redis (write-through to the database) when there is one, so any app server can
+# answer any till; "django.contrib.sessions.backends.cache" keeps them in Redis only.
+if REDIS_URL:
+    SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")
+else:
+    SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
+# A till left logged in and unattended is logged out after this many minutes without a click (0 = never).
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+
+# --- metrics (config/metrics.py): GET /metrics with "Authorization: Bearer <METRICS_TOKEN>" or as an owner
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+HUEY_METRICS_PORT = env.int("HUEY_METRICS_PORT", default=0)  # the consumer's own endpoint, 0 = off
+HUEY_METRICS_ADDR = env.str("HUEY_METRICS_ADDR", default="127.0.0.1")
+
+# --- error reports (config/sentry.py): off unless SENTRY_DSN is set; no personal data is sent
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from config.sentry import init_sentry  # noqa: E402
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+
+# --- backups (config/backup.py, manage.py backup / restore, nightly task in config/tasks.py)
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_ENABLED = env.bool("BACKUP_ENABLED", default=False)
+BACKUP_HOUR = env.int("BACKUP_HOUR", default=2)  # shop time (TIME_ZONE)
+BACKUP_MINUTE = env.int("BACKUP_MINUTE", default=0)
+MYSQLDUMP_BIN = env.str("MYSQLDUMP_BIN", default="")  # default: mariadb-dump, else mysqldump
+MYSQL_BIN = env.str("MYSQL_BIN", default="")  # default: mariadb, else mysql
+
+# --- Content Security Policy (django-csp; config/security.py). No inline script or style anywhere.
+from csp.constants import NONE, SELF  # noqa: E402
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Single sign-on: the login form POSTs to us and we redirect to the provider; Chrome applies
+# form-action to that redirect, so the providers' sign-in origins must be allowed.
+_csp_form_action = [
+    SELF,
+    "https://accounts.google.com",
+    "https://login.microsoftonline.com",
+    "https://login.live.com",
+    *filter(None, [_origin(env.str("OIDC_SERVER_URL", default=""))]),
+    *env.list("CSP_FORM_ACTION_EXTRA", default=[]),
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "frame-src": [NONE],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": _csp_form_action,
     },
+}
+# (django-csp 4 refuses settings named like its old CSP_* ones, hence the local names.)
+_csp_report_uri = env.str("CSP_REPORT_URI", default="")
+if _csp_report_uri:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
+# Relaxations for third-party pages we serve but do not write (config/security.py applies them by path):
+# Swagger UI and ReDoc put a <style> block in their page and set styles from script; ReDoc's search runs
+# in a blob: web worker. Their scripts still come only from our own static files.
+CONTENT_SECURITY_POLICY_PATH_UPDATES = {
+    "/swagger/": {"style-src": ["'unsafe-inline'"]},
+    "/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": [SELF, "blob:"]},
 }

@@ -22,6 +22,33 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
+# ---------------------------------------------------------------------------- production readiness (issue 8)
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from config.logs import logging_config  # noqa: E402
+
+from .base import LOG_LEVEL, REDIS_URL, SESSION_ENGINE  # noqa: E402
+
+# JSON lines for Filebeat/Logstash unless LOG_FORMAT=console is asked for.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+
+# Prometheus may scrape gunicorn directly over the private network (http://10.x:8000/metrics); the
+# public side is always HTTPS through nginx, which redirects port 80 itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
+if SESSION_ENGINE == "django.contrib.sessions.backends.cache" and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "SESSION_ENGINE=…backends.cache needs REDIS_URL: each gunicorn worker has its own local-memory cache, "
+        "so sessions kept there would log tills out at random."
+    )
+
+# security.W021 asks for SECURE_HSTS_PRELOAD. Preloading a domain into browsers is an owner's decision
+# (every subdomain must serve HTTPS for ever, and leaving the list takes months), so it stays opt-in;
+# the check is quiet unless the owner opts in.
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "security.W021"]
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

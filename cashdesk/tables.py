@@ -2,7 +2,6 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from .models import C2BPayment, CashSession, CustomerReceipt, Expense, SessionStatus, SupplierPayment
 
@@ -39,10 +38,12 @@ class CashSessionTable(tables.Table):
 
     def render_status(self, record):
         if record.status == SessionStatus.OPEN:
-            return mark_safe('<span class="badge text-bg-success">Open</span>')  # noqa: S308 - constant
-        if record.force_closed:
-            return mark_safe('<span class="badge text-bg-warning">Force-closed</span>')  # noqa: S308 - constant
-        return mark_safe('<span class="badge text-bg-secondary">Closed</span>')  # noqa: S308 - constant
+            css, label = "success", "Open"
+        elif record.force_closed:
+            css, label = "warning", "Force-closed"
+        else:
+            css, label = "secondary", "Closed"
+        return format_html('<span class="badge text-bg-{}">{}</span>', css, label)
 
     def render_difference(self, value):
         css = "text-success" if value > 0 else "text-danger" if value < 0 else "text-muted"

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
 
@@ -100,7 +101,7 @@ def shop(branch, settings, simulator):
 def scan(page, code: str, lines_after: int):
     page.keyboard.type(code, delay=5)
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=cart-line]').length === {lines_after}")
+    expect(page.get_by_test_id("cart-line")).to_have_count(lines_after)
 
 
 def test_split_cash_and_mpesa_turns_the_till_to_paid_without_a_reload(page, serial_server, shop, branch, simulator):

@@ -3,6 +3,7 @@
 from decimal import Decimal as D
 
 import pytest
+from playwright.sync_api import expect
 
 from inventory.models import AdjustmentStatus, StockAdjustment
 from inventory.selectors import stock_on_hand
@@ -88,9 +89,7 @@ def test_count_sheet_scanning_focuses_the_line(live_server, browser):
     page.keyboard.press("Enter")
     line = count.lines.get(product=water)
     field = page.locator(f"#count-line-{line.pk} [data-count-input]")
-    page.wait_for_function(
-        f"document.activeElement && document.activeElement.closest('#count-line-{line.pk}') !== null"
-    )
+    expect(field).to_be_focused()
     page.keyboard.type("11")
     page.keyboard.press("Enter")  # saves and goes back to the scan box
     page.wait_for_selector(f"#count-line-{line.pk}.table-warning")

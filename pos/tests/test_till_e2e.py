@@ -9,6 +9,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from inventory.tests.factories import ProductFactory, stock_in
 from pos.audit import AuditAction
@@ -52,7 +53,7 @@ def scan(page, code: str, lines_after: int):
     """What a USB scanner does: type the digits quickly, then Enter."""
     page.keyboard.type(code, delay=5)
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=cart-line]').length === {lines_after}")
+    expect(page.get_by_test_id("cart-line")).to_have_count(lines_after)
 
 
 def pdf_text(path: Path) -> str:
@@ -79,21 +80,21 @@ def test_ring_up_a_sale_by_scanning_and_pay_cash(page, live_server, shop, branch
     for key in "3":
         page.click(f"#till-dialog [data-keypad-key='{key}']")
     page.click("[data-testid=qty-save]")
-    page.wait_for_function("document.querySelector('[data-testid=total]').innerText === '371.00'")
+    expect(page.get_by_test_id("total")).to_have_text("371.00")
     page.wait_for_selector("#till-dialog", state="hidden")
 
     # and + from the keyboard on the selected (last changed) line
     page.keyboard.press("+")
-    page.wait_for_function("document.querySelector('[data-testid=total]').innerText === '436.00'")
+    expect(page.get_by_test_id("total")).to_have_text("436.00")
     page.keyboard.press("-")
-    page.wait_for_function("document.querySelector('[data-testid=total]').innerText === '371.00'")
+    expect(page.get_by_test_id("total")).to_have_text("371.00")
 
     # a 5% discount on the soap (within the cashier's limit: no PIN)
     page.locator("[data-testid=cart-line]", has_text="Geisha").locator("[data-testid=line-qty]").click()
     page.click("[data-testid=tab-discount]")
     page.fill("[data-testid=discount-input]", "5")
     page.click("[data-testid=discount-save]")
-    page.wait_for_function("document.querySelector('[data-testid=total]').innerText === '365.20'")
+    expect(page.get_by_test_id("total")).to_have_text("365.20")
     page.wait_for_selector("#till-dialog", state="hidden")
     page.wait_for_selector(".modal-backdrop", state="detached")
     page.screenshot(path=str(SHOTS / "till-cart-768x1024.png"))
@@ -105,7 +106,7 @@ def test_ring_up_a_sale_by_scanning_and_pay_cash(page, live_server, shop, branch
     page.click("[data-testid=open-session]")
     page.wait_for_selector("[data-testid=cash-input]")
     page.fill("[data-testid=cash-input]", "500")
-    page.wait_for_function("document.querySelector('[data-testid=change]').innerText === '134.80'")
+    expect(page.get_by_test_id("change")).to_have_text("134.80")
     page.screenshot(path=str(SHOTS / "till-pay-768x1024.png"))
     page.click("[data-testid=complete-sale]")
     page.wait_for_url(re.compile(r".*/sales/\d+/receipt/$"))
@@ -163,7 +164,7 @@ def test_a_manager_pin_authorises_a_price_override(page, live_server, shop, bran
     page.click(f"label[data-testid=authoriser]:has-text('{manager.full_name}')")
     page.fill("#tab-price [data-testid=pin-input]", DEFAULT_PIN)
     page.click("[data-testid=price-save]")
-    page.wait_for_function("document.querySelector('[data-testid=total]').innerText === '99.00'")
+    expect(page.get_by_test_id("total")).to_have_text("99.00")
     page.wait_for_selector("#till-dialog", state="hidden")
     assert "116.00" in page.inner_text("[data-testid=cart-line] s")  # the catalogue price, struck through
 

@@ -1,6 +1,7 @@
 """Every URL of the project against every role: allowed, forbidden, or redirected to login."""
 
 import importlib
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,13 +17,18 @@ APPS = ["pos", "inventory", "cashdesk", "reports", "config"]
 
 
 def _modules():
+    """Each app's `tests/role_matrix.py` and any `tests/role_matrix_<part>.py` beside it (API, analytics…)."""
     found = []
     for app in APPS:
         try:
-            found.append(importlib.import_module(f"{app}.tests.role_matrix"))
+            tests = importlib.import_module(f"{app}.tests")
         except ModuleNotFoundError as exc:
-            if exc.name not in (f"{app}.tests.role_matrix", f"{app}.tests"):
+            if exc.name != f"{app}.tests":
                 raise
+            continue
+        folder = Path(tests.__file__).parent
+        for path in sorted(folder.glob("role_matrix*.py")):
+            found.append(importlib.import_module(f"{app}.tests.{path.stem}"))
     return found
 
 

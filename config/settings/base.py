@@ -330,6 +330,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two apps name a field "method" with different choices: give each set its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "cashdesk.models.PaymentMethod",
+        "MoneyMethodEnum": "cashdesk.models.MoneyMethod",
+        "RefundToEnum": "pos.models.RefundTo",
+    },
 }
 
 # ---------------------------------------------------------------------------- M-Pesa (Daraja)

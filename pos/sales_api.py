@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import DateTimeField, Prefetch
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -24,6 +24,7 @@ from rest_framework.routers import SimpleRouter
 from inventory.models import Product
 
 from .authorise import authoriser_from
+from .base import ZERO, money
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import run_idempotent
 from .models import Customer, RefundTo, Sale, SaleLine, SaleReturn, SaleStatus, User
@@ -136,11 +137,13 @@ class SalesHeaderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_amount_due(self, sale) -> Decimal:
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_amount_due(self, sale) -> str:
+        """What is left to pay: the total less confirmed payments (net of change); 0 once not open."""
         if sale.status != SaleStatus.OPEN:
-            return sale.amount_due if sale.status == SaleStatus.COMPLETED else Decimal("0.00")
-        paid = sum((p.amount - p.change_given for p in sale.payments.all() if p.status == "CONFIRMED"), Decimal("0"))
-        return max(sale.total - paid, Decimal("0.00"))
+            return str(sale.amount_due if sale.status == SaleStatus.COMPLETED else ZERO)
+        paid = sum((p.amount - p.change_given for p in sale.payments.all() if p.status == "CONFIRMED"), ZERO)
+        return str(money(max(sale.total - paid, ZERO)))
 
 
 class SaleDetailInputSerializer(serializers.Serializer):

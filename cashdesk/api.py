@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from config.api import RolePermission
 from inventory.models import Purchase, Supplier
 from pos.base import ConflictError
 from pos.idempotency import checkout_key, idempotency_key, run_idempotent
@@ -24,7 +25,6 @@ from pos.sale_selectors import sales_visible_to
 from pos.sales_api import (
     IDEMPOTENCY_PARAMETER,
     AuthoriserFields,
-    RolePermission,
     SalesHeaderSerializer,
     errors,
     guarded_by,
@@ -108,7 +108,7 @@ class SessionReportSerializer(serializers.Serializer):
 class CashSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = CashSessionSerializer
     permission_classes = [RolePermission]
-    required_perms = {"*": (Perm.USE_OWN_CASH_SESSION,)}
+    required_perms = {"read": Perm.USE_OWN_CASH_SESSION, "write": Perm.USE_OWN_CASH_SESSION}
     filterset_fields = ["status", "cashier"]
     ordering_fields = ["opened_at", "closed_at"]
 
@@ -255,7 +255,7 @@ class SalesPaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
 
     serializer_class = PaymentSerializer
     permission_classes = [RolePermission]
-    required_perms = {"*": (Perm.VIEW_SALES,), "create": (Perm.TAKE_PAYMENT,), "split": (Perm.TAKE_PAYMENT,)}
+    required_perms = {"read": (Perm.VIEW_SALES,), "write": (Perm.TAKE_PAYMENT,)}
     filterset_fields = ["sale", "session", "method", "status"]
     ordering_fields = ["created_at", "amount"]
 
@@ -333,7 +333,7 @@ class StkPushSerializer(serializers.Serializer):
 class StkPushViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = StkRequestSerializer
     permission_classes = [RolePermission]
-    required_perms = {"*": (Perm.TAKE_PAYMENT,)}
+    required_perms = {"read": Perm.TAKE_PAYMENT, "write": Perm.TAKE_PAYMENT}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -432,7 +432,7 @@ class _MoneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 )
 class SupplierPaymentViewSet(_MoneyViewSet):
     serializer_class = SupplierPaymentSerializer
-    required_perms = {"*": (Perm.PAY_SUPPLIER,)}
+    required_perms = {"read": Perm.PAY_SUPPLIER, "write": Perm.PAY_SUPPLIER}
     filterset_fields = ["method", "supplier", "purchase"]
 
     def get_queryset(self):
@@ -457,7 +457,7 @@ class SupplierPaymentViewSet(_MoneyViewSet):
 )
 class CustomerReceiptViewSet(_MoneyViewSet):
     serializer_class = CustomerReceiptSerializer
-    required_perms = {"*": (Perm.RECORD_CUSTOMER_RECEIPT,)}
+    required_perms = {"read": Perm.RECORD_CUSTOMER_RECEIPT, "write": Perm.RECORD_CUSTOMER_RECEIPT}
     filterset_fields = ["method", "customer"]
 
     def get_queryset(self):
@@ -481,7 +481,7 @@ class CustomerReceiptViewSet(_MoneyViewSet):
 )
 class ExpenseViewSet(_MoneyViewSet):
     serializer_class = ExpenseSerializer
-    required_perms = {"*": (Perm.RECORD_EXPENSE,)}
+    required_perms = {"read": Perm.RECORD_EXPENSE, "write": Perm.RECORD_EXPENSE}
     filterset_fields = ["method", "category", "spent_on"]
 
     def get_queryset(self):

@@ -11,7 +11,7 @@ from importlib import import_module
 from django.urls import include, path
 
 API_MODULES = [
-    # "pos.api",
+    "pos.api",
     "pos.sales_api",
     # "inventory.api",
     "cashdesk.api",

@@ -17,10 +17,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from config.api import RolePermission
+from config.api_schema import ErrorSerializer
 from inventory.models import Product
 
 from .authorise import authoriser_from
@@ -43,27 +44,6 @@ from .sale_services import (
 
 
 # ---------------------------------------------------------------------------- shared API pieces
-class RolePermission(BasePermission):
-    """The view's `required_perms`: {action: (perm, ...)}, "*" for any other action. The roles' own
-    permission strings (`pos.roles.Perm`), as the web pages check them."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        required = getattr(view, "required_perms", {})
-        perms = required.get(getattr(view, "action", None), required.get("*", ()))
-        return all(user.has_perm(perm) for perm in perms)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every error body of the API (config/api.py)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
-
-
 def errors(*codes: int) -> dict:
     words = {
         400: "Invalid input: `errors` names the fields.",
@@ -265,8 +245,7 @@ class SalesHeaderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     serializer_class = SalesHeaderSerializer
     permission_classes = [RolePermission]
-    required_perms = {"*": (Perm.VIEW_SALES,), "create": (Perm.USE_TILL,), "void": (Perm.USE_TILL,),
-                      "returns": (Perm.USE_TILL,)}
+    required_perms = {"read": (Perm.VIEW_SALES,), "write": (Perm.USE_TILL,)}
     filterset_class = SaleFilter
     search_fields = ["number", "customer__name"]
     ordering_fields = ["created_at", "completed_at", "total", "number"]
@@ -363,8 +342,7 @@ class SalesDetailViewSet(
 
     serializer_class = SaleDetailSerializer
     permission_classes = [RolePermission]
-    required_perms = {"*": (Perm.VIEW_SALES,), "create": (Perm.USE_TILL,), "partial_update": (Perm.USE_TILL,),
-                      "destroy": (Perm.USE_TILL,)}
+    required_perms = {"read": (Perm.VIEW_SALES,), "write": (Perm.USE_TILL,)}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_fields = ["sale", "product"]
     ordering_fields = ["id", "position"]

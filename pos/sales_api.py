@@ -213,8 +213,8 @@ class SaleFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(field_name="sale_date", lookup_expr="date__gte", label="From (sale date)")
     date_to = django_filters.DateFilter(field_name="sale_date", lookup_expr="date__lte", label="To (sale date)")
     status = django_filters.ChoiceFilter(choices=SaleStatus.choices)
-    cashier = django_filters.NumberFilter(field_name="cashier_id")
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    cashier = django_filters.ModelChoiceFilter(queryset=User.objects.all())
+    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all())
 
     class Meta:
         model = Sale

@@ -13,7 +13,7 @@ from django.urls import include, path
 API_MODULES = [
     "pos.api",
     "pos.sales_api",
-    # "inventory.api",
+    "inventory.api",
     "cashdesk.api",
     # "reports.api",
 ]

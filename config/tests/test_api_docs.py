@@ -14,7 +14,7 @@ def test_schema_validates_without_a_single_warning(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
     assert "jwtAuth" in text and "bearerFormat: JWT" in text
-    assert "/api/token/" in text
+    assert "/api/token/" in text and "/api/products/" in text
 
 
 @pytest.mark.django_db

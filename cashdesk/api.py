@@ -9,6 +9,7 @@ that covers what is due completes the sale through `sale_checkout`, exactly once
 import uuid
 from decimal import Decimal
 
+import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -205,6 +206,15 @@ class SinglePaymentSerializer(TenderSerializer):
     session = serializers.IntegerField(min_value=1)
 
 
+class PaymentFilter(django_filters.FilterSet):
+    sales_header = django_filters.ModelChoiceFilter(field_name="sale", queryset=Sale.objects.all(), label="Sale id")
+    session = django_filters.ModelChoiceFilter(queryset=CashSession.objects.all())
+
+    class Meta:
+        model = Payment
+        fields = ["sales_header", "session", "method", "status"]
+
+
 def _payable_sale(user, sale_id: int) -> Sale:
     """A sale the caller may take payment for, or a 400 that says why not (nothing is written)."""
     sale = sales_visible_to(user=user).filter(pk=sale_id).first()
@@ -256,7 +266,7 @@ class SalesPaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     serializer_class = PaymentSerializer
     permission_classes = [RolePermission]
     required_perms = {"read": (Perm.VIEW_SALES,), "write": (Perm.TAKE_PAYMENT,)}
-    filterset_fields = ["sale", "session", "method", "status"]
+    filterset_class = PaymentFilter
     ordering_fields = ["created_at", "amount"]
 
     def get_queryset(self):

@@ -221,6 +221,15 @@ class SaleFilter(django_filters.FilterSet):
         fields = ["status", "cashier", "customer", "date_from", "date_to"]
 
 
+class SaleDetailFilter(django_filters.FilterSet):
+    sales_header = django_filters.ModelChoiceFilter(field_name="sale", queryset=Sale.objects.all(), label="Sale id")
+    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all())
+
+    class Meta:
+        model = SaleLine
+        fields = ["sales_header", "product"]
+
+
 def _sales_for(user):
     """What the sales pages show this user (their branch; their own sales unless they see all)."""
     return (
@@ -344,7 +353,7 @@ class SalesDetailViewSet(
     permission_classes = [RolePermission]
     required_perms = {"read": (Perm.VIEW_SALES,), "write": (Perm.USE_TILL,)}
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    filterset_fields = ["sale", "product"]
+    filterset_class = SaleDetailFilter
     ordering_fields = ["id", "position"]
 
     def get_queryset(self):

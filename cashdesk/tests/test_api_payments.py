@@ -89,7 +89,7 @@ def test_one_payment(employee, sale, session):
     response = api_client(employee).post(PAYMENTS, body, format="json", HTTP_IDEMPOTENCY_KEY="one-1")
     assert response.status_code == 201
     assert response.json()["change_given"] == "250.00"
-    listed = api_client(employee).get(PAYMENTS, {"sale": sale.pk}).json()
+    listed = api_client(employee).get(PAYMENTS, {"sales_header": sale.pk}).json()
     assert listed["count"] == 1 and listed["results"][0]["method"] == "CASH"
 
 

@@ -41,7 +41,7 @@ def test_bad_ids_and_amounts_are_400s(owner, name, body):
 
 @pytest.mark.parametrize(
     "query",
-    ["cashier=99999999999999999999999", "customer=-1", "date_from=abc", "status=NOPE", "sale=99999999999999999999999"],
+    ["cashier=99999999999999999999999", "customer=-1", "date_from=abc", "status=NOPE", "sale=99999999999999999999999", "sales_header=99999999999999999999999", "session=abc"],
 )
 def test_nonsense_filters_are_400s(owner, query):
     for name in ("salesheader-list", "salesdetail-list", "sales-payment-list"):

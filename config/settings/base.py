@@ -340,6 +340,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,  # separate request/response components: read-only fields stay out of requests
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
     "SCHEMA_PATH_PREFIX": "/api/",
+    # Two apps name a field "method" with different choices: give each set its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "cashdesk.models.PaymentMethod",
+        "MoneyMethodEnum": "cashdesk.models.MoneyMethod",
+        "RefundToEnum": "pos.models.RefundTo",
+    },
 }
 
 # ---------------------------------------------------------------------------- M-Pesa (Daraja)

@@ -161,3 +161,10 @@ def test_a_pdf_with_too_many_rows_goes_to_the_background(shop, owner_client, mon
     assert response.status_code == 302 and job.format == "pdf"
     job.refresh_from_db()
     assert job.status == ExportStatus.DONE and job.file.name.endswith(".pdf")
+
+
+def test_owners_and_managers_land_on_the_dashboard_after_login(client, owner):
+    from conftest import DEFAULT_PASSWORD
+
+    response = client.post(reverse("account_login"), {"login": owner.phone_number, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("reports:dashboard")

@@ -470,16 +470,20 @@ SEGMENTS = [
 
 
 def quintile_scores(values: list, *, higher_is_better: bool = True) -> list[int]:
-    """Score each value 1–5 by its rank among the others (ties share the best rank of their group)."""
+    """Score each value 1–5 by its mid-rank among the others: 1 + ⌊5 · (worse + ties / 2) / n⌋.
+
+    Distinct values fall in fifths (the top fifth scores 5); tied values share one score; a value
+    with nobody to compare with (or all equal) sits in the middle, 3.
+    """
     n = len(values)
     if n == 0:
         return []
-    order = sorted(values, reverse=not higher_is_better)
-    first_index = {}
-    for i, v in enumerate(order):
-        first_index.setdefault(v, i)
-    # rank 0 = worst; score = 1 + floor(5 · rank / n)
-    return [1 + min(4, (5 * (first_index[v])) // n) for v in values]
+    ordered = sorted(values, reverse=not higher_is_better)  # worst first
+    first, count = {}, {}
+    for i, v in enumerate(ordered):
+        first.setdefault(v, i)
+        count[v] = count.get(v, 0) + 1
+    return [1 + min(4, (10 * first[v] + 5 * count[v]) // (2 * n)) for v in values]
 
 
 @dataclass(frozen=True)

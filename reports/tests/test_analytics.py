@@ -212,7 +212,10 @@ def test_basket_pairs_support_confidence_lift_by_hand(branch, cashier):
 def test_quintile_scores():
     assert analytics.quintile_scores([10, 20, 30, 40, 50]) == [1, 2, 3, 4, 5]
     assert analytics.quintile_scores([10, 20, 30, 40, 50], higher_is_better=False) == [5, 4, 3, 2, 1]
-    assert analytics.quintile_scores([7, 7, 7]) == [1, 1, 1]  # all tied: nobody is better
+    assert analytics.quintile_scores([7, 7, 7]) == [3, 3, 3]  # all tied: the middle
+    assert analytics.quintile_scores([42]) == [3]
+    # ties: 1 + ⌊5 · (0 + 2/2) / 4⌋ = 2; the 5: 1 + ⌊5 · 2.5 / 4⌋ = 4; the 9: 1 + ⌊5 · 3.5 / 4⌋ = 5
+    assert analytics.quintile_scores([1, 1, 5, 9]) == [2, 2, 4, 5]
     assert analytics.quintile_scores([]) == []
 
 
@@ -239,9 +242,9 @@ def test_customer_segments_by_hand(branch, cashier):
     assert {n: (s.r, s.f, s.m) for n, s in scores.items()} == {
         "Amina": (5, 5, 5),
         "Baraka": (4, 4, 3),  # spent 800
-        "Dalia": (3, 1, 1),  # frequency 1 ties with Eddie: both score 1; spend 100 ties too
+        "Dalia": (3, 2, 2),  # frequency 1 ties with Eddie's: mid-rank (0 + 1) / 5 → 2; spend 100 ties too
         "Chege": (2, 3, 4),  # spent 2400
-        "Eddie": (1, 1, 1),
+        "Eddie": (1, 2, 2),
     }
     assert {n: s.segment for n, s in scores.items()} == {
         "Amina": "Champions", "Baraka": "Champions", "Dalia": "Regular", "Chege": "At risk", "Eddie": "Lost",

@@ -258,6 +258,9 @@ def send_daily_summary(*, day: dt.date | None = None) -> list[Notification]:
     else:
         lines = ["No completed sales today."]
         title = f"{day:%a %d %b}: no sales"
+    pdf = _url("reports:report_pdf", "sales-by-day", query=f"start={day:%Y-%m-%d}&end={day:%Y-%m-%d}")
+    if pdf:
+        lines.append(f"The day's report as a PDF: {_absolute(pdf)}")
     return notify(
         event=NotificationEvent.DAILY_SUMMARY,
         key=f"daily:{day:%Y-%m-%d}",

@@ -199,7 +199,8 @@ def test_daily_summary_to_owners_with_the_days_figures(branch, other_branch, own
     n = sent[0]
     assert n.title == f"{day:%a %d %b}: KES 1,050.00 from 3 sales"
     assert "Main branch: 2 sales, KES 450.00" in n.body and "Westlands: 1 sales, KES 600.00" in n.body
-    assert n.url  # the day's report (or the notifications page)
+    assert n.url == reverse("reports:report", args=["sales-by-day"]) + f"?start={day:%Y-%m-%d}&end={day:%Y-%m-%d}"
+    assert "/sales-by-day/pdf/?start=" in n.body  # the PDF, linked
     assert NotificationDelivery.objects.get(notification=n).channel == Channel.EMAIL
     assert notes.send_daily_summary(day=day) == []  # once a day
 

@@ -42,7 +42,8 @@ def seed_people(*, log) -> None:
     branch = Branch.objects.get(code=DEFAULT_BRANCH_CODE)
     # The receipt prints "name · address", so the address must not repeat the name. A demo seeded
     # before that was fixed ("Kimathi Street · Kimathi Street, Nairobi CBD") is renamed in place.
-    if branch.name == "Main branch" or (branch.name, branch.address) == ("Kimathi Street", "Kimathi Street, Nairobi CBD"):
+    seeded_before = (branch.name, branch.address) == ("Kimathi Street", "Kimathi Street, Nairobi CBD")
+    if branch.name == "Main branch" or seeded_before:
         branch.name = "City Centre"
         branch.address = "Kimathi Street, Nairobi CBD"
         branch.mpesa_till_number = "174379"

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 def _purchase(manager, branch, *, receive: str | None = None):
     purchase = purchase_create(user=manager, supplier=SupplierFactory(), branch=branch)
-    purchase_line_set(user=manager, purchase=purchase, product=ProductFactory(), quantity=D("10"), unit_cost=D("100"))
+    product = ProductFactory()
+    purchase_line_set(user=manager, purchase=purchase, product=product, quantity=D("10"), unit_cost=D("100"))
     purchase = purchase_order(user=manager, purchase=purchase)
     if receive:
         line = purchase.lines.get()
@@ -36,7 +37,8 @@ def test_received_purchase_with_money_owed_has_a_pay_link(manager_client, manage
     shown, html = _pay_link(manager_client, purchase)
     assert shown and "Pay KES 1,000.00" in html
     form = manager_client.get(reverse("cashdesk:supplier_payment_create"), {"purchase": purchase.pk})
-    assert form.context["form"].initial == {"purchase": purchase.pk, "supplier": purchase.supplier_id, "amount": D("1000.00")}
+    expected = {"purchase": purchase.pk, "supplier": purchase.supplier_id, "amount": D("1000.00")}
+    assert form.context["form"].initial == expected
 
 
 def test_partly_received_purchase_owes_what_arrived(manager_client, manager, branch):

@@ -40,7 +40,8 @@ def test_the_filter_never_breaks_a_page_on_odd_input():
 def _sale_with_every_class(employee, branch):
     open_session(employee)
     sale = ring_up(employee, branch, ("100", "1", "A"), ("116", "1", "B"), ("50", "1", "C"), ("20", "1", "D"))
-    return sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", sale.total)], idempotency_key=uuid.uuid4().hex)
+    tenders = [Tender("CASH", sale.total)]
+    return sale_checkout(sale=sale, user=employee, tenders=tenders, idempotency_key=uuid.uuid4().hex)
 
 
 def test_receipt_page_and_pdf_source_say_exempt_not_zero(employee, branch):

@@ -123,7 +123,9 @@ def fetch(client: Client, case, url: str):
 
 
 def materialise(world) -> None:
-    """Make every object the matrix's GET cases point at (the till's are made on first use)."""
-    for case in get_cases(api=True):
+    """Make every object the matrix's cases point at or send (the till's are made on first use)."""
+    for case in ALL_CASES:
         if case.args:
             case.args(world)
+        if case.data:
+            case.data(world)

@@ -41,6 +41,7 @@ MARK = "ZZFARMARK"
 SHARED = {
     "inventory:product_detail": "the catalogue is the chain's (stock shown is the viewer's branch only)",
     "inventory:product_edit": "the catalogue is the chain's",
+    "inventory:product_active": "the catalogue is the chain's: deactivating a product closes its stock alerts everywhere",
     "inventory:category_edit": "categories are the chain's",
     "inventory:unit_edit": "units are the chain's",
     "inventory:supplier_detail": "suppliers are the chain's (their purchases shown are the viewer's branch)",
@@ -201,3 +202,54 @@ def test_the_walk_finds_branch_records():
 
 def test_every_shared_page_and_record_has_a_reason():
     assert all(SHARED.values()) and all(NOT_BRANCH_RECORDS.values())
+
+
+def _far_snapshot(far: Branch, near: Branch) -> dict:
+    """Every row tied to the far branch, as stored."""
+    from django.apps import apps
+
+    snapshot = {}
+    for label in ("pos", "inventory", "cashdesk", "reports"):
+        for model in apps.get_app_config(label).get_models():
+            if model._meta.label in NOT_BRANCH_RECORDS:
+                continue
+            rows = far_rows(model, far=far, near=near)
+            if rows:
+                snapshot[model._meta.label] = list(model._default_manager.filter(pk__in=rows).order_by("pk").values())
+    return snapshot
+
+
+def test_no_branch_changes_another_branchs_records(two_branches):
+    """The POST side: every form and button of the matrix, sent by a manager and a cashier of another
+    branch with the far world's ids, leaves every far-branch row as it was."""
+    from pos.tests.test_role_matrix import ALL_CASES
+
+    world, people, _ = two_branches
+    far, near = world.branch, people["manager"].branch
+    before = _far_snapshot(far, near)
+    assert len(before) >= 15, sorted(before)
+    problems, sent = [], 0
+    for case in ALL_CASES:
+        if case.method == "get" or case.name in SHARED:
+            continue
+        for role, user in people.items():
+            if case.expected(role) in (LOGIN, FORBIDDEN):
+                continue
+            url = case_url(case, world)
+            client = client_for(user, api=case.api)
+            headers = {"HTTP_HX_REQUEST": "true"} if case.htmx else {}
+            data = case.data(world) if case.data else {}
+            if case.api:
+                response = getattr(client, case.method)(url, data=data, content_type="application/json")
+            else:
+                response = getattr(client, case.method)(url, data=data, **headers)
+            sent += 1
+            if response.status_code >= 500:
+                problems.append(f"{role} {case.label} {url}: {response.status_code}")
+            after = _far_snapshot(far, near)
+            if after != before:
+                changed = sorted(label for label in set(before) | set(after) if before.get(label) != after.get(label))
+                problems.append(f"{role} {case.label} {url}: changed the far branch's {', '.join(changed)}")
+                before = after  # report each culprit once
+    assert sent >= 40, sent
+    assert not problems, "\n".join(problems)

@@ -259,6 +259,12 @@ MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Till PIN: managers authorise overrides with a 4–6 digit PIN; repeated failures lock the PIN.
 TILL_PIN_MAX_FAILURES = env.int("TILL_PIN_MAX_FAILURES", default=5)
 TILL_PIN_LOCKOUT_MINUTES = env.int("TILL_PIN_LOCKOUT_MINUTES", default=15)
+# ...and whoever is typing them is slowed down too: wrong PINs per logged-in person, and per address (a
+# shop's tablets share one public IP, so that one is loose), within a window. Guessing by going through
+# every manager's PIN in turn stops here before any one of them locks.
+TILL_PIN_RATE_LIMIT = env.int("TILL_PIN_RATE_LIMIT", default=8)
+TILL_PIN_RATE_LIMIT_IP = env.int("TILL_PIN_RATE_LIMIT_IP", default=40)
+TILL_PIN_RATE_WINDOW_MINUTES = env.int("TILL_PIN_RATE_WINDOW_MINUTES", default=10)
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)  # one trading day
 SESSION_SAVE_EVERY_REQUEST = False

@@ -12,9 +12,9 @@ from django.urls import include, path
 
 API_MODULES = [
     "pos.api",
-    # "pos.sales_api",
+    "pos.sales_api",
     "inventory.api",
-    # "cashdesk.api",
+    "cashdesk.api",
     # "reports.api",
 ]
 

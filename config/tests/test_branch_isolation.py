@@ -50,6 +50,13 @@ SHARED = {
     "customers:detail": "customers shop at any branch (their history shown is limited like the sales list)",
     "customers:edit": "customers shop at any branch",
     "cashdesk:receipt_customer_sales": "a customer's unpaid sales at the viewer's branch",
+    # The JSON API serves the same chain-wide records as the pages above (docs/api.md).
+    "product-detail": "the catalogue is the chain's (its `stock` is the viewer's branch only)",
+    "product-by-barcode": "the catalogue is the chain's (its `stock` is the viewer's branch only)",
+    "category-detail": "categories are the chain's",
+    "unit-detail": "units are the chain's",
+    "supplier-detail": "suppliers are the chain's",
+    "client-detail": "customers shop at any branch",
 }
 
 # Rows with a branch that are not that branch's secret, with the reason.

@@ -31,7 +31,9 @@ ERRORS = {
     "403": OpenApiResponse(ErrorSerializer, description="Your role may not do this."),
     "404": OpenApiResponse(ErrorSerializer, description="No such record (or not at your branch)."),
     "409": OpenApiResponse(ErrorSerializer, description="Valid, but the state of things forbids it."),
-    "415": OpenApiResponse(ErrorSerializer, description="The body is not JSON (send `Content-Type: application/json`)."),
+    "415": OpenApiResponse(
+        ErrorSerializer, description="The body is not JSON (send `Content-Type: application/json`)."
+    ),
     "429": OpenApiResponse(ErrorSerializer, description="Too many requests: wait `Retry-After` seconds."),
 }
 

@@ -195,7 +195,9 @@ _PRODUCT_RENAME = {"selling_price": "price", "cost_price": "cost_price"}
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    price = serializers.DecimalField(source="selling_price", min_value=Decimal("0"), help_text="KES, VAT included.", **MONEY)
+    price = serializers.DecimalField(
+        source="selling_price", min_value=Decimal("0"), help_text="KES, VAT included.", **MONEY
+    )
     cost_price = serializers.DecimalField(
         required=False, min_value=Decimal("0"), help_text="KES per unit. Only for roles that see costs.", **MONEY
     )
@@ -250,7 +252,9 @@ class ProductSerializer(serializers.ModelSerializer):
                 request=request,
             )
             if not active:
-                product = services.product_set_active(actor=request.user, product=product, active=False, request=request)
+                product = services.product_set_active(
+                    actor=request.user, product=product, active=False, request=request
+                )
         return product
 
     def update(self, instance, validated_data):
@@ -266,7 +270,9 @@ class ProductSerializer(serializers.ModelSerializer):
                     data=validated_data, request=request,
                 )
             if active is not None:
-                product = services.product_set_active(actor=request.user, product=product, active=active, request=request)
+                product = services.product_set_active(
+                    actor=request.user, product=product, active=active, request=request
+                )
         return product
 
 
@@ -545,7 +551,8 @@ class PurchaseHeaderViewSet(
         return PurchaseHeaderSerializer
 
     def _answer(self, purchase, code=status.HTTP_200_OK):
-        return Response(PurchaseHeaderSerializer(self.visible().get(pk=purchase.pk), context=self.get_serializer_context()).data, status=code)
+        purchase = self.visible().get(pk=purchase.pk)
+        return Response(PurchaseHeaderSerializer(purchase, context=self.get_serializer_context()).data, status=code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -663,7 +670,9 @@ class StockAdjustmentSerializer(serializers.ModelSerializer):
     counted_quantity = serializers.DecimalField(
         required=False, allow_null=True, help_text="What is on the shelf (give this or `delta`).", **QTY
     )
-    delta = serializers.DecimalField(required=False, allow_null=True, help_text="+ found, − lost (or `counted_quantity`).", **QTY)
+    delta = serializers.DecimalField(
+        required=False, allow_null=True, help_text="+ found, − lost (or `counted_quantity`).", **QTY
+    )
     reason = serializers.ChoiceField(choices=AdjustmentReason.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
 

@@ -285,7 +285,8 @@ class UserViewSet(
         user = self.get_object()
         serializer = SetPasswordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        staff_reset_password(actor=request.user, user=user, password=serializer.validated_data["password"], request=request)
+        password = serializer.validated_data["password"]
+        staff_reset_password(actor=request.user, user=user, password=password, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

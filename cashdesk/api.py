@@ -483,6 +483,15 @@ class CustomerReceiptViewSet(_MoneyViewSet):
         )
 
 
+class ExpenseFilter(django_filters.FilterSet):
+    spent_on = django_filters.DateFilter(input_formats=["%Y-%m-%d"])
+    category = django_filters.ModelChoiceFilter(queryset=ExpenseCategory.objects.all())
+
+    class Meta:
+        model = Expense
+        fields = ["method", "category", "spent_on"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Expenses", responses={200: ExpenseSerializer(many=True), **errors(401, 403)}),
     retrieve=extend_schema(summary="One expense", responses={200: ExpenseSerializer, **errors(401, 403, 404)}),
@@ -492,7 +501,7 @@ class CustomerReceiptViewSet(_MoneyViewSet):
 class ExpenseViewSet(_MoneyViewSet):
     serializer_class = ExpenseSerializer
     required_perms = {"read": Perm.RECORD_EXPENSE, "write": Perm.RECORD_EXPENSE}
-    filterset_fields = ["method", "category", "spent_on"]
+    filterset_class = ExpenseFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

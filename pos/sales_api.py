@@ -103,7 +103,7 @@ class SalePaymentBriefSerializer(serializers.Serializer):
 
 class SalesHeaderSerializer(serializers.ModelSerializer):
     cashier_name = serializers.CharField(source="cashier.full_name", read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None)
+    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None, allow_null=True)
     amount_due = serializers.SerializerMethodField()
     details = SaleDetailSerializer(source="lines", many=True, read_only=True)
     payments = SalePaymentBriefSerializer(many=True, read_only=True)

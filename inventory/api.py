@@ -333,6 +333,8 @@ class ProductViewSet(ServiceViewSetMixin, viewsets.ModelViewSet):
             raise ValidationError({"branch": ["A branch id is a number."]}) from exc
         if not services.may_use_branch(self.request.user, branch_id):
             raise PermissionDenied("You may only see your own branch's stock.")
+        if not Branch.objects.filter(pk=branch_id).exists():
+            raise ValidationError({"branch": ["No such branch."]})
         return branch_id
 
     def visible(self):
@@ -363,12 +365,20 @@ class ProductViewSet(ServiceViewSetMixin, viewsets.ModelViewSet):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(parameters=[_BRANCH_PARAM], summary="Active products at or under their reorder level (not out)")
+    @extend_schema(
+        parameters=[_BRANCH_PARAM],
+        responses=ProductSerializer(many=True),
+        summary="Active products at or under their reorder level (not out)",
+    )
     @action(detail=False, methods=["get"], url_path="low_stock")
     def low_stock(self, request):
         return self._state_list(low_stock_products)
 
-    @extend_schema(parameters=[_BRANCH_PARAM], summary="Active products with nothing (or less) on hand")
+    @extend_schema(
+        parameters=[_BRANCH_PARAM],
+        responses=ProductSerializer(many=True),
+        summary="Active products with nothing (or less) on hand",
+    )
     @action(detail=False, methods=["get"], url_path="out_of_stock")
     def out_of_stock(self, request):
         return self._state_list(out_of_stock_products)

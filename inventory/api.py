@@ -688,7 +688,11 @@ class StockAdjustmentSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         request = self.context["request"]
         counted, delta = validated_data.get("counted_quantity"), validated_data.get("delta")
-        quantity_field = "counted_quantity" if counted is not None else "delta"
+        # Which field a quantity error is about: the one given (neither or both: the request as a whole).
+        if (counted is None) == (delta is None):
+            quantity_field = "non_field_errors"
+        else:
+            quantity_field = "counted_quantity" if counted is not None else "delta"
         return _call(
             {"quantity": quantity_field},
             adjustment_services.stock_adjustment_request,

@@ -309,12 +309,23 @@ class SalesHeaderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return Response(SalesHeaderSerializer(_fresh(sale.pk, request.user)).data)
 
     @extend_schema(
+        methods=["GET"],
+        summary="The sale's returns (credit notes) and their refunds",
+        request=None,
+        responses={200: SaleReturnSerializer(many=True), **errors(401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
         summary="Return goods of a completed sale and refund them (a credit note)",
         request=SaleReturnCreateSerializer,
         responses={201: SaleReturnSerializer, **errors(400, 401, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"], url_path="returns")
+    @action(detail=True, methods=["get", "post"], url_path="returns", pagination_class=None)
     def returns(self, request, pk=None):
+        if request.method == "GET":
+            sale = self.get_object()
+            returns = sale.returns.prefetch_related("refunds").order_by("created_at", "pk")
+            return Response(SaleReturnSerializer(returns, many=True).data)
         # any completed sale of the branch (the customer holds the receipt), as the till's return page
         sale = sales_returnable_by(user=request.user).filter(pk=pk).first() if str(pk).isdigit() else None
         if sale is None:

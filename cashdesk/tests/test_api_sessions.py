@@ -210,3 +210,21 @@ def test_expenses(manager, employee):
     assert future.status_code == 400 and "spent_on" in future.json()["errors"]
     assert Expense.objects.count() == 1
     assert api_client(manager).get(url).json()["count"] == 1
+
+
+def test_money_lists_do_not_grow_queries(manager, branch, django_assert_max_num_queries):
+    supplier = SupplierFactory()
+    category = ExpenseCategory.objects.create(name="Rent")
+    for index in range(5):
+        SupplierPayment.objects.create(supplier=supplier, branch=branch, method="BANK", amount=D("10"),
+                                       reference=f"E{index}", paid_by=manager)
+        Expense.objects.create(category=category, branch=branch, method="BANK", amount=D("5"), description="x",
+                               spent_on=timezone.localdate(), reference=f"R{index}", recorded_by=manager)
+        customer = CustomerFactory(balance=D("100"), credit_limit=D("500"))
+        api_client(manager).post(reverse("customer-receipt-list"), {"customer": customer.pk, "amount": "10",
+                                                                   "method": "BANK", "reference": f"Q{index}"}, format="json")
+    client = api_client(manager)
+    for name in ("supplier-payment-list", "expense-list", "customer-receipt-list"):
+        with django_assert_max_num_queries(5):
+            response = client.get(reverse(name))
+        assert response.json()["count"] == 5, name

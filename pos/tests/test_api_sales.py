@@ -4,6 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cashdesk.tests.factories import open_session, ring_up
 from inventory.models import StockMovement
@@ -157,6 +158,8 @@ def test_filters_by_status_cashier_and_customer(manager, employee, branch):
     assert client.get(SALES, {"cashier": employee.pk}).json()["results"][0]["id"] == sale.pk
     assert client.get(SALES, {"customer": customer.pk}).json()["count"] == 1
     assert client.get(SALES, {"date_from": "2000-01-01", "date_to": "2000-01-02"}).json()["count"] == 0
+    today = timezone.localdate().isoformat()
+    assert client.get(SALES, {"date_from": today, "date_to": today}).json()["count"] == 1
     assert client.get(SALES, {"status": "NOPE"}).status_code == 400
 
 

@@ -106,7 +106,9 @@ class SessionReportSerializer(serializers.Serializer):
                        responses={200: CashSessionSerializer(many=True), **errors(401, 403)}),
     retrieve=extend_schema(summary="One cash session", responses={200: CashSessionSerializer, **errors(401, 403, 404)}),
 )
-class CashSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class CashSessionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     serializer_class = CashSessionSerializer
     permission_classes = [RolePermission]
     required_perms = {"read": Perm.USE_OWN_CASH_SESSION, "write": Perm.USE_OWN_CASH_SESSION}
@@ -228,7 +230,10 @@ def _payable_sale(user, sale_id: int) -> Sale:
 
 def _own_open_session(user, session_id: int) -> CashSession:
     session = CashSession.objects.filter(pk=session_id).first()
-    if session is None or (session.cashier_id != user.pk and not sessions_visible_to(user).filter(pk=session_id).exists()):
+    visible = session is not None and (
+        session.cashier_id == user.pk or sessions_visible_to(user).filter(pk=session_id).exists()
+    )
+    if not visible:
         raise PaymentError(f"No cash session #{session_id}.", field="session", code="not_found")
     if session.cashier_id != user.pk:
         raise PaymentError(
@@ -256,10 +261,15 @@ def _checkout(request, *, sale_id: int, session_id: int, tenders: list[Tender]) 
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Sales payments of the sales the caller sees", responses={200: PaymentSerializer(many=True), **errors(401, 403)}),
+    list=extend_schema(
+        summary="Sales payments of the sales the caller sees",
+        responses={200: PaymentSerializer(many=True), **errors(401, 403)},
+    ),
     retrieve=extend_schema(summary="One sales payment", responses={200: PaymentSerializer, **errors(401, 403, 404)}),
 )
-class SalesPaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class SalesPaymentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Payments of sales. Paying completes the sale: the payments must cover what is due (cash may
     be more: the change is given back); all or nothing."""
 
@@ -272,7 +282,8 @@ class SalesPaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return self.serializer_class.Meta.model.objects.none()
-        return Payment.objects.filter(sale__in=sales_visible_to(user=self.request.user).values("pk")).order_by("-created_at", "-pk")
+        visible = sales_visible_to(user=self.request.user).values("pk")
+        return Payment.objects.filter(sale__in=visible).order_by("-created_at", "-pk")
 
     @extend_schema(
         summary="Pay a sale with one payment (completes it; cash may be more, the change is returned)",
@@ -369,7 +380,9 @@ class StkPushViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewset
             phone=data["phone"],
             user=request.user,
             amount=data.get("amount"),
-            other_tenders=[Tender(p["method"], p["amount"], p.get("reference", "")) for p in data.get("other_payments", [])],
+            other_tenders=[
+                Tender(p["method"], p["amount"], p.get("reference", "")) for p in data.get("other_payments", [])
+            ],
             request=request,
         )
         stk = self.get_queryset().get(pk=stk.pk)
@@ -385,7 +398,10 @@ class SupplierPaymentSerializer(serializers.ModelSerializer):
             "paid_by", "note", "created_at",
         ]
         read_only_fields = ["id", "branch", "session", "paid_by", "created_at"]
-        extra_kwargs = {"supplier": {"queryset": Supplier.objects.all()}, "purchase": {"queryset": Purchase.objects.all()}}
+        extra_kwargs = {
+            "supplier": {"queryset": Supplier.objects.all()},
+            "purchase": {"queryset": Purchase.objects.all()},
+        }
 
 
 class CustomerReceiptSerializer(serializers.ModelSerializer):
@@ -435,8 +451,12 @@ class _MoneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Supplier payments", responses={200: SupplierPaymentSerializer(many=True), **errors(401, 403)}),
-    retrieve=extend_schema(summary="One supplier payment", responses={200: SupplierPaymentSerializer, **errors(401, 403, 404)}),
+    list=extend_schema(
+        summary="Supplier payments", responses={200: SupplierPaymentSerializer(many=True), **errors(401, 403)}
+    ),
+    retrieve=extend_schema(
+        summary="One supplier payment", responses={200: SupplierPaymentSerializer, **errors(401, 403, 404)}
+    ),
     create=extend_schema(summary="Pay a supplier (cash comes out of the caller's open drawer)",
                          responses={201: SupplierPaymentSerializer, **errors(400, 401, 403, 409)}),
 )
@@ -461,7 +481,9 @@ class SupplierPaymentViewSet(_MoneyViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Customer receipts (customers paying off their account)",
                        responses={200: CustomerReceiptSerializer(many=True), **errors(401, 403)}),
-    retrieve=extend_schema(summary="One customer receipt", responses={200: CustomerReceiptSerializer, **errors(401, 403, 404)}),
+    retrieve=extend_schema(
+        summary="One customer receipt", responses={200: CustomerReceiptSerializer, **errors(401, 403, 404)}
+    ),
     create=extend_schema(summary="Record a customer paying off what they owe",
                          responses={201: CustomerReceiptSerializer, **errors(400, 401, 403, 409)}),
 )

@@ -43,7 +43,7 @@ from .models import (
     SupplierPayment,
 )
 from .money_services import customer_receipt_record, expense_record, supplier_payment_record
-from .mpesa_services import mpesa_stk_start
+from .mpesa_services import mpesa_stk_start, mpesa_stk_stop_waiting
 from .selectors import (
     customer_receipts_visible_to,
     expenses_visible_to,
@@ -387,6 +387,18 @@ class StkPushViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewset
         )
         stk = self.get_queryset().get(pk=stk.pk)
         return Response(StkRequestSerializer(stk).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Stop waiting for the customer's PIN (they walked away, or pay another way)",
+        request=None,
+        responses={200: StkRequestSerializer, **errors(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """A request already answered is left as it is; if M-Pesa later says the customer paid after
+        all, it is flagged for a manager (`mpesa_stk_stop_waiting`)."""
+        stk = mpesa_stk_stop_waiting(stk=self.get_object(), user=request.user, request=request)
+        return Response(StkRequestSerializer(self.get_queryset().get(pk=stk.pk)).data)
 
 
 # ---------------------------------------------------------------------------- money in and out

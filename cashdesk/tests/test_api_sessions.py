@@ -154,6 +154,24 @@ def test_bad_pushes_write_nothing(daraja, employee, branch, body, status):
     assert not StkRequest.objects.exists() and not daraja.pushes
 
 
+def test_stopping_a_push_fails_its_payment_and_frees_the_sale(daraja, employee, branch):
+    open_session(employee)
+    sale = ring_up(employee, branch, ("500", "1"))
+    api = api_client(employee)
+    stk_id = api.post(reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708374149"},
+                      format="json").json()["id"]
+    colleague = UserFactory(role=Role.EMPLOYEE, branch=branch)
+    assert api_client(colleague).post(reverse("mpesa-stk-push-stop", args=[stk_id])).status_code == 404
+    stopped = api.post(reverse("mpesa-stk-push-stop", args=[stk_id]))
+    assert stopped.status_code == 200
+    assert stopped.json()["status"] == StkStatus.FAILED and stopped.json()["payment_status"] == "FAILED"
+    assert AuditLog.objects.filter(action=AuditAction.MPESA_STOPPED_WAITING).count() == 1
+    session = CashSession.objects.get(cashier=employee)
+    paid = api.post(reverse("sales-payment-split"), {"sales_header": sale.pk, "session": session.pk,
+                                                     "payments": [{"method": "CASH", "amount": "500"}]}, format="json")
+    assert paid.status_code == 201, paid.json()
+
+
 def test_a_push_without_a_session_is_a_conflict(daraja, employee, branch):
     sale = ring_up(employee, branch, ("100", "1"))
     response = api_client(employee).post(reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708374149"}, format="json")

@@ -101,6 +101,7 @@ class SessionReportSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["X", "Z"])
 
 
+@extend_schema(tags=["cash sessions"])
 @extend_schema_view(
     list=extend_schema(summary="Cash sessions (cashiers: their own; managers: their branch's)",
                        responses={200: CashSessionSerializer(many=True), **errors(401, 403)}),
@@ -260,6 +261,7 @@ def _checkout(request, *, sale_id: int, session_id: int, tenders: list[Tender]) 
     return Response(SalesHeaderSerializer(sale).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["sales payments"])
 @extend_schema_view(
     list=extend_schema(
         summary="Sales payments of the sales the caller sees",
@@ -347,6 +349,7 @@ class StkPushSerializer(serializers.Serializer):
     )
 
 
+@extend_schema(tags=["m-pesa"])
 @extend_schema_view(
     retrieve=extend_schema(summary="An STK push's status (poll it until it is PAID, FAILED, CANCELLED…)",
                            responses={200: StkRequestSerializer, **errors(401, 403, 404)}),
@@ -462,6 +465,7 @@ class _MoneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["money in and out"])
 @extend_schema_view(
     list=extend_schema(
         summary="Supplier payments", responses={200: SupplierPaymentSerializer(many=True), **errors(401, 403)}
@@ -490,6 +494,7 @@ class SupplierPaymentViewSet(_MoneyViewSet):
         )
 
 
+@extend_schema(tags=["money in and out"])
 @extend_schema_view(
     list=extend_schema(summary="Customer receipts (customers paying off their account)",
                        responses={200: CustomerReceiptSerializer(many=True), **errors(401, 403)}),
@@ -526,6 +531,7 @@ class ExpenseFilter(django_filters.FilterSet):
         fields = ["method", "category", "spent_on"]
 
 
+@extend_schema(tags=["money in and out"])
 @extend_schema_view(
     list=extend_schema(summary="Expenses", responses={200: ExpenseSerializer(many=True), **errors(401, 403)}),
     retrieve=extend_schema(summary="One expense", responses={200: ExpenseSerializer, **errors(401, 403, 404)}),

@@ -251,6 +251,7 @@ def _fresh(sale_id: int, user) -> Sale:
 
 
 # ---------------------------------------------------------------------------- views
+@extend_schema(tags=["sales"])
 @extend_schema_view(
     list=extend_schema(
         summary="Sales (headers with their details)",
@@ -366,6 +367,7 @@ class SalesHeaderViewSet(
         return Response(SaleReturnSerializer(sale_return).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["sales"])
 @extend_schema_view(
     list=extend_schema(
         summary="Sales details (lines) of the sales the caller sees",

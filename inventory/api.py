@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -32,19 +31,14 @@ from pos.roles import Perm
 from . import adjustment_services, purchase_services, services
 from .models import (
     AdjustmentReason,
-    AdjustmentStatus,
-    AlertKind,
     Category,
-    MovementKind,
     Product,
     Purchase,
     PurchaseLine,
-    PurchaseStatus,
     StockAdjustment,
     StockAlert,
     StockMovement,
     Supplier,
-    TaxClass,
     Unit,
 )
 from .selectors import (

@@ -370,26 +370,30 @@ class StkPushViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewset
 
     @extend_schema(
         summary="Send an M-Pesa payment request (STK push) to the customer's phone for a sale",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=StkPushSerializer,
         responses={202: StkRequestSerializer, **errors(400, 401, 403, 409)},
     )
     def create(self, request, *args, **kwargs):
-        serializer = StkPushSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        sale = _payable_sale(request.user, data["sales_header"])
-        stk = mpesa_stk_start(
-            sale=sale,
-            phone=data["phone"],
-            user=request.user,
-            amount=data.get("amount"),
-            other_tenders=[
-                Tender(p["method"], p["amount"], p.get("reference", "")) for p in data.get("other_payments", [])
-            ],
-            request=request,
-        )
-        stk = self.get_queryset().get(pk=stk.pk)
-        return Response(StkRequestSerializer(stk).data, status=status.HTTP_202_ACCEPTED)
+        def run():
+            serializer = StkPushSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            sale = _payable_sale(request.user, data["sales_header"])
+            stk = mpesa_stk_start(
+                sale=sale,
+                phone=data["phone"],
+                user=request.user,
+                amount=data.get("amount"),
+                other_tenders=[
+                    Tender(p["method"], p["amount"], p.get("reference", "")) for p in data.get("other_payments", [])
+                ],
+                request=request,
+            )
+            stk = self.get_queryset().get(pk=stk.pk)
+            return Response(StkRequestSerializer(stk).data, status=status.HTTP_202_ACCEPTED)
+
+        return run_idempotent(request, endpoint="mpesa-stk-push:create", run=run)
 
     @extend_schema(
         summary="Stop waiting for the customer's PIN (they walked away, or pay another way)",
@@ -459,10 +463,15 @@ class _MoneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     filterset_fields = ["method"]
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        row = self.record(serializer.validated_data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
+        def run():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            row = self.record(serializer.validated_data)
+            return Response(
+                self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED
+            )
+
+        return run_idempotent(request, endpoint=f"{self.basename}:create", run=run)
 
 
 @extend_schema(tags=["money in and out"])
@@ -474,6 +483,7 @@ class _MoneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         summary="One supplier payment", responses={200: SupplierPaymentSerializer, **errors(401, 403, 404)}
     ),
     create=extend_schema(summary="Pay a supplier (cash comes out of the caller's open drawer)",
+                         parameters=[IDEMPOTENCY_PARAMETER],
                          responses={201: SupplierPaymentSerializer, **errors(400, 401, 403, 409)}),
 )
 class SupplierPaymentViewSet(_MoneyViewSet):
@@ -502,6 +512,7 @@ class SupplierPaymentViewSet(_MoneyViewSet):
         summary="One customer receipt", responses={200: CustomerReceiptSerializer, **errors(401, 403, 404)}
     ),
     create=extend_schema(summary="Record a customer paying off what they owe",
+                         parameters=[IDEMPOTENCY_PARAMETER],
                          responses={201: CustomerReceiptSerializer, **errors(400, 401, 403, 409)}),
 )
 class CustomerReceiptViewSet(_MoneyViewSet):
@@ -536,6 +547,7 @@ class ExpenseFilter(django_filters.FilterSet):
     list=extend_schema(summary="Expenses", responses={200: ExpenseSerializer(many=True), **errors(401, 403)}),
     retrieve=extend_schema(summary="One expense", responses={200: ExpenseSerializer, **errors(401, 403, 404)}),
     create=extend_schema(summary="Record an expense (cash comes out of the caller's open drawer)",
+                         parameters=[IDEMPOTENCY_PARAMETER],
                          responses={201: ExpenseSerializer, **errors(400, 401, 403, 409)}),
 )
 class ExpenseViewSet(_MoneyViewSet):

@@ -154,6 +154,18 @@ def test_bad_pushes_write_nothing(daraja, employee, branch, body, status):
     assert not StkRequest.objects.exists() and not daraja.pushes
 
 
+def test_a_repeated_push_with_the_same_key_is_sent_once(daraja, employee, branch):
+    open_session(employee)
+    sale = ring_up(employee, branch, ("500", "1"))
+    api = api_client(employee)
+    body = {"sales_header": sale.pk, "phone": "0708374149"}
+    first = api.post(reverse("mpesa-stk-push-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="push-1")
+    again = api.post(reverse("mpesa-stk-push-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="push-1")
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json()
+    assert StkRequest.objects.count() == 1 and len(daraja.pushes) == 1
+
+
 def test_stopping_a_push_fails_its_payment_and_frees_the_sale(daraja, employee, branch):
     open_session(employee)
     sale = ring_up(employee, branch, ("500", "1"))
@@ -197,6 +209,11 @@ def test_a_supplier_paid_in_cash_from_the_drawer(manager):
     assert negative.status_code == 400 and "amount" in negative.json()["errors"]
     assert SupplierPayment.objects.count() == 1
     assert client.get(reverse("supplier-payment-list")).json()["count"] == 1
+    body = {"supplier": supplier.pk, "amount": "50", "method": "BANK", "reference": "EFT-9"}
+    first = client.post(reverse("supplier-payment-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="sp-1")
+    again = client.post(reverse("supplier-payment-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="sp-1")
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert SupplierPayment.objects.count() == 2
 
 
 def test_a_customer_pays_off_their_account(employee):

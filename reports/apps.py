@@ -7,3 +7,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import export_tasks  # noqa: F401  (registers the export task with Huey)
+        from . import receivers, tasks  # noqa: F401 - registers the Huey tasks
+
+        receivers.connect()

@@ -64,3 +64,7 @@ class ExportJob(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+
+# The analytics and notifications models (a second module, so the two halves of the app stay apart).
+from .analytics_models import *  # noqa: E402,F401,F403

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +38,41 @@ def plain(value):
     return value
 
 
+class ColumnSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["text", "money", "qty", "int", "percent", "date"])
+
+
+class ReportInfoSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    group = serializers.CharField()
+    description = serializers.CharField()
+    columns = ColumnSerializer(many=True)
+
+
+class ReportResultSerializer(serializers.Serializer):
+    report = serializers.SlugField()
+    title = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    branch = serializers.IntegerField(allow_null=True, help_text="The branch asked for; null: every branch you may see.")
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.DictField(), help_text="One object per row, keyed by column; "
+                                 "amounts are strings with two decimals.")
+    totals = serializers.DictField(allow_null=True)
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("preset", OpenApiTypes.STR, enum=["today", "yesterday", "this_week", "this_month", "last_month",
+                                                       "custom"]),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (custom); at most 366 days to `end`."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included (custom)."),
+    OpenApiParameter("branch", OpenApiTypes.INT, description="A branch you may see; none: all of them."),
+]
+
+
 def _filters(request) -> ReportFilterForm:
     form = ReportFilterForm(request.query_params or {"preset": "today"}, user=request.user)
     if not form.is_valid():
@@ -46,6 +83,7 @@ def _filters(request) -> ReportFilterForm:
 class ReportListView(APIView):
     """The reports this user may open, with their columns."""
 
+    @extend_schema(operation_id="reports_list", responses=ReportInfoSerializer(many=True))
     def get(self, request):
         if not request.user.has_perm(Perm.VIEW_REPORTS):
             raise PermissionDenied
@@ -67,6 +105,7 @@ class ReportListView(APIView):
 class ReportDetailView(APIView):
     """One report's rows and totals for the filters given."""
 
+    @extend_schema(operation_id="reports_detail", parameters=FILTER_PARAMETERS, responses=ReportResultSerializer)
     def get(self, request, slug: str):
         if not request.user.has_perm(Perm.VIEW_REPORTS):
             raise PermissionDenied
@@ -95,6 +134,12 @@ class ReportDetailView(APIView):
 class DashboardView(APIView):
     """Today against the same weekday last week, sales by hour, top products, payment mix."""
 
+    @extend_schema(
+        operation_id="reports_dashboard",
+        parameters=[FILTER_PARAMETERS[-1]],
+        responses=OpenApiTypes.OBJECT,
+        description="Profit and margin are only in the answer for those who may see profit (owners).",
+    )
     def get(self, request):
         if not request.user.has_perm(Perm.VIEW_DASHBOARD):
             raise PermissionDenied

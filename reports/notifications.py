@@ -256,7 +256,7 @@ def send_daily_summary(*, day: dt.date | None = None) -> list[Notification]:
         total = sum((r["total"] for r in rows), ZERO)
         title = f"{day:%a %d %b}: KES {total:,.2f} from {sum(r['count'] for r in rows)} sales"
     else:
-        lines = ["No completed sales today."]
+        lines = ["No completed sales that day."]
         title = f"{day:%a %d %b}: no sales"
     pdf = _url("reports:report_pdf", "sales-by-day", query=f"start={day:%Y-%m-%d}&end={day:%Y-%m-%d}")
     if pdf:

@@ -137,7 +137,8 @@ def test_large_over_short_at_close_notifies(branch, owner, manager, employee, se
     assert got[0].title == "Esther Cashier closed KES 600.00 short"
 
 
-def test_a_real_close_with_a_big_shortfall_notifies(branch, owner, manager, employee, django_capture_on_commit_callbacks):
+def test_a_real_close_with_a_big_shortfall_notifies(branch, owner, manager, employee,
+                                                     django_capture_on_commit_callbacks):
     from cashdesk.services import session_close
     from cashdesk.tests.factories import open_session
 

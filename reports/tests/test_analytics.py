@@ -301,3 +301,34 @@ def test_cashier_anomalies_flag_the_one_who_voids_far_more(branch, other_branch)
     assert a.flags == ["over_short"] and a.z["over_short"] == pytest.approx(39.80, abs=0.01)
     assert by_name["Cashier B"].flags == [] and by_name["Cashier D"].flags == []
     assert people[0].name == "Cashier A"  # the one standing out most comes first
+
+
+# ---------------------------------------------------------------------------- the nightly task and the command
+def test_nightly_task_and_command_refresh_both(branch, cashier):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from reports.tasks import nightly_analytics
+
+    a, b = ProductFactory(), ProductFactory()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    for _ in range(3):
+        completed_sale(branch=branch, cashier=cashier, when=local_dt(yesterday), items=[(a, 1), (b, 2)])
+    assert nightly_analytics.call_local() == {"forecasts": 2, "basket_pairs": 1}
+    out = StringIO()
+    call_command("analytics_refresh", "--branch", branch.code, stdout=out)
+    assert "forecasts: 2 stored" in out.getvalue() and "basket pairs: 1 stored" in out.getvalue()
+    with pytest.raises(CommandError, match="Unknown branch code"):
+        call_command("analytics_refresh", "--branch", "NOPE")
+    assert ProductForecast.objects.count() == 2 and BasketPair.objects.count() == 1
+
+
+def test_periodic_tasks_fire_at_shop_time(settings):
+    from reports.tasks import daily_summary, nightly_analytics
+
+    # 18:00 UTC is 21:00 in Nairobi: the daily summary's default; 22:30 UTC is 01:30, the analytics'.
+    summary, nightly = daily_summary.task_class(), nightly_analytics.task_class()
+    assert summary.validate_datetime(dt.datetime(2026, 3, 30, 18, 0))
+    assert not summary.validate_datetime(dt.datetime(2026, 3, 30, 21, 0))
+    assert nightly.validate_datetime(dt.datetime(2026, 3, 30, 22, 30))

@@ -11,11 +11,11 @@ from importlib import import_module
 from django.urls import include, path
 
 API_MODULES = [
-    # "pos.api",
-    # "pos.sales_api",
-    # "inventory.api",
-    # "cashdesk.api",
-    # "reports.api",
+    "pos.api",
+    "pos.sales_api",
+    "inventory.api",
+    "cashdesk.api",
+    "reports.api",
 ]
 
 urlpatterns: list = []

@@ -209,6 +209,7 @@ def test_daily_summary_to_owners_with_the_days_figures(branch, other_branch, own
 def test_daily_summary_of_a_day_without_sales(owner):
     [n] = notes.send_daily_summary(day=dt.date(2026, 1, 1))
     assert n.title.endswith("no sales") and n.body.startswith("No completed sales that day.")
+    assert "/sales-by-day/pdf/?start=2026-01-01&end=2026-01-01" in n.body  # the PDF, linked
 
 
 # ---------------------------------------------------------------------------- WhatsApp and retries

@@ -137,7 +137,8 @@ def test_large_over_short_at_close_notifies(branch, owner, manager, employee, se
     assert got[0].title == "Esther Cashier closed KES 600.00 short"
 
 
-def test_a_real_close_with_a_big_shortfall_notifies(branch, owner, manager, employee, django_capture_on_commit_callbacks):
+def test_a_real_close_with_a_big_shortfall_notifies(branch, owner, manager, employee,
+                                                     django_capture_on_commit_callbacks):
     from cashdesk.services import session_close
     from cashdesk.tests.factories import open_session
 
@@ -207,8 +208,8 @@ def test_daily_summary_to_owners_with_the_days_figures(branch, other_branch, own
 
 def test_daily_summary_of_a_day_without_sales(owner):
     [n] = notes.send_daily_summary(day=dt.date(2026, 1, 1))
-    assert n.title.endswith("no sales") and n.body.startswith("No completed sales today.")
-    assert "/sales-by-day/pdf/?start=2026-01-01&end=2026-01-01" in n.body  # the PDF link, now that it exists
+    assert n.title.endswith("no sales") and n.body.startswith("No completed sales that day.")
+    assert "/sales-by-day/pdf/?start=2026-01-01&end=2026-01-01" in n.body  # the PDF, linked
 
 
 # ---------------------------------------------------------------------------- WhatsApp and retries

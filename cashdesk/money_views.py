@@ -125,8 +125,10 @@ def supplier_payment_create(request):
     purchase_id = request.GET.get("purchase", "")
     if purchase_id.isdigit():  # "Pay" from a purchase's page
         from inventory.models import Purchase
+        from inventory.selectors import limit_to_branches
 
-        purchase = Purchase.objects.filter(pk=int(purchase_id)).first()
+        # Another branch's purchase is not there for this user (its supplier and amount owed are not theirs).
+        purchase = limit_to_branches(Purchase.objects.all(), request.user).filter(pk=int(purchase_id)).first()
         if purchase is not None:
             from .selectors import purchase_amount_owed
 

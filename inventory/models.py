@@ -37,6 +37,19 @@ TAX_RATES: dict[str, Decimal] = {
     TaxClass.E: Decimal("8"),
 }
 
+# What a receipt prints for a tax class: exempt (A) and non-VAT (D) supplies carry no VAT rate at all,
+# so "A 0%" would misstate them as zero-rated (C), which KRA treats differently.
+_TAX_WORDS = {TaxClass.A: "Exempt", TaxClass.D: "Non-VAT"}
+
+
+def tax_label(tax_class: str, rate=None) -> str:
+    """"A Exempt", "B 16%", "C 0%", "D Non-VAT", "E 8%" — the rate is the line's snapshot when given."""
+    if tax_class in _TAX_WORDS:
+        return f"{tax_class} {_TAX_WORDS[tax_class]}"
+    if rate is None:
+        rate = TAX_RATES.get(tax_class, Decimal("0"))
+    return f"{tax_class} {Decimal(rate).normalize():f}%"
+
 
 class Category(TimeStampedModel):
     name = models.CharField(max_length=80, unique=True)

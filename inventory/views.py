@@ -307,7 +307,9 @@ def import_upload(request):
             form.add_error("file", exc.message)
         else:
             return redirect(product_import)
-    recent = ProductImport.objects.select_related("uploaded_by").order_by("-created_at")[:10]
+    # An import belongs to the branch it was uploaded at (its opening stock lands there): staff see their own.
+    recent = limit_to_branches(ProductImport.objects.select_related("uploaded_by"), request.user)
+    recent = recent.order_by("-created_at")[:10]
     return render(
         request, "inventory/import_upload.html", {"form": form, "recent": recent, "columns": import_services.COLUMNS}
     )
@@ -321,7 +323,8 @@ def _import_context(product_import):
 
 @require_perm(Perm.MANAGE_CATALOGUE)
 def import_detail(request, pk: int):
-    product_import = get_object_or_404(ProductImport.objects.select_related("uploaded_by", "branch"), pk=pk)
+    imports = limit_to_branches(ProductImport.objects.select_related("uploaded_by", "branch"), request.user)
+    product_import = get_object_or_404(imports, pk=pk)
     context = _import_context(product_import)
     if request.htmx and request.GET.get("progress"):
         return render(request, "inventory/import_detail.html#progress", context)
@@ -336,7 +339,7 @@ def import_detail(request, pk: int):
 @require_perm(Perm.MANAGE_CATALOGUE)
 @require_POST
 def import_confirm(request, pk: int):
-    product_import = get_object_or_404(ProductImport, pk=pk)
+    product_import = get_object_or_404(limit_to_branches(ProductImport.objects.all(), request.user), pk=pk)
     try:
         product_import = import_services.product_import_confirm(user=request.user, product_import=product_import)
     except StockError as exc:

@@ -23,6 +23,7 @@ class AuditAction:
     PASSWORD_RESET = "password_reset"
     PIN_SET = "pin_set"
     PIN_LOCKED = "pin_locked"
+    PIN_RATE_LIMITED = "pin_rate_limited"  # too many wrong PINs from one till (person or address)
     SETTINGS_CHANGED = "settings_changed"
     # The till (issue: browser till)
     PRICE_OVERRIDE = "price_override"

@@ -40,16 +40,22 @@ def seed_people(*, log) -> None:
         settings_row.email = "shop@demo.asiria.ke"
         settings_row.save()
     branch = Branch.objects.get(code=DEFAULT_BRANCH_CODE)
-    if branch.name == "Main branch":
-        branch.name = "Kimathi Street"
+    # The receipt prints "name · address", so the address must not repeat the name. A demo seeded
+    # before that was fixed ("Kimathi Street · Kimathi Street, Nairobi CBD") is renamed in place.
+    seeded_before = (branch.name, branch.address) == ("Kimathi Street", "Kimathi Street, Nairobi CBD")
+    if branch.name == "Main branch" or seeded_before:
+        branch.name = "City Centre"
         branch.address = "Kimathi Street, Nairobi CBD"
         branch.mpesa_till_number = "174379"
         branch.mpesa_paybill = "174379"
         branch.save()
-    Branch.objects.get_or_create(
+    westlands, _ = Branch.objects.get_or_create(
         code="WSTL",
-        defaults={"name": "Westlands", "address": "Woodvale Grove, Westlands", "mpesa_till_number": "174379"},
+        defaults={"name": "Westlands", "address": "Woodvale Grove, Nairobi", "mpesa_till_number": "174379"},
     )
+    if westlands.address == "Woodvale Grove, Westlands":
+        westlands.address = "Woodvale Grove, Nairobi"
+        westlands.save(update_fields=["address"])
     created = 0
     for login in DEMO_LOGINS:
         _, was_created = User.objects.get_or_create(

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .audit import AuditAction, audit_record
+from .audit import AuditAction, audit_record, client_ip
 from .base import DomainError
 from .models import Branch, ShopSettings, User
 from .phone import normalize_phone
@@ -261,8 +261,54 @@ class PinError(DomainError):
     pass
 
 
+def _pin_attempt_counters(request) -> list[tuple[str, int]]:
+    """The wrong-PIN counters of whoever is typing: the logged-in person and their address."""
+    if request is None:
+        return []
+    counters = []
+    typist = getattr(request, "user", None)
+    if typist is not None and typist.is_authenticated:
+        counters.append((f"till-pin-wrong:user:{typist.pk}", settings.TILL_PIN_RATE_LIMIT))
+    ip = client_ip(request)
+    if ip:
+        counters.append((f"till-pin-wrong:ip:{ip}", settings.TILL_PIN_RATE_LIMIT_IP))
+    return counters
+
+
+def _pin_rate_limited(counters) -> bool:
+    return any((cache.get(key) or 0) >= limit for key, limit in counters)
+
+
+def _pin_count_wrong(counters, *, request) -> None:
+    """One more wrong PIN on each counter (a fixed window that starts with the first wrong PIN)."""
+    window = settings.TILL_PIN_RATE_WINDOW_MINUTES * 60
+    for key, limit in counters:
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            count = 1
+        if count == limit:
+            typist = getattr(request, "user", None)
+            audit_record(
+                action=AuditAction.PIN_RATE_LIMITED,
+                user=typist if typist is not None and typist.is_authenticated else None,
+                reason=f"{limit} wrong till PINs within {settings.TILL_PIN_RATE_WINDOW_MINUTES} minutes",
+                request=request,
+            )
+
+
 def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
-    """Check a till PIN; lock the PIN after too many failures (counted across requests)."""
+    """Check a till PIN; lock the PIN after too many failures (counted across requests), and stop
+    whoever keeps typing wrong PINs (whichever manager they choose) for a while."""
+    counters = _pin_attempt_counters(request)
+    if _pin_rate_limited(counters):
+        raise PinError(
+            f"Too many wrong PINs from this till. Wait {settings.TILL_PIN_RATE_WINDOW_MINUTES} minutes and try again.",
+            field="pin",
+            code="rate_limited",
+        )
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         now = timezone.now()
@@ -287,6 +333,7 @@ def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
         user.save(update_fields=["pin_failed_attempts", "pin_locked_until"])
         if locked:
             audit_record(action=AuditAction.PIN_LOCKED, user=user, instance=user, request=request)
+    _pin_count_wrong(counters, request=request)
     if locked:
         raise PinError("Too many wrong PINs: the PIN is locked for a while.", field="pin", code="locked")
     raise PinError("Wrong PIN.", field="pin")

@@ -69,3 +69,11 @@ def mpesa_pay_panel(context, sale):
         panel_context(sale=sale, user=getattr(request, "user", None), in_till=True),
         request=request,
     )
+
+
+@register.simple_tag
+def purchase_owed(purchase) -> Decimal:
+    """`{% purchase_owed purchase as owed %}`: what the shop still owes the supplier on a purchase."""
+    from cashdesk.selectors import purchase_amount_owed
+
+    return purchase_amount_owed(purchase=purchase)

@@ -57,3 +57,14 @@ def words(value: str) -> str:
     """price_override → Price override."""
     text = str(value or "").replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+@register.filter
+def tax_label(tax_class: str, rate=None) -> str:
+    """{{ row.tax_class|tax_label:row.rate }} → "A Exempt", "B 16%", "C 0%" (see inventory.models.tax_label)."""
+    from inventory.models import tax_label as label
+
+    try:
+        return label(str(tax_class), rate)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(tax_class)

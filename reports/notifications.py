@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -137,6 +138,7 @@ def notify(*, event: str, key: str, title: str, body: str = "", url: str = "", b
         for channel in sorted(channels - {Channel.IN_APP}):
             delivery = NotificationDelivery.objects.create(notification=notification, channel=channel)
             transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+        transaction.on_commit(lambda user_id=user.pk: forget_unread_count(user_id))
         created.append(notification)
     return created
 
@@ -272,8 +274,30 @@ def send_daily_summary(*, day: dt.date | None = None) -> list[Notification]:
 
 
 # ---------------------------------------------------------------------------- in-app list
+UNREAD_CACHE_SECONDS = 60
+
+
+def _unread_key(user_id) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def forget_unread_count(user_id) -> None:
+    """Drop the cached badge figure (a notification was created or read)."""
+    cache.delete(_unread_key(user_id))
+
+
 def unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).count()
+    """Unread in-app notifications for the bell in the top bar.
+
+    Every page shows the bell, so the figure is cached per person (dropped whenever one of theirs is
+    created or read, and at most a minute old otherwise): the till's pages stay at their query count.
+    """
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_CACHE_SECONDS)
+    return count
 
 
 def notification_list(*, user, unread_only: bool = False):
@@ -290,11 +314,14 @@ def notification_mark_read(*, user, notification_id: int) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        forget_unread_count(user.pk)
     return notification
 
 
 def notifications_mark_all_read(*, user) -> int:
-    return Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
+    forget_unread_count(user.pk)
+    return marked
 
 
 # ---------------------------------------------------------------------------- sending

@@ -28,6 +28,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from config import metrics
+from config.logs import bind_log_context
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO, DomainError, money
 from pos.models import Branch, Sale, SaleStatus, User
@@ -229,6 +231,7 @@ def _callback_url(base: str | None = None) -> str:
 def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> StkRequest:
     """Send a queued push to Daraja (called by the Huey task). Idempotent: only a QUEUED request is sent."""
     stk = StkRequest.objects.select_related("sale", "branch").get(pk=stk_request_id)
+    bind_log_context(sale_id=stk.sale_id, payment_id=stk.payment_id, stk_request_id=stk.pk)
     if stk.status != StkStatus.QUEUED or stk.checkout_request_id:
         return stk
     try:
@@ -246,6 +249,7 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
                 party_b=party_b,
             )
     except DarajaError as exc:
+        metrics.mpesa_outcome("stk_push", exc.code or "failed")
         if exc.code == "timeout":
             message = (
                 "M-Pesa did not answer in time. If the customer gets the prompt and pays, type their M-Pesa code; "
@@ -258,6 +262,7 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
         )
         return StkRequest.objects.get(pk=stk.pk)
     except Exception as exc:  # a bad setting (callback URL refused…): tell the cashier, keep the details in the log
+        metrics.mpesa_outcome("stk_push", "config")
         log.exception("stk %s: could not send", stk.pk)
         _finish_without_payment(
             stk,
@@ -269,6 +274,7 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
         )
         return StkRequest.objects.get(pk=stk.pk)
 
+    metrics.mpesa_outcome("stk_push", "accepted")
     with transaction.atomic():
         stk = StkRequest.objects.select_for_update().get(pk=stk.pk)
         stk.merchant_request_id = result.merchant_request_id[:64]
@@ -454,8 +460,34 @@ def _verify_with_query(checkout_request_id: str) -> str | None:
     return None if answer.pending else answer.result_code
 
 
+def _outcome_status(inbox: MpesaInbox) -> str:
+    """The `status` label of `asiria_mpesa_outcomes_total` for a processed callback: how the push
+    ended when it was applied (success, cancelled, failed, timed_out), else what was done with it."""
+    if inbox.outcome == InboxOutcome.APPLIED and inbox.checkout_request_id:
+        status = (
+            StkRequest.objects.filter(checkout_request_id=inbox.checkout_request_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        return "success" if status == StkStatus.PAID else (status or "applied")
+    return inbox.outcome or "pending"
+
+
 def mpesa_stk_callback_apply(*, inbox_id: int) -> MpesaInbox:
-    """Apply one stored STK callback. At most once per CheckoutRequestID, whatever Safaricom repeats."""
+    """Apply one stored STK callback. At most once per CheckoutRequestID, whatever Safaricom repeats.
+
+    Counted in `asiria_mpesa_outcomes_total{kind="stk_callback"}` once it is processed (a repeat counts
+    as `duplicate`); the sale, payment and request ids are bound to the log context.
+    """
+    bind_log_context(mpesa_inbox_id=inbox_id)
+    already = MpesaInbox.objects.filter(pk=inbox_id, processed_at__isnull=False).exists()
+    inbox = _stk_callback_apply(inbox_id=inbox_id)
+    if not already and inbox.processed_at:
+        metrics.mpesa_outcome("stk_callback", _outcome_status(inbox))
+    return inbox
+
+
+def _stk_callback_apply(*, inbox_id: int) -> MpesaInbox:
     inbox = MpesaInbox.objects.get(pk=inbox_id)
     if inbox.processed_at:
         return inbox
@@ -473,6 +505,7 @@ def mpesa_stk_callback_apply(*, inbox_id: int) -> MpesaInbox:
         stk = StkRequest.objects.select_for_update().filter(checkout_request_id=callback.checkout_request_id).first()
         if stk is None:
             return _mark(inbox, InboxOutcome.UNKNOWN, "No payment request has this CheckoutRequestID; nothing changed.")
+        bind_log_context(sale_id=stk.sale_id, payment_id=stk.payment_id, stk_request_id=stk.pk)
         if stk.answered_by in ("callback", "query"):
             if stk.answered_by == "query" and callback.is_success and not stk.receipt_number:
                 return _complete_query_settled(inbox, stk, callback)
@@ -600,7 +633,8 @@ def mpesa_sale_complete_if_paid(*, stk: StkRequest) -> Sale | None:
     if sum((t.amount for t in tenders), ZERO) < due:
         return None
     try:
-        return sale_checkout(sale=sale, user=stk.requested_by, tenders=tenders, idempotency_key=f"mpesa-sale-{sale.pk}")
+        return sale_checkout(sale=sale, user=stk.requested_by, tenders=tenders, idempotency_key=f"mpesa-sale-{sale.pk}",
+                             channel="mpesa")
     except DomainError as exc:
         log.warning("stk %s: paid but the sale could not be completed: %s", stk.pk, exc.message)
         StkRequest.objects.filter(pk=stk.pk).update(
@@ -745,7 +779,8 @@ def _complete_after_attach(sale: Sale, payment: Payment) -> Sale | None:
         return None
     cashier = sale.cashier
     try:
-        return sale_checkout(sale=sale, user=cashier, tenders=[], idempotency_key=f"mpesa-sale-{sale.pk}")
+        return sale_checkout(sale=sale, user=cashier, tenders=[], idempotency_key=f"mpesa-sale-{sale.pk}",
+                             channel="mpesa")
     except DomainError as exc:
         log.warning("c2b %s: sale %s paid but not completed: %s", payment.mpesa_receipt, sale.pk, exc.message)
         return None

@@ -10,11 +10,16 @@ closed one (`_lock_open_session`).
 """
 
 import re
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from config import metrics
+from config.logs import bind_log_context
 
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO, ConflictError, DomainError, money, retry_on_deadlock
@@ -36,6 +41,8 @@ from .models import (
 from .selectors import DENOMINATIONS, session_cash_figures, session_report
 
 MAX_TENDER = Decimal("10000000.00")
+
+log = structlog.get_logger("cashdesk.checkout")
 
 
 class PaymentError(DomainError):
@@ -374,7 +381,6 @@ def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
     return clean
 
 
-@retry_on_deadlock
 def sale_checkout(
     *,
     sale: Sale,
@@ -383,15 +389,39 @@ def sale_checkout(
     idempotency_key: str,
     request=None,
     when=None,
+    channel: str = "till",
 ) -> Sale:
     """Take the payments and complete the sale in one transaction, exactly once.
 
-    `when` back-dates the sale (demo data, imports); the till never passes it.
+    `when` back-dates the sale (demo data, imports); the till never passes it. `channel` labels the
+    checkout-latency metric: "till" (the pay panel), "mpesa" (completed when M-Pesa confirmed).
 
     Payments already confirmed on the sale (an M-Pesa push the customer accepted) count towards the
     total; `tenders` add what is paid now. Only cash gives change, and never more than the cash
     handed over. Nothing is written unless the sale completes.
+
+    Every later log line of the request or task carries `sale_id` (and `sale_number` once completed);
+    when the transaction commits, the sale is counted (`asiria_sales_completed_total`), its checkout
+    time observed (`asiria_checkout_duration_seconds`) and one `sale_completed` line logged.
     """
+    bind_log_context(sale_id=sale.pk)
+    return _sale_checkout(sale=sale, user=user, tenders=tenders, idempotency_key=idempotency_key, when=when,
+                          channel=channel, started=time.perf_counter())
+
+
+def _sale_completed(*, sale: Sale, channel: str, started: float, methods: list[str]) -> None:
+    """After the checkout's transaction commits: count it, time it, log it (a rollback does none of these)."""
+    seconds = time.perf_counter() - started
+    metrics.sale_completed(sale.branch.code)
+    metrics.checkout_observed(seconds, channel=channel)
+    bind_log_context(sale_id=sale.pk, sale_number=sale.number)
+    log.info("sale_completed", total=str(sale.total), paid=str(sale.paid_total), change=str(sale.change_given),
+             methods=methods, channel=channel, duration_ms=round(seconds * 1000, 1))
+
+
+@retry_on_deadlock
+def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency_key: str, when, channel: str,
+                   started: float) -> Sale:
     idempotency_key = (idempotency_key or "").strip()
     if not idempotency_key or len(idempotency_key) > 64:
         raise PaymentError("A checkout needs an idempotency key of 1–64 characters.", field="idempotency_key")
@@ -469,6 +499,11 @@ def sale_checkout(
             change_given=prior_change + change,
             loyalty_redeemed=loyalty_now,
             when=now,
+        )
+        methods = sorted({p.method for p in confirmed} | {t.method for t in tenders})
+        completed = sale
+        transaction.on_commit(
+            lambda: _sale_completed(sale=completed, channel=channel, started=started, methods=methods)
         )
     return sale
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import exceptions, status, throttling
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -84,6 +86,80 @@ def exception_handler(exc, context):
         response.data = {
             **response.data,
             "detail": str(detail),
-            "code": getattr(detail, "code", None) or response.data.get("code") or "error",
+            # SimpleJWT puts its own code beside the detail ("no_active_account", "token_not_valid").
+            "code": str(response.data.get("code") or getattr(detail, "code", None) or "error"),
         }
     return response
+
+
+# ---------------------------------------------------------------------------- permissions and throttles
+
+
+class RolePermission(BasePermission):
+    """The view's `required_perms`: {action: Perm or (Perm, ...)} with "read"/"write" as fallbacks.
+
+    Authenticated users only (anonymous → 401); a missing permission → 403. The services check the
+    same permissions again (the rule lives there); this only answers early and in the right status.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        required = getattr(view, "required_perms", {}) or {}
+        action = getattr(view, "action", None) or request.method.lower()
+        perms = required.get(action)
+        if perms is None:
+            perms = required.get("read" if request.method in SAFE_METHODS else "write", ())
+        if isinstance(perms, str):
+            perms = (perms,)
+        return all(user.has_perm(p) for p in perms)
+
+
+class ServiceViewSetMixin:
+    """Base of our viewsets: role permissions, reads through `visible()` (the app's selector, scoped to
+    the caller), writes through the app's services (the serializer validates types, the service rules).
+
+    Set `queryset = Model.objects.none()` on the view for the schema; `visible()` gives the real rows.
+    """
+
+    permission_classes = [RolePermission]
+
+    def visible(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
+            return self.queryset
+        return self.visible()
+
+
+class _SettingsRates:
+    """Read the rate from the settings at request time (tests and env change them)."""
+
+    def get_rate(self):
+        from rest_framework.settings import api_settings
+
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError as exc:
+            raise ImproperlyConfigured(f"No throttle rate for scope {self.scope!r}") from exc
+
+
+class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):
+    """Every authenticated user: `API_RATE_USER` requests (per user; anonymous: per address)."""
+
+
+class TokenRateThrottle(_SettingsRates, throttling.ScopedRateThrottle):
+    """The token endpoints (login, refresh, logout): `API_RATE_TOKEN` per address."""
+
+    scope = "token"
+
+    def allow_request(self, request, view):
+        # ScopedRateThrottle takes the scope from the view; ours is fixed.
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return throttling.SimpleRateThrottle.allow_request(self, request, view)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -11,10 +11,10 @@ from importlib import import_module
 from django.urls import include, path
 
 API_MODULES = [
-    # "pos.api",
-    # "pos.sales_api",
-    # "inventory.api",
-    # "cashdesk.api",
+    "pos.api",
+    "pos.sales_api",
+    "inventory.api",
+    "cashdesk.api",
     # "reports.api",
 ]
 

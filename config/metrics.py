@@ -4,6 +4,7 @@
 
     metrics.sale_completed(branch_code=sale.branch.code)        # after the sale's transaction commits
     metrics.mpesa_outcome("stk_callback", "success")             # kind, status
+    metrics.checkout_observed(seconds, channel="till")           # checkout latency
 
 Served at `/metrics` to a scraper with `Authorization: Bearer $METRICS_TOKEN`, or to a logged-in owner.
 Under gunicorn every worker is its own process: with `PROMETHEUS_MULTIPROC_DIR` set (config/gunicorn.conf.py
@@ -61,6 +62,14 @@ MPESA_OUTCOMES = Counter(
     ["kind", "status"],
 )
 
+CHECKOUT_LATENCY = Histogram(
+    "asiria_checkout_duration_seconds",
+    "Time `sale_checkout` took to complete a sale (payments, numbering, stock), by how it was paid "
+    "(till: at the pay panel; mpesa: completed when M-Pesa confirmed).",
+    ["channel"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
 _LABEL = re.compile(r"[^a-z0-9_]+")
 
 
@@ -75,6 +84,11 @@ def _label(value: object, fallback: str = "unknown") -> str:
 def sale_completed(branch_code: str) -> None:
     """Count one completed sale. Call it after the sale's transaction commits (`transaction.on_commit`)."""
     SALES_COMPLETED.labels(branch=str(branch_code or "unknown").upper()[:10]).inc()
+
+
+def checkout_observed(seconds: float, channel: str = "till") -> None:
+    """How long one completed checkout took (`sale_checkout`, retries after a deadlock included)."""
+    CHECKOUT_LATENCY.labels(channel=_label(channel)).observe(max(float(seconds), 0.0))
 
 
 def mpesa_outcome(kind: str, status: str) -> None:

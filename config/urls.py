@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from pos import views as pos_views
 
+from .api_docs import urlpatterns as api_doc_urls
 from .health import healthz
 from .metrics import metrics_view
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("cash/", include("cashdesk.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
+    *api_doc_urls,  # /api/schema/, /swagger/, /redoc/
     # The admin's own login form knows nothing of phone numbers: log in through allauth.
     path("admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("admin/", admin.site.urls),

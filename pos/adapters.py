@@ -179,7 +179,8 @@ class AccountAdapter(DefaultAccountAdapter):
             raise
 
     def get_login_redirect_url(self, request) -> str:
-        """Cashiers live in the till: they land there after login (a `?next=` still wins)."""
+        """Cashiers live in the till, owners and managers on the dashboard: each lands there after login
+        (a `?next=` still wins)."""
         from django.urls import reverse
 
         from .roles import Perm, Role
@@ -187,6 +188,8 @@ class AccountAdapter(DefaultAccountAdapter):
         user = getattr(request, "user", None)
         if getattr(user, "role", None) == Role.EMPLOYEE and user.has_perm(Perm.USE_TILL):
             return reverse("till:index")
+        if user is not None and user.is_authenticated and user.has_perm(Perm.VIEW_DASHBOARD):
+            return reverse("reports:dashboard")
         return super().get_login_redirect_url(request)
 
 

@@ -18,10 +18,17 @@ def authoriser_from_post(request: HttpRequest, *, perm: str) -> User | None:
     Raises `PinError` for a wrong or locked PIN, or a name that may not authorise; each wrong PIN
     counts towards that manager's lockout (`staff_verify_pin`).
     """
+    return authoriser_from(
+        request, perm=perm, chosen=request.POST.get("authoriser"), pin=request.POST.get("pin")
+    )
+
+
+def authoriser_from(request: HttpRequest, *, perm: str, chosen, pin) -> User | None:
+    """`authoriser_from_post` for any source (the JSON API sends `authoriser` and `pin` in its body)."""
     if request.user.has_perm(perm):
         return None
-    chosen = (request.POST.get("authoriser") or "").strip()
-    pin = (request.POST.get("pin") or "").strip()
+    chosen = str(chosen if chosen is not None else "").strip()
+    pin = str(pin if pin is not None else "").strip()
     if not chosen and not pin:
         return None
     if not chosen.isdigit():

@@ -237,6 +237,38 @@ def sale_add_product(*, sale: Sale, product: Product, user: User, quantity: Deci
 
 
 @transaction.atomic
+def sale_open_with_lines(
+    *, cashier: User, items: list[tuple[Product, Decimal]], customer: Customer | None = None, note: str = ""
+) -> Sale:
+    """A whole cart at once (the JSON API's "create a sale with its details"): the cashier's open sale,
+    filled in one transaction, awaiting payment at checkout. All or nothing.
+
+    The cart must be empty: a till tab may be ringing up another sale, which this never mixes into.
+    """
+    if not items:
+        raise SaleError("A sale needs at least one item.", field="details")
+    sale = sale_get_or_open(cashier=cashier)
+    sale = Sale.objects.select_for_update().get(pk=sale.pk)
+    if sale.status != SaleStatus.OPEN:  # completed between the two reads: open a fresh one
+        raise SaleConflictError("Your open sale just changed: try again.")
+    if sale.lines.exists():
+        raise SaleConflictError(
+            f"You already have an open sale (#{sale.pk}) with items: pay it, hold it or void it first.",
+            code="open_sale_exists",
+        )
+    if customer is not None:
+        sale_set_customer(sale=sale, customer=customer, user=cashier)
+    if note:
+        sale_set_note(sale=sale, note=note, user=cashier)
+    for position, (product, quantity) in enumerate(items, start=1):
+        try:
+            sale_add_product(sale=sale, product=product, user=cashier, quantity=quantity)
+        except SaleError as exc:
+            raise type(exc)(f"Item {position}: {exc.message}", field="details", code=exc.code) from exc
+    return Sale.objects.get(pk=sale.pk)
+
+
+@transaction.atomic
 def sale_line_set_quantity(*, line: SaleLine, quantity: Decimal, user: User) -> SaleLine:
     sale = _lock_open_sale(line.sale, user=user)
     line = SaleLine.objects.select_related("product__unit").get(pk=line.pk, sale=sale)

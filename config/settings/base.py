@@ -311,15 +311,22 @@ DEFAULT_COUNTRY_CODE = "254"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "config.api.StandardPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # JSON bodies only (415 otherwise)
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # 429 past these: per user (per address before login) and, stricter, on the token endpoints.
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_RATE_USER", default="600/minute"),
+        "token": env.str("API_RATE_TOKEN", default="20/minute"),
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -336,6 +343,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,  # separate request/response components: read-only fields stay out of requests
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Two apps name a field "method" with different choices: give each set its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "cashdesk.models.PaymentMethod",
+        "MoneyMethodEnum": "cashdesk.models.MoneyMethod",
+        "RefundToEnum": "pos.models.RefundTo",
+    },
 }
 
 # ---------------------------------------------------------------------------- M-Pesa (Daraja)
@@ -514,3 +530,26 @@ CONTENT_SECURITY_POLICY_PATH_UPDATES = {
     "/swagger/": {"style-src": ["'unsafe-inline'"]},
     "/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": [SELF, "blob:"]},
 }
+
+# ---------------------------------------------------------------------------- analytics and notifications (issue 7)
+# Nightly forecasts and basket pairs, at this shop-time hour:minute (reports/tasks.py).
+ANALYTICS_HOUR = env.int("ANALYTICS_HOUR", default=1)
+ANALYTICS_MINUTE = env.int("ANALYTICS_MINUTE", default=30)
+# Reorder suggestions cover the supplier's lead time plus this many days of expected sales.
+REORDER_LEAD_DAYS = env.int("REORDER_LEAD_DAYS", default=7)
+REORDER_COVER_DAYS = env.int("REORDER_COVER_DAYS", default=14)
+# A cash session closed with an over/short of at least this many KES notifies managers and owners.
+NOTIFY_CASH_DIFFERENCE_KES = env.int("NOTIFY_CASH_DIFFERENCE_KES", default=500)
+# The owners' daily summary goes out at this shop-time hour:minute (closing time).
+DAILY_SUMMARY_HOUR = env.int("DAILY_SUMMARY_HOUR", default=21)
+DAILY_SUMMARY_MINUTE = env.int("DAILY_SUMMARY_MINUTE", default=0)
+# WhatsApp Business Cloud API (Meta). Off unless both the token and the phone number id are set.
+WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
+WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
+WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v21.0")
+WHATSAPP_API_BASE = env.str("WHATSAPP_API_BASE", default="https://graph.facebook.com").rstrip("/")
+# Messages a business starts need an approved template with one body parameter; empty = plain text
+# (only delivered inside the 24-hour window after the person last wrote to the shop's number).
+WHATSAPP_TEMPLATE = env.str("WHATSAPP_TEMPLATE", default="")
+WHATSAPP_TEMPLATE_LANGUAGE = env.str("WHATSAPP_TEMPLATE_LANGUAGE", default="en")
+WHATSAPP_TIMEOUT = env.float("WHATSAPP_TIMEOUT", default=10.0)

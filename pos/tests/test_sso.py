@@ -112,7 +112,7 @@ def test_a_verified_address_of_active_staff_connects_and_logs_in(wanjiku):
     users_before = User.objects.count()
     request = _request()
     response = _complete(request, _sociallogin(("wanjiku@shop.co.ke", True)))
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302 and response["Location"] == "/reports/"  # a manager lands on the dashboard
     assert _logged_in_as(request) == str(wanjiku.pk)
     link = SocialAccount.objects.get()
     assert link.user == wanjiku and link.provider == "google" and link.uid == "google-uid-1"

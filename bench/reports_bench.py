@@ -1,0 +1,331 @@
+"""Reports on a year of a busy shop: how long each report and the dashboard take on MariaDB.
+
+    DATABASE_URL=mysql://root@127.0.0.1:3306/asiria_bench python bench/reports_bench.py
+    DATABASE_URL=mysql://root@127.0.0.1:3306/asiria_bench python bench/reports_bench.py --reuse   # keep data
+
+It builds a test database of its own (``test_<name>``; kept with ``--keep`` and reused with ``--reuse``),
+then bulk-inserts a year of a busy three-branch shop: 20,000 products in 40 categories (popularity
+skewed, so some never sell), 24 cashiers, 2,000 customers, ~700 sales a day of 1–8 lines (≥ 1,000,000
+sale lines), a payment per sale (cash with change, card, M-Pesa, on account), a cash session per
+cashier per day with over/short, a stock movement per sale line and stock levels per branch. Bulk
+inserts skip the services (they would take hours); the figures the reports read are consistent.
+
+Then it times every report selector (the same functions the pages and CSV call) for the whole year
+and for one month, over all branches and one branch, and the dashboard's figures and page, each the
+median of ``--runs`` runs, and prints a Markdown table for bench/README.md.
+"""
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+CENT = Decimal("0.01")
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--sales-per-day", type=int, default=700)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the test database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="reuse the data of an earlier --keep run")
+    args = parser.parse_args()
+
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    if vendor == "sqlite3":
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "bench-reports.sqlite3")
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not args.reuse, keepdb=args.reuse)
+    try:
+        from pos.models import SaleLine
+
+        if not args.reuse or not SaleLine.objects.exists():
+            started = time.perf_counter()
+            generate(args)
+            print(f"generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        measure(args)
+    finally:
+        if not (args.keep or args.reuse):
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+# ---------------------------------------------------------------------------- data
+def generate(args):
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from cashdesk.models import CashSession, Payment
+    from inventory.models import Category, Product, StockLevel, StockMovement, Unit
+    from pos.models import Branch, Customer, Sale, SaleLine, User
+
+    rng = random.Random(7)
+    branches = [Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]]
+    branches += [Branch.objects.create(name=n, code=c) for n, c in (("Westlands", "WSTL"), ("Kisumu", "KSM"))]
+    unit = Unit.objects.get_or_create(code="pc", defaults={"name": "Piece", "decimal_places": 0})[0]
+    categories = [Category.objects.create(name=f"Category {i:02d}") for i in range(40)]
+    tax_classes = ["B"] * 7 + ["A", "C", "E"]
+    products = []
+    for i in range(args.products):
+        price = money(rng.choice([20, 35, 50, 65, 80, 120, 150, 250, 400, 650, 1200, 2500]) * Decimal(rng.uniform(0.8, 1.2)))
+        products.append(
+            Product(
+                name=f"Bench product {i:05d}",
+                sku=f"BP{i:05d}",
+                barcode=f"2{i:011d}0",
+                category=categories[i % len(categories)],
+                unit=unit,
+                selling_price=price,
+                cost_price=money(price * Decimal("0.72")),
+                tax_class=tax_classes[i % len(tax_classes)],
+                reorder_level=Decimal("5"),
+            )
+        )
+    Product.objects.bulk_create(products, batch_size=2000)
+    products = list(Product.objects.order_by("pk").values("pk", "name", "sku", "selling_price", "cost_price", "tax_class"))
+    password = make_password("bench-pass-1")
+    cashiers = []
+    for b, branch in enumerate(branches):
+        for c in range(8):
+            cashiers.append(
+                User(phone_number=f"+2547{b}{c:07d}", full_name=f"Cashier {branch.code} {c}", role="EMPLOYEE",
+                     branch=branch, password=password)
+            )
+    User.objects.bulk_create(cashiers)
+    cashiers = list(User.objects.filter(role="EMPLOYEE").order_by("pk"))
+    by_branch = {branch.pk: [u for u in cashiers if u.branch_id == branch.pk] for branch in branches}
+    Customer.objects.bulk_create(
+        [Customer(name=f"Customer {i:04d}", phone_number=f"+2541{i:08d}", credit_limit=Decimal("50000"))
+         for i in range(2000)]
+    )
+    customer_ids = list(Customer.objects.values_list("pk", flat=True))
+
+    # Popularity: a Zipf-like skew, and the last 5 % of the catalogue never sells (dead stock).
+    selling = len(products) - len(products) // 20
+    weights = [1 / (i + 10) for i in range(selling)]
+    cumulative = []
+    total = 0.0
+    for w in weights:
+        total += w
+        cumulative.append(total)
+
+    rates = {"A": 0, "B": 16, "C": 0, "D": 0, "E": 8}
+    today = timezone.localdate()
+    start_day = today - dt.timedelta(days=args.days - 1)
+    sale_id = (Sale.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    sequence = {branch.pk: 0 for branch in branches}
+    sold_qty: dict[tuple[int, int], Decimal] = {}
+    lines_made = 0
+    for offset_day in range(args.days):
+        day = start_day + dt.timedelta(days=offset_day)
+        weekday_boost = 1.3 if day.weekday() in (4, 5) else 1.0
+        n_sales = int(args.sales_per_day * weekday_boost * rng.uniform(0.85, 1.15))
+        sales, lines, payments, movements = [], [], [], []
+        for _ in range(n_sales):
+            branch = branches[0] if rng.random() < 0.5 else rng.choice(branches[1:])
+            cashier = rng.choice(by_branch[branch.pk])
+            hour = rng.choices(range(7, 22), weights=[2, 4, 6, 7, 8, 10, 9, 7, 6, 7, 9, 10, 8, 5, 2])[0]
+            when = timezone.make_aware(dt.datetime.combine(day, dt.time(hour, rng.randrange(60), rng.randrange(60))))
+            sequence[branch.pk] += 1
+            subtotal = tax_total = ZERO = Decimal("0.00")
+            customer_id = rng.choice(customer_ids) if rng.random() < 0.15 else None
+            picked = set()
+            for position in range(rng.choice([1, 1, 2, 2, 3, 3, 4, 4, 5, 6, 7, 8, 9, 10])):
+                index = _pick(rng, cumulative, total)
+                if index in picked:
+                    continue
+                picked.add(index)
+                product = products[index]
+                quantity = Decimal(rng.choice([1, 1, 1, 1, 2, 2, 3, 6]))
+                line_total = money(product["selling_price"] * quantity)
+                rate = rates[product["tax_class"]]
+                tax = money(line_total * rate / (100 + rate)) if rate else ZERO
+                subtotal += line_total
+                tax_total += tax
+                lines.append(
+                    SaleLine(
+                        sale_id=sale_id, product_id=product["pk"], position=position, product_name=product["name"],
+                        sku=product["sku"], unit_code="pc", quantity=quantity, list_price=product["selling_price"],
+                        unit_price=product["selling_price"], tax_class=product["tax_class"], tax_rate=Decimal(rate),
+                        cost_price=product["cost_price"], gross_amount=line_total, line_total=line_total,
+                        tax_amount=tax,
+                    )
+                )
+                movements.append(
+                    StockMovement(
+                        product_id=product["pk"], branch_id=branch.pk, quantity=-quantity, kind="SALE",
+                        reference_label=f"{branch.code}-{sequence[branch.pk]:06d}", unit_cost=product["cost_price"],
+                        balance_after=Decimal("0"), user_id=cashier.pk, created_at=when,
+                    )
+                )
+                key = (product["pk"], branch.pk)
+                sold_qty[key] = sold_qty.get(key, Decimal("0")) + quantity
+            if not picked:
+                sequence[branch.pk] -= 1
+                continue
+            sales.append(
+                Sale(
+                    id=sale_id, branch_id=branch.pk, cashier_id=cashier.pk, customer_id=customer_id, status="COMPLETED",
+                    number=f"{branch.code}-{sequence[branch.pk]:06d}", sequence=sequence[branch.pk],
+                    idempotency_key=f"bench-{sale_id}", subtotal=subtotal, tax_total=tax_total, total=subtotal,
+                    paid_total=subtotal, completed_at=when, receipt_prints=1,
+                )
+            )
+            method = rng.choices(["CASH", "MPESA", "CARD", "CUSTOMER_CREDIT"], weights=[45, 40, 12, 3])[0]
+            if method == "CUSTOMER_CREDIT" and customer_id is None:
+                method = "CASH"
+            handed = subtotal
+            change = ZERO
+            if method == "CASH":
+                handed = (subtotal / 100).to_integral_value(rounding="ROUND_CEILING") * 100
+                change = handed - subtotal
+                sales[-1].paid_total = handed
+                sales[-1].change_given = change
+            payments.append(
+                Payment(sale_id=sale_id, method=method, status="CONFIRMED", amount=handed, change_given=change,
+                        received_by_id=cashier.pk, confirmed_at=when,
+                        mpesa_receipt=f"B{sale_id:09d}" if method == "MPESA" else None)
+            )
+            sale_id += 1
+        sessions = []
+        for cashier in cashiers:
+            opened = timezone.make_aware(dt.datetime.combine(day, dt.time(7)))
+            difference = Decimal(rng.choice([0, 0, 0, 0, -50, 20, -120, 10, -300]))
+            sessions.append(
+                CashSession(
+                    cashier_id=cashier.pk, branch_id=cashier.branch_id, status="CLOSED", opened_at=opened,
+                    opening_float=Decimal("2000"), closed_at=opened + dt.timedelta(hours=14), closed_by_id=cashier.pk,
+                    closing_total=Decimal("20000") + difference, expected_cash=Decimal("20000"), difference=difference,
+                )
+            )
+        with transaction.atomic():
+            Sale.objects.bulk_create(sales, batch_size=2000)
+            SaleLine.objects.bulk_create(lines, batch_size=5000)
+            Payment.objects.bulk_create(payments, batch_size=5000)
+            StockMovement.objects.bulk_create(movements, batch_size=5000)
+            CashSession.objects.bulk_create(sessions)
+        lines_made += len(lines)
+        if offset_day % 30 == 0:
+            print(f"day {offset_day + 1}/{args.days}: {lines_made:,} lines", file=sys.stderr, flush=True)
+    # Stock on hand: what was bought (an opening movement) less what was sold; some products at zero.
+    levels, openings = [], []
+    opened_at = timezone.make_aware(dt.datetime.combine(start_day - dt.timedelta(days=1), dt.time(6)))
+    for product in products:
+        for branch in branches:
+            sold = sold_qty.get((product["pk"], branch.pk), Decimal("0"))
+            on_hand = Decimal(rng.choice([0, 5, 12, 24, 48, 100]))
+            levels.append(StockLevel(product_id=product["pk"], branch_id=branch.pk, quantity=on_hand))
+            if sold + on_hand:
+                openings.append(
+                    StockMovement(product_id=product["pk"], branch_id=branch.pk, quantity=sold + on_hand, kind="OPENING",
+                                  unit_cost=product["cost_price"], balance_after=sold + on_hand, created_at=opened_at)
+                )
+    with transaction.atomic():
+        StockLevel.objects.bulk_create(levels, batch_size=5000)
+        StockMovement.objects.bulk_create(openings, batch_size=5000)
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            for table in ("pos_sale", "pos_saleline", "cashdesk_payment", "inventory_stockmovement"):
+                cursor.execute(f"ANALYZE TABLE {table}")  # noqa: S608 - fixed names
+                cursor.fetchall()
+    print(f"{lines_made:,} sale lines, {sale_id - 1:,} sales", file=sys.stderr)
+
+
+def _pick(rng, cumulative, total):
+    import bisect
+
+    return min(bisect.bisect_left(cumulative, rng.random() * total), len(cumulative) - 1)
+
+
+# ---------------------------------------------------------------------------- measurements
+def measure(args):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from pos.models import Branch, Sale, SaleLine, User
+    from pos.roles import Role
+    from reports import selectors
+    from reports.registry import REPORTS
+
+    lines = SaleLine.objects.count()
+    sales = Sale.objects.count()
+    from inventory.models import Product
+
+    print(f"# AsiriaPOS reports bench — {connection.vendor} {connection.mysql_version if connection.vendor == 'mysql' else ''}")
+    print(f"\n{sales:,} sales, {lines:,} sale lines, {Product.objects.count():,} products, {args.runs} runs each\n")
+    today = timezone.localdate()
+    main = Branch.objects.get(code="MAIN")
+    year = selectors.Period(start=today - dt.timedelta(days=args.days - 1), end=today)
+    month = selectors.Period(start=today - dt.timedelta(days=29), end=today)
+    year_main = selectors.Period(start=year.start, end=today, branch_ids=(main.pk,))
+    print("| report | year, all branches ms | year, one branch ms | month, all branches ms | rows (year) |")
+    print("| --- | --- | --- | --- | --- |")
+    for report in REPORTS.values():
+        figures = []
+        rows = 0
+        for period in (year, year_main, month):
+            times = []
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                result = report.fetch(period)
+                times.append(time.perf_counter() - started)
+            if period is year:
+                rows = len(result)
+            figures.append(f"{statistics.median(times) * 1000:.0f}")
+        print(f"| {report.title} | {' | '.join(figures)} | {rows:,} |", flush=True)
+
+    times = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        selectors.dashboard(today=today, branch_ids=None)
+        times.append(time.perf_counter() - started)
+    print(f"\nDashboard figures (selectors.dashboard, all branches): median {statistics.median(times) * 1000:.0f} ms")
+    owner = User.objects.filter(role=Role.OWNER).first() or User.objects.create_user(
+        "+254799999999", "bench-pass-1", full_name="Bench Owner", role=Role.OWNER, branch=main
+    )
+    client = Client()
+    client.force_login(owner)
+    for label, url in (
+        ("dashboard page", "/reports/"),
+        ("sales by day page, this year", f"/reports/view/sales-by-day/?preset=custom&start={year.start}&end={today}"),
+        ("sales by product page, this year", f"/reports/view/sales-by-product/?preset=custom&start={year.start}&end={today}"),
+        ("sales by product CSV, this year", f"/reports/view/sales-by-product/csv/?preset=custom&start={year.start}&end={today}"),
+    ):
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+                if hasattr(response, "streaming_content"):
+                    b"".join(response.streaming_content)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+        print(f"{label}: median {statistics.median(times) * 1000:.0f} ms, {len(queries)} queries")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,420 @@
+"""The JSON API of sales: `/api/salesheaders/` (a sale with nested details), `/api/salesdetails/`,
+voids and returns. Every write calls the till's services (`pos.sale_services`, and the refund
+services of the cash desk for money going back); nothing here decides a business rule.
+
+Guarded actions (price override, line void, sale void, return) are done by whoever holds the
+permission, or by a cashier with a manager's `authoriser` (user id) and `pin` in the body, exactly
+as the till's PIN dialog does (`pos.authorise`).
+"""
+
+from decimal import Decimal
+
+import django_filters
+from django.db import transaction
+from django.db.models import DateTimeField, Prefetch
+from django.db.models.functions import Coalesce
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from config.api import RolePermission
+from config.api_schema import ErrorSerializer
+from inventory.models import Product
+
+from .authorise import authoriser_from
+from .base import ZERO, money
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import run_idempotent
+from .models import Customer, RefundTo, Sale, SaleLine, SaleReturn, SaleStatus, User
+from .roles import Perm
+from .sale_selectors import sales_returnable_by, sales_visible_to
+from .sale_services import (
+    ReturnItem,
+    SaleConflictError,
+    sale_add_product,
+    sale_line_override_price,
+    sale_line_remove,
+    sale_line_set_quantity,
+    sale_open_with_lines,
+    sale_void_open,
+)
+
+
+# ---------------------------------------------------------------------------- shared API pieces
+def errors(*codes: int) -> dict:
+    words = {
+        400: "Invalid input: `errors` names the fields.",
+        401: "No valid access token.",
+        403: "The role may not do this (or a manager's authorisation is needed).",
+        404: "Not found, or not visible to the caller.",
+        409: "Conflict with the current state (sale completed, session closed, stock short…).",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=words[code]) for code in codes}
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="1–64 characters. A repeat with the same key (and body) returns the first answer and writes nothing.",
+)
+
+
+class AuthoriserFields(serializers.Serializer):
+    """A manager authorising a cashier's guarded action: their user id and till PIN."""
+
+    authoriser = serializers.IntegerField(required=False, allow_null=True, help_text="The manager's user id.")
+    pin = serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=12)
+
+
+def guarded_by(request, data: dict, *, perm: str) -> User | None:
+    """The authorising manager (None when the caller holds `perm` or sent no PIN)."""
+    return authoriser_from(request, perm=perm, chosen=data.get("authoriser"), pin=data.get("pin"))
+
+
+# ---------------------------------------------------------------------------- serializers
+class SaleDetailSerializer(serializers.ModelSerializer):
+    sales_header = serializers.IntegerField(source="sale_id", read_only=True)
+    price_overridden = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = SaleLine
+        fields = [
+            "id", "sales_header", "product", "product_name", "sku", "unit_code", "quantity", "list_price",
+            "unit_price", "price_overridden", "price_override_reason", "discount_amount", "line_total",
+            "tax_rate", "tax_amount", "returned_quantity",
+        ]
+        read_only_fields = fields
+
+
+class SalePaymentBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.CharField()
+    status = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    change_given = serializers.DecimalField(max_digits=12, decimal_places=2)
+    reference = serializers.CharField()
+    session = serializers.IntegerField(source="session_id", allow_null=True)
+
+
+class SalesHeaderSerializer(serializers.ModelSerializer):
+    cashier_name = serializers.CharField(source="cashier.full_name", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None)
+    amount_due = serializers.SerializerMethodField()
+    details = SaleDetailSerializer(source="lines", many=True, read_only=True)
+    payments = SalePaymentBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Sale
+        fields = [
+            "id", "number", "status", "branch", "cashier", "cashier_name", "customer", "customer_name", "note",
+            "subtotal", "discount_total", "tax_total", "total", "paid_total", "change_given", "amount_due",
+            "created_at", "completed_at", "voided_at", "void_reason", "details", "payments",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_amount_due(self, sale) -> str:
+        """What is left to pay: the total less confirmed payments (net of change); 0 once not open."""
+        if sale.status != SaleStatus.OPEN:
+            return str(sale.amount_due if sale.status == SaleStatus.COMPLETED else ZERO)
+        paid = sum((p.amount - p.change_given for p in sale.payments.all() if p.status == "CONFIRMED"), ZERO)
+        return str(money(max(sale.total - paid, ZERO)))
+
+
+class SaleDetailInputSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"),
+        error_messages={"min_value": "The quantity must be more than zero."},
+    )
+
+
+class SalesHeaderCreateSerializer(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    details = SaleDetailInputSerializer(many=True, allow_empty=False)
+
+
+class SaleVoidSerializer(AuthoriserFields):
+    reason = serializers.CharField(max_length=255)
+    reference = serializers.CharField(
+        max_length=64, required=False, allow_blank=True,
+        help_text="Card or M-Pesa reversal reference, when a completed sale paid that way is voided.",
+    )
+
+
+class ReturnItemSerializer(serializers.Serializer):
+    detail = serializers.IntegerField(help_text="The sales detail (line) id.")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    restock = serializers.BooleanField(default=True)
+
+
+class SaleReturnCreateSerializer(AuthoriserFields):
+    reason = serializers.CharField(max_length=255)
+    refund_to = serializers.ChoiceField(choices=RefundTo.choices, default=RefundTo.ORIGINAL)
+    reference = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    items = ReturnItemSerializer(many=True, allow_empty=False)
+
+
+class RefundBriefSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    reference = serializers.CharField()
+
+
+class SaleReturnSerializer(serializers.ModelSerializer):
+    sales_header = serializers.IntegerField(source="sale_id", read_only=True)
+    refunds = RefundBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SaleReturn
+        fields = ["id", "number", "sales_header", "reason", "refund_to", "total", "tax_total", "created_at", "refunds"]
+        read_only_fields = fields
+
+
+class SaleDetailCreateSerializer(serializers.Serializer):
+    sales_header = serializers.IntegerField()
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), default=Decimal("1"),
+        error_messages={"min_value": "The quantity must be more than zero."},
+    )
+
+
+class SaleDetailUpdateSerializer(AuthoriserFields):
+    quantity = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), required=False,
+        error_messages={"min_value": "The quantity must be more than zero."},
+    )
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False,
+        error_messages={"min_value": "A price cannot be negative."},
+        help_text="A price override: needs `reason`, and a manager (or their `authoriser` + `pin`).",
+    )
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if "quantity" not in attrs and "unit_price" not in attrs:
+            raise serializers.ValidationError({"unit_price": ["Send a new unit_price (with a reason) or quantity."]})
+        return attrs
+
+
+class SaleDetailVoidSerializer(AuthoriserFields):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+# ---------------------------------------------------------------------------- filters
+class SaleFilter(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(field_name="sale_date", lookup_expr="date__gte", label="From (sale date)")
+    date_to = django_filters.DateFilter(field_name="sale_date", lookup_expr="date__lte", label="To (sale date)")
+    status = django_filters.ChoiceFilter(choices=SaleStatus.choices)
+    cashier = django_filters.ModelChoiceFilter(queryset=User.objects.all())
+    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all())
+
+    class Meta:
+        model = Sale
+        fields = ["status", "cashier", "customer", "date_from", "date_to"]
+
+
+class SaleDetailFilter(django_filters.FilterSet):
+    sales_header = django_filters.ModelChoiceFilter(field_name="sale", queryset=Sale.objects.all(), label="Sale id")
+    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all())
+
+    class Meta:
+        model = SaleLine
+        fields = ["sales_header", "product"]
+
+
+def _sales_for(user):
+    """What the sales pages show this user (their branch; their own sales unless they see all)."""
+    return (
+        sales_visible_to(user=user)
+        .annotate(sale_date=Coalesce("completed_at", "created_at", output_field=DateTimeField()))
+        .prefetch_related(Prefetch("lines", queryset=SaleLine.objects.order_by("position", "id")), "payments")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def _fresh(sale_id: int, user) -> Sale:
+    return _sales_for(user).get(pk=sale_id)
+
+
+# ---------------------------------------------------------------------------- views
+@extend_schema_view(
+    list=extend_schema(summary="Sales (headers with their details)", responses={200: SalesHeaderSerializer(many=True), **errors(401, 403)}),
+    retrieve=extend_schema(summary="One sale with its details and payments", responses={200: SalesHeaderSerializer, **errors(401, 403, 404)}),
+)
+class SalesHeaderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Sales. Employees see their own; managers their branch's; owners every branch's."""
+
+    serializer_class = SalesHeaderSerializer
+    permission_classes = [RolePermission]
+    required_perms = {"read": (Perm.VIEW_SALES,), "write": (Perm.USE_TILL,)}
+    filterset_class = SaleFilter
+    search_fields = ["number", "customer__name"]
+    ordering_fields = ["created_at", "completed_at", "total", "number"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return self.serializer_class.Meta.model.objects.none()
+        return _sales_for(self.request.user)
+
+    @extend_schema(
+        summary="Create a sale with its details (the caller's open sale, awaiting payment)",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=SalesHeaderCreateSerializer,
+        responses={201: SalesHeaderSerializer, **errors(400, 401, 403, 409)},
+    )
+    def create(self, request, *args, **kwargs):
+        def run():
+            serializer = SalesHeaderCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            sale = sale_open_with_lines(
+                cashier=request.user,
+                items=[(item["product"], item["quantity"]) for item in data["details"]],
+                customer=data.get("customer"),
+                note=data.get("note", ""),
+            )
+            return Response(SalesHeaderSerializer(_fresh(sale.pk, request.user)).data, status=status.HTTP_201_CREATED)
+
+        return run_idempotent(request, endpoint="salesheaders:create", run=run)
+
+    @extend_schema(
+        summary="Void a sale (open: the cart is cancelled; completed: stock back and money refunded)",
+        request=SaleVoidSerializer,
+        responses={200: SalesHeaderSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        sale = self.get_object()
+        serializer = SaleVoidSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        authoriser = guarded_by(request, data, perm=Perm.AUTHORISE_OVERRIDES)
+        if sale.status == SaleStatus.OPEN:
+            sale_void_open(sale=sale, user=request.user, reason=data["reason"], authorised_by=authoriser, request=request)
+        elif sale.status == SaleStatus.COMPLETED:
+            from cashdesk.refund_services import sale_void_completed
+
+            sale_void_completed(sale=sale, user=request.user, reason=data["reason"], authorised_by=authoriser,
+                                reference=data.get("reference", ""), request=request)
+        else:
+            raise SaleConflictError(f"This sale is {sale.get_status_display().lower()}: it cannot be voided.")
+        return Response(SalesHeaderSerializer(_fresh(sale.pk, request.user)).data)
+
+    @extend_schema(
+        summary="Return goods of a completed sale and refund them (a credit note)",
+        request=SaleReturnCreateSerializer,
+        responses={201: SaleReturnSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="returns")
+    def returns(self, request, pk=None):
+        # any completed sale of the branch (the customer holds the receipt), as the till's return page
+        sale = sales_returnable_by(user=request.user).filter(pk=pk).first() if str(pk).isdigit() else None
+        if sale is None:
+            sale = self.get_object()
+        serializer = SaleReturnCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        authoriser = guarded_by(request, data, perm=Perm.REFUND)
+        from cashdesk.refund_services import sale_return_refund
+
+        sale_return = sale_return_refund(
+            sale=sale,
+            items=[ReturnItem(item["detail"], item["quantity"], item["restock"]) for item in data["items"]],
+            user=request.user,
+            reason=data["reason"],
+            authorised_by=authoriser,
+            refund_to=data["refund_to"],
+            reference=data.get("reference", ""),
+            request=request,
+        )
+        sale_return = SaleReturn.objects.prefetch_related("refunds").get(pk=sale_return.pk)
+        return Response(SaleReturnSerializer(sale_return).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Sales details (lines) of the sales the caller sees", responses={200: SaleDetailSerializer(many=True), **errors(401, 403)}),
+    retrieve=extend_schema(summary="One sales detail", responses={200: SaleDetailSerializer, **errors(401, 403, 404)}),
+)
+class SalesDetailViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Lines of sales. Changes only on the caller's own open sale (the till's rule)."""
+
+    serializer_class = SaleDetailSerializer
+    permission_classes = [RolePermission]
+    required_perms = {"read": (Perm.VIEW_SALES,), "write": (Perm.USE_TILL,)}
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filterset_class = SaleDetailFilter
+    ordering_fields = ["id", "position"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return self.serializer_class.Meta.model.objects.none()
+        return SaleLine.objects.filter(sale__in=sales_visible_to(user=self.request.user).values("pk")).order_by("sale_id", "position", "id")
+
+    @extend_schema(
+        summary="Add a product to the caller's open sale",
+        request=SaleDetailCreateSerializer,
+        responses={201: SaleDetailSerializer, **errors(400, 401, 403, 409)},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = SaleDetailCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        sale = sales_visible_to(user=request.user).filter(pk=data["sales_header"]).first()
+        if sale is None:
+            raise serializers.ValidationError({"sales_header": [f"No sale #{data['sales_header']} that you can change."]})
+        line = sale_add_product(sale=sale, product=data["product"], user=request.user, quantity=data["quantity"])
+        return Response(SaleDetailSerializer(line).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a line: `unit_price` + `reason` is a price override (audited); `quantity`",
+        request=SaleDetailUpdateSerializer,
+        responses={200: SaleDetailSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        line = self.get_object()
+        serializer = SaleDetailUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        authoriser = guarded_by(request, data, perm=Perm.AUTHORISE_OVERRIDES) if "unit_price" in data else None
+        with transaction.atomic():
+            if "quantity" in data:
+                line = sale_line_set_quantity(line=line, quantity=data["quantity"], user=request.user)
+            if "unit_price" in data:
+                line = sale_line_override_price(
+                    line=line, unit_price=data["unit_price"], user=request.user, reason=data.get("reason", ""),
+                    authorised_by=authoriser, request=request,
+                )
+        return Response(SaleDetailSerializer(SaleLine.objects.get(pk=line.pk)).data)
+
+    @extend_schema(
+        summary="Void a line of the caller's open sale (audited; needs a manager). `reason` in the body or query",
+        request=SaleDetailVoidSerializer,
+        parameters=[OpenApiParameter("reason", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False)],
+        responses={204: None, **errors(400, 401, 403, 404, 409)},
+    )
+    def destroy(self, request, *args, **kwargs):
+        line = self.get_object()
+        body = request.data if isinstance(request.data, dict) else {}
+        serializer = SaleDetailVoidSerializer(data={**request.query_params.dict(), **body})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        authoriser = guarded_by(request, data, perm=Perm.AUTHORISE_OVERRIDES)
+        sale_line_remove(line=line, user=request.user, reason=data.get("reason", ""), authorised_by=authoriser,
+                         request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+router = SimpleRouter()
+router.register("salesheaders", SalesHeaderViewSet, basename="salesheader")
+router.register("salesdetails", SalesDetailViewSet, basename="salesdetail")

@@ -1,0 +1,66 @@
+"""Hooks that turn other apps' events into notifications, without those apps importing `reports`.
+
+Each receiver only enqueues a Huey task after the sender's transaction commits, so a slow or failing
+notification can never hold up or roll back a sale, a close or an M-Pesa callback.
+"""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def _later(task, *args) -> None:
+    def run():
+        try:
+            task(*args)
+        except Exception:
+            logger.exception("notification task %s%s failed", task.name, args)
+
+    transaction.on_commit(run)
+
+
+def on_stock_alert(sender, alert_id: int, **kwargs) -> None:
+    """inventory's `stock_alert_raised` (sent from its own Huey task)."""
+    from .notifications import notify_stock_alert
+
+    try:
+        notify_stock_alert(alert_id=alert_id)
+    except Exception:
+        logger.exception("low-stock notification for alert %s failed", alert_id)
+
+
+def on_cash_session_saved(sender, instance, **kwargs) -> None:
+    from django.conf import settings
+
+    from cashdesk.models import SessionStatus
+
+    if instance.status != SessionStatus.CLOSED or instance.difference is None:
+        return
+    if abs(instance.difference) < settings.NOTIFY_CASH_DIFFERENCE_KES:
+        return
+    from .tasks import notify_cash_difference_task
+
+    _later(notify_cash_difference_task, instance.pk)
+
+
+def on_stk_saved(sender, instance, **kwargs) -> None:
+    from cashdesk.models import StkStatus
+
+    if instance.status != StkStatus.MISMATCH:
+        return
+    from .tasks import notify_mpesa_mismatch_task
+
+    _later(notify_mpesa_mismatch_task, instance.pk)
+
+
+def connect() -> None:
+    from django.db.models.signals import post_save
+
+    from cashdesk.models import CashSession, StkRequest
+    from inventory.signals import stock_alert_raised
+
+    stock_alert_raised.connect(on_stock_alert, dispatch_uid="reports.on_stock_alert")
+    post_save.connect(on_cash_session_saved, sender=CashSession, dispatch_uid="reports.on_cash_session_saved")
+    post_save.connect(on_stk_saved, sender=StkRequest, dispatch_uid="reports.on_stk_saved")

@@ -1,0 +1,669 @@
+"""Reads for the reports and the dashboard: every figure is aggregated by the database.
+
+Each report selector takes a `Period` (local dates, both included, and the branches to count) and
+returns a list of plain dicts, one per row, with Decimal money rounded to the cent. Reads go through
+`use_replica()`, so a chain's reports never slow its tills down.
+
+Local days and hours: Africa/Nairobi has had no daylight saving since 1960, so "local time" is the
+stored UTC time plus a fixed offset. Adding that offset in SQL and bucketing in UTC works the same on
+SQLite and on MariaDB (whose CONVERT_TZ needs time-zone tables a managed server may not have) and
+keeps the range filter on the raw, indexed column.
+
+Which sales count: completed ones (a sale voided after completion no longer counts). Returns are
+credit notes of their own day: the VAT report and the day report take them off.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractHour, TruncDate
+from django.utils import timezone
+
+from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus, SessionStatus
+from config.db_router import use_replica
+from inventory.models import MovementKind, StockAlert, StockLevel, StockMovement, TaxClass
+from pos.base import ZERO, money
+from pos.models import AuditLog, Customer, LoyaltyEntry, LoyaltyKind, Refund, Sale, SaleLine, SaleReturnLine, SaleStatus
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+QTY = DecimalField(max_digits=14, decimal_places=3)
+UTC = dt.timezone.utc
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a report covers: local dates `start`..`end` (both included) and the branches counted.
+
+    `branch_ids` None means every branch (only for a viewer who may see them all; the view decides).
+    """
+
+    start: dt.date
+    end: dt.date
+    branch_ids: tuple[int, ...] | None = None
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+
+    @property
+    def end_before(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def branches(self, field: str = "branch_id") -> Q:
+        return Q() if self.branch_ids is None else Q(**{f"{field}__in": self.branch_ids})
+
+    def between(self, field: str) -> Q:
+        return Q(**{f"{field}__gte": self.start_at, f"{field}__lt": self.end_before})
+
+
+def local_offset(when: dt.datetime | None = None) -> dt.timedelta:
+    """The shop's UTC offset (+3 h in Nairobi, all year)."""
+    when = when or timezone.now()
+    return timezone.localtime(when).utcoffset() or dt.timedelta(0)
+
+
+def _local(field: str, offset: dt.timedelta) -> ExpressionWrapper:
+    return ExpressionWrapper(F(field) + Value(offset), output_field=DateTimeField())
+
+
+def local_date(field: str, offset: dt.timedelta) -> TruncDate:
+    return TruncDate(_local(field, offset), tzinfo=UTC)
+
+
+def local_hour(field: str, offset: dt.timedelta) -> ExtractHour:
+    return ExtractHour(_local(field, offset), tzinfo=UTC)
+
+
+def _sum(expression, output=MONEY) -> Coalesce:
+    return Coalesce(Sum(expression, output_field=output), Value(ZERO), output_field=output)
+
+
+def _as_date(value) -> dt.date:
+    # SQLite hands TruncDate back as a string when the expression inside is computed.
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _money_rows(rows: list[dict], *keys: str) -> list[dict]:
+    for row in rows:
+        for key in keys:
+            row[key] = money(row[key] or ZERO)
+    return rows
+
+
+def margin_percent(profit: Decimal, revenue: Decimal) -> Decimal | None:
+    if not revenue:
+        return None
+    return (profit * 100 / revenue).quantize(Decimal("0.1"))
+
+
+def _completed_sales(period: Period):
+    return Sale.objects.filter(period.between("completed_at"), period.branches(), status=SaleStatus.COMPLETED)
+
+
+def _sold_lines(period: Period):
+    return SaleLine.objects.filter(
+        period.between("sale__completed_at"), period.branches("sale__branch_id"), sale__status=SaleStatus.COMPLETED
+    )
+
+
+# The money in one group of sale lines: VAT-inclusive sales, VAT, sales before VAT, cost, profit.
+def line_figures() -> dict:
+    # Named `units`, not `quantity`: an annotation named like a field would shadow it in `cost`.
+    return {
+        "units": _sum("quantity", QTY),
+        "sales": _sum("line_total"),
+        "vat": _sum("tax_amount"),
+        "cost": _sum(F("quantity") * F("cost_price")),
+    }
+
+
+def _line_rows(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["sales"] = money(row["sales"])
+        row["vat"] = money(row["vat"])
+        row["cost"] = money(row["cost"])
+        row["net_sales"] = row["sales"] - row["vat"]
+        row["profit"] = row["net_sales"] - row["cost"]
+        row["margin"] = margin_percent(row["profit"], row["net_sales"])
+    return rows
+
+
+# ---------------------------------------------------------------------------- sales
+def sales_by_day(*, period: Period) -> list[dict]:
+    """One row per local day that had sales or returns: sales, discounts, VAT, returns, net."""
+    offset = local_offset(period.start_at)
+    with use_replica():
+        sales = {
+            _as_date(row["day"]): row
+            for row in _completed_sales(period)
+            .annotate(day=local_date("completed_at", offset))
+            .values("day")
+            .annotate(
+                count=Count("id"),
+                sales=_sum("total"),
+                discounts=_sum("discount_total"),
+                vat=_sum("tax_total"),
+            )
+        }
+        returns = {
+            _as_date(row["day"]): row["returns"]
+            for row in SaleReturnLine.objects.filter(
+                period.between("sale_return__created_at"), period.branches("sale_return__branch_id")
+            )
+            .annotate(day=local_date("sale_return__created_at", offset))
+            .values("day")
+            .annotate(returns=_sum("amount"))
+        }
+    rows = []
+    for day in sorted(set(sales) | set(returns)):
+        row = sales.get(day, {})
+        sold = money(row.get("sales", ZERO))
+        returned = money(returns.get(day, ZERO))
+        count = row.get("count", 0)
+        rows.append(
+            {
+                "day": day,
+                "count": count,
+                "sales": sold,
+                "discounts": money(row.get("discounts", ZERO)),
+                "vat": money(row.get("vat", ZERO)),
+                "returns": returned,
+                "net": sold - returned,
+                "average": money(sold / count) if count else ZERO,
+            }
+        )
+    return rows
+
+
+def sales_by_product(*, period: Period) -> list[dict]:
+    with use_replica():
+        rows = list(
+            _sold_lines(period)
+            .values("product_id", "product__sku", "product__name")
+            .annotate(lines=Count("id"), **line_figures())
+            .order_by("-sales", "product__name")
+        )
+    return _line_rows(rows)
+
+
+def sales_by_category(*, period: Period) -> list[dict]:
+    with use_replica():
+        rows = list(
+            _sold_lines(period)
+            .values("product__category_id", "product__category__name")
+            .annotate(lines=Count("id"), **line_figures())
+            .order_by("-sales", "product__category__name")
+        )
+    return _line_rows(rows)
+
+
+def sales_by_cashier(*, period: Period) -> list[dict]:
+    with use_replica():
+        rows = list(
+            _completed_sales(period)
+            .values("cashier_id", "cashier__full_name")
+            .annotate(count=Count("id"), sales=_sum("total"), discounts=_sum("discount_total"), vat=_sum("tax_total"))
+            .order_by("-sales", "cashier__full_name")
+        )
+    for row in _money_rows(rows, "sales", "discounts", "vat"):
+        row["average"] = money(row["sales"] / row["count"]) if row["count"] else ZERO
+    return rows
+
+
+def sales_by_payment_method(*, period: Period) -> list[dict]:
+    """What came in by each method for the period's sales: amount handed over less change."""
+    labels = dict(PaymentMethod.choices)
+    with use_replica():
+        rows = list(
+            Payment.objects.filter(
+                period.between("sale__completed_at"),
+                period.branches("sale__branch_id"),
+                sale__status=SaleStatus.COMPLETED,
+                status=PaymentStatus.CONFIRMED,
+            )
+            .values("method")
+            .annotate(count=Count("id"), sales=Count("sale_id", distinct=True), amount=_sum(F("amount") - F("change_given")))
+            .order_by("-amount")
+        )
+    total = sum((money(r["amount"]) for r in rows), ZERO)
+    for row in _money_rows(rows, "amount"):
+        row["label"] = labels.get(row["method"], row["method"])
+        row["share"] = margin_percent(row["amount"], total)
+    return rows
+
+
+def sales_by_hour(*, period: Period) -> list[dict]:
+    """Sales per local hour of the day, summed over the period's days (all 24 hours listed)."""
+    offset = local_offset(period.start_at)
+    with use_replica():
+        found = {
+            row["hour"]: row
+            for row in _completed_sales(period)
+            .annotate(hour=local_hour("completed_at", offset))
+            .values("hour")
+            .annotate(count=Count("id"), sales=_sum("total"))
+        }
+    rows = []
+    for hour in range(24):
+        row = found.get(hour, {})
+        count = row.get("count", 0)
+        sales = money(row.get("sales", ZERO))
+        rows.append(
+            {
+                "hour": hour,
+                "label": f"{hour:02d}:00–{hour:02d}:59",
+                "count": count,
+                "sales": sales,
+                "average": money(sales / count) if count else ZERO,
+            }
+        )
+    return rows
+
+
+def profit_by_product(*, period: Period) -> list[dict]:
+    """Margin from the cost snapshotted on each line when it was sold (not today's cost)."""
+    return sales_by_product(period=period)
+
+
+# ---------------------------------------------------------------------------- VAT
+def vat_by_tax_class(*, period: Period) -> list[dict]:
+    """Per tax class: sales (VAT included), taxable amount and VAT, less credit notes of the period."""
+    with use_replica():
+        sold = {
+            row["tax_class"]: row
+            for row in _sold_lines(period)
+            .values("tax_class", "tax_rate")
+            .annotate(gross=_sum("line_total"), vat=_sum("tax_amount"))
+        }
+        returned = {
+            row["sale_line__tax_class"]: row
+            for row in SaleReturnLine.objects.filter(
+                period.between("sale_return__created_at"), period.branches("sale_return__branch_id")
+            )
+            .values("sale_line__tax_class")
+            .annotate(gross=_sum("amount"), vat=_sum("tax_amount"))
+        }
+    labels = dict(TaxClass.choices)
+    rows = []
+    for tax_class in sorted(set(sold) | set(returned)):
+        s = sold.get(tax_class, {})
+        r = returned.get(tax_class, {})
+        gross = money(s.get("gross", ZERO)) - money(r.get("gross", ZERO))
+        vat = money(s.get("vat", ZERO)) - money(r.get("vat", ZERO))
+        rows.append(
+            {
+                "tax_class": tax_class,
+                "label": labels.get(tax_class, tax_class),
+                "sales": money(s.get("gross", ZERO)),
+                "returns": money(r.get("gross", ZERO)),
+                "gross": gross,
+                "taxable": gross - vat,
+                "vat": vat,
+            }
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------- stock
+def inventory_valuation(*, period: Period) -> list[dict]:
+    """Stock on hand now, at today's cost and at today's selling price (the period's dates do not apply)."""
+    with use_replica():
+        rows = list(
+            StockLevel.objects.filter(period.branches(), product__track_stock=True)
+            .exclude(quantity=0)
+            .values("product_id", "product__sku", "product__name", "product__category__name")
+            .annotate(
+                on_hand=_sum("quantity", QTY),
+                cost_value=_sum(F("quantity") * F("product__cost_price")),
+                retail_value=_sum(F("quantity") * F("product__selling_price")),
+            )
+            .order_by("-cost_value", "product__name")
+        )
+    return _money_rows(rows, "cost_value", "retail_value")
+
+
+def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
+    """Products in stock that sold little or nothing in the period: dead stock first, then the slowest.
+
+    Two grouped queries (stock per product, sales per product) merged here: a correlated subquery per
+    product is far slower on MariaDB with a year of lines.
+    """
+    with use_replica():
+        stock = list(
+            StockLevel.objects.filter(period.branches(), product__track_stock=True, quantity__gt=0)
+            .values("product_id", "product__sku", "product__name", "product__category__name")
+            .annotate(on_hand=_sum("quantity", QTY), cost_value=_sum(F("quantity") * F("product__cost_price")))
+        )
+        sold = {
+            row["product_id"]: row
+            for row in _sold_lines(period)
+            .values("product_id")
+            .annotate(sold=_sum("quantity", QTY), last_sold=Max("sale__completed_at"))
+        }
+    for row in stock:
+        found = sold.get(row["product_id"], {})
+        row["sold"] = found.get("sold") or Decimal("0")
+        last = found.get("last_sold")
+        row["last_sold"] = timezone.localtime(last).date() if last else None
+        row["cost_value"] = money(row["cost_value"])
+        row["status"] = "Dead stock" if not row["sold"] else "Slow"
+        row["days_of_stock"] = (row["on_hand"] * period.days / row["sold"]).quantize(Decimal("1")) if row["sold"] else None
+    # Slowest first: nothing sold, then the most days of stock left at the period's pace.
+    stock.sort(key=lambda r: (r["sold"] > 0, -(r["days_of_stock"] or 0), -r["cost_value"], r["product__name"]))
+    return stock[:limit]
+
+
+def stock_movement_summary(*, period: Period) -> list[dict]:
+    labels = dict(MovementKind.choices)
+    with use_replica():
+        rows = list(
+            StockMovement.objects.filter(period.between("created_at"), period.branches())
+            .values("kind")
+            .annotate(
+                count=Count("id"),
+                products=Count("product_id", distinct=True),
+                quantity_in=_sum(Case(When(quantity__gt=0, then=F("quantity")), default=Value(ZERO), output_field=QTY), QTY),
+                quantity_out=_sum(Case(When(quantity__lt=0, then=-F("quantity")), default=Value(ZERO), output_field=QTY), QTY),
+                cost_value=_sum(F("quantity") * Coalesce(F("unit_cost"), Value(ZERO))),
+            )
+            .order_by("kind")
+        )
+    for row in _money_rows(rows, "cost_value"):
+        row["label"] = labels.get(row["kind"], row["kind"])
+    return rows
+
+
+# ---------------------------------------------------------------------------- cash and exceptions
+def cash_sessions_by_cashier(*, period: Period) -> list[dict]:
+    """Sessions closed in the period, per cashier: count, over, short, net difference, worst short."""
+    with use_replica():
+        rows = list(
+            CashSession.objects.filter(period.between("closed_at"), period.branches(), status=SessionStatus.CLOSED)
+            .values("cashier_id", "cashier__full_name")
+            .annotate(
+                sessions=Count("id"),
+                expected=_sum("expected_cash"),
+                counted=_sum("closing_total"),
+                over=_sum(Case(When(difference__gt=0, then=F("difference")), default=Value(ZERO))),
+                short=_sum(Case(When(difference__lt=0, then=-F("difference")), default=Value(ZERO))),
+                net=_sum("difference"),
+                short_sessions=Count("id", filter=Q(difference__lt=0)),
+                approved=Count("id", filter=Q(close_approved_by__isnull=False)),
+            )
+            .order_by("cashier__full_name")
+        )
+    return _money_rows(rows, "expected", "counted", "over", "short", "net")
+
+
+EXCEPTION_ACTIONS = {
+    "line_voids": "line_void",
+    "sale_voids": "sale_void",
+    "price_overrides": "price_override",
+    "discounts": "discount",
+    "refunds": "refund",
+}
+
+
+def exceptions_by_cashier(*, period: Period) -> list[dict]:
+    """Voids, refunds, price overrides and discounts per member of staff (counts from the audit log,
+    amounts from the sales they rang up)."""
+    with use_replica():
+        counts = {
+            row["user_id"]: row
+            for row in AuditLog.objects.filter(
+                period.between("created_at"), period.branches(), action__in=EXCEPTION_ACTIONS.values(),
+                user__isnull=False,
+            )
+            .values("user_id", "user__full_name")
+            .annotate(**{key: Count("id", filter=Q(action=action)) for key, action in EXCEPTION_ACTIONS.items()})
+        }
+        amounts = {
+            row["cashier_id"]: row
+            for row in Sale.objects.filter(period.between("completed_at"), period.branches(),
+                                           status__in=[SaleStatus.COMPLETED, SaleStatus.VOIDED])
+            .values("cashier_id", "cashier__full_name")
+            .annotate(
+                sales=Count("id"),
+                discount_amount=_sum("discount_total", MONEY),
+                voided_amount=_sum(Case(When(status=SaleStatus.VOIDED, then=F("total")), default=Value(ZERO))),
+            )
+        }
+        overrides = {
+            row["sale__cashier_id"]: row["override_amount"]
+            for row in SaleLine.objects.filter(
+                period.between("sale__completed_at"), period.branches("sale__branch_id"),
+                sale__status=SaleStatus.COMPLETED, price_overridden_by__isnull=False,
+            )
+            .values("sale__cashier_id")
+            .annotate(override_amount=_sum((F("list_price") - F("unit_price")) * F("quantity")))
+        }
+        refunds = {
+            row["refunded_by_id"]: row["refund_amount"]
+            for row in Refund.objects.filter(period.between("created_at"), period.branches())
+            .values("refunded_by_id")
+            .annotate(refund_amount=_sum("amount"))
+        }
+    rows = []
+    for user_id in set(counts) | set(amounts) | set(refunds):
+        c = counts.get(user_id, {})
+        a = amounts.get(user_id, {})
+        name = c.get("user__full_name") or a.get("cashier__full_name")
+        if name is None:
+            from pos.models import User
+
+            name = User.objects.filter(pk=user_id).values_list("full_name", flat=True).first() or "?"
+        row = {"user_id": user_id, "name": name, "sales": a.get("sales", 0)}
+        row.update({key: c.get(key, 0) for key in EXCEPTION_ACTIONS})
+        row["discount_amount"] = money(a.get("discount_amount", ZERO))
+        row["override_amount"] = money(overrides.get(user_id, ZERO))
+        row["voided_amount"] = money(a.get("voided_amount", ZERO))
+        row["refund_amount"] = money(refunds.get(user_id, ZERO))
+        rows.append(row)
+    return sorted(rows, key=lambda r: r["name"])
+
+
+# ---------------------------------------------------------------------------- customers
+def top_customers(*, period: Period, limit: int = 100) -> list[dict]:
+    with use_replica():
+        rows = list(
+            _completed_sales(period)
+            .filter(customer__isnull=False)
+            .values("customer_id", "customer__name", "customer__phone_number")
+            .annotate(count=Count("id"), sales=_sum("total"), last_sale=Max("completed_at"))
+            .order_by("-sales", "customer__name")[:limit]
+        )
+    for row in _money_rows(rows, "sales"):
+        row["average"] = money(row["sales"] / row["count"]) if row["count"] else ZERO
+        row["last_sale"] = timezone.localtime(row["last_sale"]).date() if row["last_sale"] else None
+    return rows
+
+
+AGE_BUCKETS = [("age_0_30", 0, 30), ("age_31_60", 31, 60), ("age_61_90", 61, 90), ("age_over_90", 91, None)]
+
+
+def customer_balances(*, period: Period) -> list[dict]:
+    """Who owes the shop now, aged by when the on-account sales were made (as of the period's end).
+
+    Receipts are not always allocated to a sale, so the balance is aged first in, first out: what a
+    customer still owes is taken to be their most recent on-account sales.
+    """
+    as_of = period.end_before
+    with use_replica():
+        customers = list(
+            Customer.objects.filter(balance__gt=0)
+            .values("id", "name", "phone_number", "balance", "credit_limit")
+            .order_by("-balance", "name")
+        )
+        ids = [c["id"] for c in customers]
+        buckets: dict[int, dict[str, Decimal]] = {}
+        if ids:
+            cases = {}
+            for key, low, high in AGE_BUCKETS:
+                q = Q(sale__completed_at__lte=as_of - dt.timedelta(days=low))
+                if high is not None:
+                    q &= Q(sale__completed_at__gt=as_of - dt.timedelta(days=high + 1))
+                cases[key] = _sum(Case(When(q, then=F("amount")), default=Value(ZERO)))
+            for row in (
+                Payment.objects.filter(
+                    period.branches("sale__branch_id"),
+                    sale__customer_id__in=ids,
+                    sale__status=SaleStatus.COMPLETED,
+                    method=PaymentMethod.CUSTOMER_CREDIT,
+                    status=PaymentStatus.CONFIRMED,
+                    sale__completed_at__lt=as_of,
+                )
+                .values("sale__customer_id")
+                .annotate(**cases)
+            ):
+                buckets[row["sale__customer_id"]] = row
+    rows = []
+    for customer in customers:
+        left = money(customer["balance"])
+        row = {
+            "customer_id": customer["id"],
+            "name": customer["name"],
+            "phone_number": customer["phone_number"] or "",
+            "credit_limit": money(customer["credit_limit"]),
+            "balance": left,
+        }
+        found = buckets.get(customer["id"], {})
+        for key, _low, _high in AGE_BUCKETS:  # newest first
+            owed_here = min(left, money(found.get(key, ZERO)))
+            row[key] = owed_here
+            left -= owed_here
+        row["age_over_90"] += left  # owed from before any sale we know of (opening balances)
+        if period.branch_ids is not None and not found:
+            continue  # a branch's report shows the customers who bought on account there
+        rows.append(row)
+    return rows
+
+
+def loyalty_summary(*, period: Period, limit: int = 200) -> list[dict]:
+    """Loyalty points per customer: earned, redeemed (and its KES value) in the period, balance now."""
+    with use_replica():
+        rows = list(
+            LoyaltyEntry.objects.filter(period.between("created_at"), period.branches("sale__branch_id"))
+            .values("customer_id", "customer__name", "customer__loyalty_points")
+            .annotate(
+                earned=_sum(Case(When(kind=LoyaltyKind.EARNED, then=F("points")), default=Value(ZERO), output_field=QTY), QTY),
+                redeemed=_sum(Case(When(kind=LoyaltyKind.REDEEMED, then=-F("points")), default=Value(ZERO), output_field=QTY), QTY),
+                redeemed_value=_sum(Case(When(kind=LoyaltyKind.REDEEMED, then=F("amount")), default=Value(ZERO))),
+                taken_back=_sum(
+                    Case(When(kind__in=[LoyaltyKind.TAKEN_BACK, LoyaltyKind.GIVEN_BACK], then=F("points")),
+                         default=Value(ZERO), output_field=QTY),
+                    QTY,
+                ),
+            )
+            .order_by("-earned", "customer__name")[:limit]
+        )
+    return _money_rows(rows, "redeemed_value")
+
+
+# ---------------------------------------------------------------------------- dashboard
+@dataclass(frozen=True)
+class DayFigures:
+    day: dt.date
+    sales: Decimal
+    count: int
+    average: Decimal
+    net_sales: Decimal
+    profit: Decimal
+    margin: Decimal | None
+
+
+def day_figures(*, day: dt.date, branch_ids: tuple[int, ...] | None) -> DayFigures:
+    period = Period(start=day, end=day, branch_ids=branch_ids)
+    with use_replica():
+        head = _completed_sales(period).aggregate(count=Count("id"), sales=_sum("total"))
+        lines = _sold_lines(period).aggregate(vat=_sum("tax_amount"), cost=_sum(F("quantity") * F("cost_price")))
+    sales = money(head["sales"])
+    net = sales - money(lines["vat"])
+    profit = net - money(lines["cost"])
+    count = head["count"]
+    return DayFigures(
+        day=day,
+        sales=sales,
+        count=count,
+        average=money(sales / count) if count else ZERO,
+        net_sales=net,
+        profit=profit,
+        margin=margin_percent(profit, net),
+    )
+
+
+def change_percent(now: Decimal | int, before: Decimal | int) -> Decimal | None:
+    if not before:
+        return None
+    return (Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.1"))
+
+
+def dashboard(*, today: dt.date, branch_ids: tuple[int, ...] | None, top: int = 5) -> dict:
+    """Today against the same weekday last week, by hour, top products, payment mix, alerts, drawers."""
+    week_ago = today - dt.timedelta(days=7)
+    now_figures = day_figures(day=today, branch_ids=branch_ids)
+    then_figures = day_figures(day=week_ago, branch_ids=branch_ids)
+    today_period = Period(start=today, end=today, branch_ids=branch_ids)
+    by_hour_now = sales_by_hour(period=today_period)
+    by_hour_then = sales_by_hour(period=Period(start=week_ago, end=week_ago, branch_ids=branch_ids))
+    branch_filter = Q() if branch_ids is None else Q(branch_id__in=branch_ids)
+    with use_replica():
+        top_products = _line_rows(
+            list(
+                _sold_lines(today_period)
+                .values("product_id", "product__name")
+                .annotate(lines=Count("id"), **line_figures())
+                .order_by("-sales", "product__name")[:top]
+            )
+        )
+        alerts = list(
+            StockAlert.objects.filter(branch_filter, resolved_at__isnull=True)
+            .select_related("product", "branch")
+            .order_by("-opened_at")[:10]
+        )
+        alert_count = StockAlert.objects.filter(branch_filter, resolved_at__isnull=True).count()
+        sessions = list(
+            CashSession.objects.filter(branch_filter, status=SessionStatus.OPEN)
+            .select_related("cashier", "branch")
+            .order_by("opened_at")
+        )
+    return {
+        "today": now_figures,
+        "week_ago": then_figures,
+        "changes": {
+            "sales": change_percent(now_figures.sales, then_figures.sales),
+            "count": change_percent(now_figures.count, then_figures.count),
+            "average": change_percent(now_figures.average, then_figures.average),
+        },
+        "hours": [
+            {"hour": n["hour"], "label": n["label"], "today": n["sales"], "week_ago": t["sales"],
+             "today_count": n["count"], "week_ago_count": t["count"]}
+            for n, t in zip(by_hour_now, by_hour_then)
+        ],
+        "top_products": top_products,
+        "payment_mix": sales_by_payment_method(period=today_period),
+        "alerts": alerts,
+        "alert_count": alert_count,
+        "open_sessions": sessions,
+    }

@@ -94,7 +94,8 @@ def test_paying_from_the_purchase_page_goes_back_to_it(manager_client, manager, 
     purchase = _purchase(manager, branch, receive="10")
     response = manager_client.post(
         reverse("cashdesk:supplier_payment_create"),
-        {"supplier": purchase.supplier_id, "purchase": purchase.pk, "amount": "600", "method": "BANK", "reference": "EFT-7"},
+        {"supplier": purchase.supplier_id, "purchase": purchase.pk, "amount": "600", "method": "BANK",
+         "reference": "EFT-7"},
     )
     assert response.status_code == 302 and response["Location"] == purchase.get_absolute_url()
     shown, html = _pay_link(manager_client, purchase)

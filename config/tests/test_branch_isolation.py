@@ -41,7 +41,7 @@ MARK = "ZZFARMARK"
 SHARED = {
     "inventory:product_detail": "the catalogue is the chain's (stock shown is the viewer's branch only)",
     "inventory:product_edit": "the catalogue is the chain's",
-    "inventory:product_active": "the catalogue is the chain's: deactivating a product closes its stock alerts everywhere",
+    "inventory:product_active": "the catalogue is the chain's: deactivating closes its stock alerts everywhere",
     "inventory:category_edit": "categories are the chain's",
     "inventory:unit_edit": "units are the chain's",
     "inventory:supplier_detail": "suppliers are the chain's (their purchases shown are the viewer's branch)",

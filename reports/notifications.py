@@ -52,7 +52,6 @@ DEFAULT_CHANNELS = {
     NotificationEvent.DAILY_SUMMARY: {Channel.IN_APP, Channel.EMAIL},
 }
 MAX_ATTEMPTS = 5
-UNREAD_CACHE_SECONDS = 300
 
 
 class NotificationError(DomainError):
@@ -287,7 +286,7 @@ def unread_count(*, user) -> int:
     count = cache.get(key)
     if count is None:
         count = Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).count()
-        cache.set(key, count, UNREAD_CACHE_SECONDS)
+        cache.set(key, count, settings.NOTIFICATION_BADGE_CACHE_SECONDS)
     return count
 
 

@@ -15,7 +15,7 @@ API_MODULES = [
     "pos.sales_api",
     "inventory.api",
     "cashdesk.api",
-    # "reports.api",
+    "reports.api",
 ]
 
 urlpatterns: list = []

@@ -266,7 +266,9 @@ def reorder_suggestions(*, branch_id: int, supplier_id: int | None = None) -> li
     on_hand = StockLevel.objects.filter(product_id=OuterRef("product_id"), branch_id=branch_id).values("quantity")[:1]
     on_order = (
         PurchaseLine.objects.filter(
-            product_id=OuterRef("product_id"), purchase__branch_id=branch_id, purchase__status__in=OPEN_PURCHASE_STATUSES
+            product_id=OuterRef("product_id"),
+            purchase__branch_id=branch_id,
+            purchase__status__in=OPEN_PURCHASE_STATUSES,
         )
         .values("product_id")
         .annotate(total=Sum(F("quantity_ordered") - F("quantity_received")))
@@ -505,7 +507,9 @@ def customer_segments(*, branch_ids, today: dt.date | None = None, days: int = 3
     (quintiles among each other), each put in the first segment whose rule fits."""
     today = today or local_today()
     sales = Sale.objects.filter(
-        status=SaleStatus.COMPLETED, customer__isnull=False, completed_at__gte=_day_start(today - dt.timedelta(days=days))
+        status=SaleStatus.COMPLETED,
+        customer__isnull=False,
+        completed_at__gte=_day_start(today - dt.timedelta(days=days)),
     )
     if branch_ids is not None:
         sales = sales.filter(branch_id__in=branch_ids)

@@ -146,7 +146,9 @@ class Notification(models.Model):
 class NotificationPreference(TimeStampedModel):
     """One person's choice for one event and channel. No row = the default (see `DEFAULT_CHANNELS`)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     event = models.CharField(max_length=16, choices=NotificationEvent.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     enabled = models.BooleanField()
@@ -154,7 +156,9 @@ class NotificationPreference(TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "event", "channel"], name="notificationpreference_unique"),
-            models.CheckConstraint(condition=Q(event__in=NotificationEvent.values), name="notificationpref_event_valid"),
+            models.CheckConstraint(
+                condition=Q(event__in=NotificationEvent.values), name="notificationpref_event_valid"
+            ),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="notificationpref_channel_valid"),
         ]
 

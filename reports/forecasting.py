@@ -63,9 +63,10 @@ def _holt_winters(history: np.ndarray, horizon: int) -> np.ndarray:
         initialization_method="estimated",
     )
     with warnings.catch_warnings():
-        # Short or flat series make the optimiser warn about convergence; the fit is still usable.
+        # SLSQP: a tenth of the time of the default L-BFGS-B here for the same held-out error
+        # (bench/forecast.py). Short or flat series make the optimiser warn; the fit is still usable.
         warnings.simplefilter("ignore")
-        fitted = model.fit(optimized=True, use_brute=False)
+        fitted = model.fit(optimized=True, use_brute=False, method="SLSQP")
     return np.asarray(fitted.forecast(horizon), dtype=float)
 
 

@@ -138,8 +138,10 @@ def notify(*, event: str, key: str, title: str, body: str = "", url: str = "", b
         for channel in sorted(channels - {Channel.IN_APP}):
             delivery = NotificationDelivery.objects.create(notification=notification, channel=channel)
             transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
-        transaction.on_commit(lambda user_id=user.pk: forget_unread_count(user_id))
         created.append(notification)
+    if created:
+        transaction.on_commit(lambda ids=[n.user_id for n in created]: _forget_unread(*ids))
+        _forget_unread(*[n.user_id for n in created])
     return created
 
 
@@ -258,7 +260,7 @@ def send_daily_summary(*, day: dt.date | None = None) -> list[Notification]:
         total = sum((r["total"] for r in rows), ZERO)
         title = f"{day:%a %d %b}: KES {total:,.2f} from {sum(r['count'] for r in rows)} sales"
     else:
-        lines = ["No completed sales today."]
+        lines = ["No completed sales that day."]
         title = f"{day:%a %d %b}: no sales"
     pdf = _url("reports:report_pdf", "sales-by-day", query=f"start={day:%Y-%m-%d}&end={day:%Y-%m-%d}")
     if pdf:
@@ -274,30 +276,22 @@ def send_daily_summary(*, day: dt.date | None = None) -> list[Notification]:
 
 
 # ---------------------------------------------------------------------------- in-app list
-UNREAD_CACHE_SECONDS = 60
-
-
-def _unread_key(user_id) -> str:
+def _unread_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 
 
-def forget_unread_count(user_id) -> None:
-    """Drop the cached badge figure (a notification was created or read)."""
-    cache.delete(_unread_key(user_id))
-
-
 def unread_count(*, user) -> int:
-    """Unread in-app notifications for the bell in the top bar.
-
-    Every page shows the bell, so the figure is cached per person (dropped whenever one of theirs is
-    created or read, and at most a minute old otherwise): the till's pages stay at their query count.
-    """
+    """The bell's number. Cached per person (every page shows it); every write here clears it."""
     key = _unread_key(user.pk)
     count = cache.get(key)
     if count is None:
         count = Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).count()
-        cache.set(key, count, UNREAD_CACHE_SECONDS)
+        cache.set(key, count, settings.NOTIFICATION_BADGE_CACHE_SECONDS)
     return count
+
+
+def _forget_unread(*user_ids: int) -> None:
+    cache.delete_many([_unread_key(pk) for pk in user_ids])
 
 
 def notification_list(*, user, unread_only: bool = False):
@@ -314,14 +308,14 @@ def notification_mark_read(*, user, notification_id: int) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
-        forget_unread_count(user.pk)
+        _forget_unread(user.pk)
     return notification
 
 
 def notifications_mark_all_read(*, user) -> int:
-    marked = Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
-    forget_unread_count(user.pk)
-    return marked
+    count = Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
+    _forget_unread(user.pk)
+    return count
 
 
 # ---------------------------------------------------------------------------- sending

@@ -134,9 +134,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down = every read a miss, writes dropped: the till keeps selling (config/cache.py).
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "asiria",
+            # A Redis that vanished from the network must not hold a till's request for long.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -553,3 +556,6 @@ WHATSAPP_API_BASE = env.str("WHATSAPP_API_BASE", default="https://graph.facebook
 WHATSAPP_TEMPLATE = env.str("WHATSAPP_TEMPLATE", default="")
 WHATSAPP_TEMPLATE_LANGUAGE = env.str("WHATSAPP_TEMPLATE_LANGUAGE", default="en")
 WHATSAPP_TIMEOUT = env.float("WHATSAPP_TIMEOUT", default=10.0)
+
+# The notification bell's unread count is cached per person for this long (cleared on every write).
+NOTIFICATION_BADGE_CACHE_SECONDS = env.int("NOTIFICATION_BADGE_CACHE_SECONDS", default=300)

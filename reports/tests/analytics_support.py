@@ -36,7 +36,8 @@ def completed_sale(*, branch, cashier, when: dt.datetime, items, customer=None) 
             SaleLine(
                 sale=sale, product=product, position=position, product_name=product.name, sku=product.sku,
                 quantity=quantity, list_price=price, unit_price=price, tax_class=product.tax_class,
-                tax_rate=Decimal("16.00"), cost_price=product.cost_price, gross_amount=line_total, line_total=line_total,
+                tax_rate=Decimal("16.00"), cost_price=product.cost_price, gross_amount=line_total,
+                line_total=line_total,
             )
             for position, product, quantity, price, line_total in lines
         ]

@@ -58,3 +58,13 @@ CASES = [
     Case("reports:export_detail", OWNER_ONLY_OBJECT, args=_job, htmx=True, id="htmx:reports:export_detail"),
     Case("reports:export_download", OWNER_ONLY_OBJECT, args=_job),
 ]
+
+CASES += [
+    Case("reports-api-list", managers_and_owners(), api=True),
+    Case("reports-api-dashboard", managers_and_owners(), api=True),
+    Case("reports-api-detail", managers_and_owners(), args=lambda w: ["sales-by-day"], query=RANGE, api=True),
+    Case("reports-api-detail", owners_only(), args=lambda w: ["profit-by-product"], query=RANGE, api=True,
+         id="api:reports-api-detail:profit"),
+    Case("reports-api-detail", managers_and_owners(manager=400, owner=400), args=lambda w: ["vat"],
+         query="preset=custom&start=2026-03-31&end=2026-03-01", api=True, id="api:reports-api-detail:bad-range"),
+]

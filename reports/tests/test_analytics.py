@@ -119,12 +119,14 @@ def stocked(branch, manager, settings):
     settings.REORDER_COVER_DAYS = 7
     unit = UnitFactory(decimal_places=0)
     bidco, kapa = SupplierFactory(name="Bidco"), SupplierFactory(name="Kapa")
-    oil = ProductFactory(name="Oil 1l", unit=unit, default_supplier=bidco, reorder_level=D("4"), reorder_quantity=D("0"),
-                         cost_price=D("250.00"))
-    soap = ProductFactory(name="Soap", unit=unit, default_supplier=bidco, reorder_level=D("0"), reorder_quantity=D("10"),
-                          cost_price=D("40.00"))
-    salt = ProductFactory(name="Salt", unit=unit, default_supplier=kapa, reorder_level=D("0"), reorder_quantity=D("0"))
-    loose = ProductFactory(name="Loose", unit=unit, default_supplier=None, reorder_level=D("0"), reorder_quantity=D("0"))
+    def product(name, supplier, level, pack, cost="70.00"):
+        return ProductFactory(name=name, unit=unit, default_supplier=supplier, reorder_level=D(level),
+                              reorder_quantity=D(pack), cost_price=D(cost))
+
+    oil = product("Oil 1l", bidco, "4", "0", "250.00")
+    soap = product("Soap", bidco, "0", "10", "40.00")
+    salt = product("Salt", kapa, "0", "0")
+    loose = product("Loose", None, "0", "0")
     stock_in(oil, branch, 10)
     stock_in(soap, branch, 3)
     stock_in(salt, branch, 100)
@@ -172,7 +174,8 @@ def test_rising_and_falling_by_hand(branch, cashier):
     recent = TODAY - dt.timedelta(days=3)  # in the last 28 full days
     before = TODAY - dt.timedelta(days=40)  # in the 28 before
     completed_sale(branch=branch, cashier=cashier, when=local_dt(before), items=[(up, 10), (down, 20), (tiny, 1)])
-    completed_sale(branch=branch, cashier=cashier, when=local_dt(recent), items=[(up, 25), (down, 5), (new, 6), (tiny, 3)])
+    completed_sale(branch=branch, cashier=cashier, when=local_dt(recent),
+                   items=[(up, 25), (down, 5), (new, 6), (tiny, 3)])
     completed_sale(branch=branch, cashier=cashier, when=local_dt(TODAY), items=[(down, 50)])  # today: not counted
     rising, falling = analytics.product_trends(branch_ids=[branch.pk], today=TODAY)
     assert [(t.name, t.previous, t.recent, t.change) for t in rising] == [
@@ -298,3 +301,34 @@ def test_cashier_anomalies_flag_the_one_who_voids_far_more(branch, other_branch)
     assert a.flags == ["over_short"] and a.z["over_short"] == pytest.approx(39.80, abs=0.01)
     assert by_name["Cashier B"].flags == [] and by_name["Cashier D"].flags == []
     assert people[0].name == "Cashier A"  # the one standing out most comes first
+
+
+# ---------------------------------------------------------------------------- the nightly task and the command
+def test_nightly_task_and_command_refresh_both(branch, cashier):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from reports.tasks import nightly_analytics
+
+    a, b = ProductFactory(), ProductFactory()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    for _ in range(3):
+        completed_sale(branch=branch, cashier=cashier, when=local_dt(yesterday), items=[(a, 1), (b, 2)])
+    assert nightly_analytics.call_local() == {"forecasts": 2, "basket_pairs": 1}
+    out = StringIO()
+    call_command("analytics_refresh", "--branch", branch.code, stdout=out)
+    assert "forecasts: 2 stored" in out.getvalue() and "basket pairs: 1 stored" in out.getvalue()
+    with pytest.raises(CommandError, match="Unknown branch code"):
+        call_command("analytics_refresh", "--branch", "NOPE")
+    assert ProductForecast.objects.count() == 2 and BasketPair.objects.count() == 1
+
+
+def test_periodic_tasks_fire_at_shop_time(settings):
+    from reports.tasks import daily_summary, nightly_analytics
+
+    # 18:00 UTC is 21:00 in Nairobi: the daily summary's default; 22:30 UTC is 01:30, the analytics'.
+    summary, nightly = daily_summary.task_class(), nightly_analytics.task_class()
+    assert summary.validate_datetime(dt.datetime(2026, 3, 30, 18, 0))
+    assert not summary.validate_datetime(dt.datetime(2026, 3, 30, 21, 0))
+    assert nightly.validate_datetime(dt.datetime(2026, 3, 30, 22, 30))

@@ -12,7 +12,13 @@ from inventory.models import Purchase
 from inventory.tests.factories import ProductFactory, SupplierFactory, stock_in
 from pos.roles import Role
 from pos.tests.factories import CustomerFactory, UserFactory
-from reports.analytics_models import BasketPair, Notification, NotificationEvent, NotificationPreference, ProductForecast
+from reports.analytics_models import (
+    BasketPair,
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+    ProductForecast,
+)
 
 from .analytics_support import completed_sale, local_dt
 
@@ -63,7 +69,7 @@ def test_forecast_list_query_count_does_not_grow(branch, manager_client, django_
     _forecasts(branch, 40)
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = manager_client.get(reverse("reports:analytics_forecasts"))
-    assert response.content.decode().count("Item 0") == 43 - 30 + 30  # all on one page (50 per page)
+    assert response.content.decode().count("Item 0") == 43  # all on one page (50 per page)
 
 
 def test_a_manager_only_sees_their_branch(branch, other_branch, manager_client, owner_client):

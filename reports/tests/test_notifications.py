@@ -137,7 +137,8 @@ def test_large_over_short_at_close_notifies(branch, owner, manager, employee, se
     assert got[0].title == "Esther Cashier closed KES 600.00 short"
 
 
-def test_a_real_close_with_a_big_shortfall_notifies(branch, owner, manager, employee, django_capture_on_commit_callbacks):
+def test_a_real_close_with_a_big_shortfall_notifies(branch, owner, manager, employee,
+                                                     django_capture_on_commit_callbacks):
     from cashdesk.services import session_close
     from cashdesk.tests.factories import open_session
 
@@ -207,7 +208,8 @@ def test_daily_summary_to_owners_with_the_days_figures(branch, other_branch, own
 
 def test_daily_summary_of_a_day_without_sales(owner):
     [n] = notes.send_daily_summary(day=dt.date(2026, 1, 1))
-    assert n.title.endswith("no sales") and n.body == "No completed sales today."
+    assert n.title.endswith("no sales") and n.body.startswith("No completed sales that day.")
+    assert "/sales-by-day/pdf/?start=2026-01-01&end=2026-01-01" in n.body  # the PDF, linked
 
 
 # ---------------------------------------------------------------------------- WhatsApp and retries
@@ -317,3 +319,17 @@ def test_mark_read_only_ones_own(owner, manager):
     theirs.refresh_from_db()
     assert theirs.read_at is None
     assert notes.notifications_mark_all_read(user=manager) == 1
+
+
+def test_the_bells_count_is_cached_and_cleared_by_every_write(owner, settings, django_assert_num_queries):
+    settings.NOTIFICATION_BADGE_CACHE_SECONDS = 300
+    first = Notification.objects.create(user=owner, event=LOW, key="a", title="a", created_at=timezone.now())
+    assert notes.unread_count(user=owner) == 1
+    with django_assert_num_queries(0):
+        assert notes.unread_count(user=owner) == 1  # every later page: no query
+    notes.notify(event=LOW, key="cached-b", title="b", body="", branch_id=owner.branch_id, users=[owner])
+    assert notes.unread_count(user=owner) == 2  # a new one clears the figure
+    notes.notification_mark_read(user=owner, notification_id=first.pk)
+    assert notes.unread_count(user=owner) == 1
+    notes.notifications_mark_all_read(user=owner)
+    assert notes.unread_count(user=owner) == 0

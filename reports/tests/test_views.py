@@ -168,3 +168,57 @@ def test_owners_and_managers_land_on_the_dashboard_after_login(client, owner):
 
     response = client.post(reverse("account_login"), {"login": owner.phone_number, "password": DEFAULT_PASSWORD})
     assert response.status_code == 302 and response["Location"] == reverse("reports:dashboard")
+
+
+# ---------------------------------------------------------------------------- JSON API
+def _api(user):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+def test_api_report_amounts_are_strings_to_the_cent(shop, owner, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        response = _api(owner).get(reverse("reports-api-detail", args=["vat"]), {**RANGE, "branch": shop.main.pk})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["totals"] == {"sales": "606.00", "returns": "0.00", "gross": "606.00", "taxable": "550.00",
+                              "vat": "56.00"}
+    assert {"label": "B – VAT 16%", "sales": "348.00", "returns": "0.00", "gross": "348.00", "taxable": "300.00",
+            "vat": "48.00"} in body["rows"]
+
+
+def test_api_bad_filters_are_a_400_with_field_errors(shop, owner, manager):
+    response = _api(owner).get(reverse("reports-api-detail", args=["vat"]), {"preset": "custom", "start": "2026-03-11",
+                                                                             "end": "2026-03-01"})
+    assert response.status_code == 400 and "end" in response.json()["errors"]
+    response = _api(manager).get(reverse("reports-api-detail", args=["vat"]), {**RANGE, "branch": shop.westlands.pk})
+    assert response.status_code == 400 and "Unknown branch" in response.json()["detail"]
+    assert _api(owner).get(reverse("reports-api-detail", args=["nope"])).status_code == 404
+
+
+def test_api_dashboard(shop, owner, manager, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: DAY + dt.timedelta(days=7))
+    body = _api(owner).get(reverse("reports-api-dashboard"), {"branch": shop.main.pk}).json()
+    assert body["week_ago"]["sales"] == "490.00" and body["week_ago"]["margin"] == "17.8"
+    assert "margin" not in _api(manager).get(reverse("reports-api-dashboard")).json()["week_ago"]
+
+
+def test_export_pages_do_not_grow_with_the_number_of_exports(owner, owner_client, django_assert_max_num_queries):
+    from reports.models import ExportJob
+
+    for index in range(15):
+        ExportJob.objects.create(user=owner, report="vat", format="csv", params={"start": "2026-03-01",
+                                                                                   "end": "2026-03-31"})
+    with django_assert_max_num_queries(6):
+        response = owner_client.get(reverse("reports:export_list"))
+    assert response.status_code == 200 and response.content.decode().count("2026-03-01 – 2026-03-31") == 15
+    job = ExportJob.objects.first()
+    with django_assert_max_num_queries(6):
+        response = owner_client.get(reverse("reports:export_detail", args=[job.token]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'value="0"' in response.content.decode()  # still polling

@@ -39,6 +39,8 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    atomic = False  # DDL through schema_editor.execute; MariaDB cannot roll it back anyway
+
     dependencies = [
         ("reports", "0002_analytics_notifications"),
         ("pos", "0003_sales_and_customers"),

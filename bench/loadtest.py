@@ -421,6 +421,9 @@ def serving(*, workdir: Path, workers: int | None = None, huey_workers: int = 2,
             raise RuntimeError("gunicorn did not answer /healthz: " + (workdir / "gunicorn.log").read_text()[-2000:])
         if processes[0].poll() is not None:
             raise RuntimeError("gunicorn stopped: " + (workdir / "gunicorn.log").read_text()[-2000:])
+        time.sleep(1.0)  # a consumer that cannot start (a bad setting, an import cycle) has exited by now
+        if processes[1].poll() is not None:
+            raise RuntimeError("the Huey consumer stopped: " + (workdir / "huey.log").read_text()[-3000:])
         yield base
     finally:
         for process in processes:

@@ -44,6 +44,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the test database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse the data of an earlier --keep run")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --reuse: carry on generating after the last day in the database (a run cut short)")
     args = parser.parse_args()
 
     import django
@@ -57,11 +59,14 @@ def main():
     if vendor == "sqlite3":
         settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "bench-reports.sqlite3")
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not args.reuse, keepdb=args.reuse)
+    # serialize=False: a copy of a million rows for TransactionTestCase rollbacks is of no use here.
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=not args.reuse, keepdb=args.reuse, serialize=False
+    )
     try:
         from pos.models import SaleLine
 
-        if not args.reuse or not SaleLine.objects.exists():
+        if not args.reuse or not SaleLine.objects.exists() or args.resume:
             started = time.perf_counter()
             generate(args)
             print(f"generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -75,6 +80,7 @@ def main():
 def generate(args):
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
+    from django.db.models import Sum
     from django.utils import timezone
 
     from cashdesk.models import CashSession, Payment
@@ -82,13 +88,17 @@ def generate(args):
     from pos.models import Branch, Customer, Sale, SaleLine, User
 
     rng = random.Random(7)
+    resuming = args.resume and Product.objects.filter(sku__startswith="BP").exists()
     branches = [Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]]
-    branches += [Branch.objects.create(name=n, code=c) for n, c in (("Westlands", "WSTL"), ("Kisumu", "KSM"))]
+    if resuming:
+        branches += [Branch.objects.get(code="WSTL"), Branch.objects.get(code="KSM")]
+    else:
+        branches += [Branch.objects.create(name=n, code=c) for n, c in (("Westlands", "WSTL"), ("Kisumu", "KSM"))]
     unit = Unit.objects.get_or_create(code="pc", defaults={"name": "Piece", "decimal_places": 0})[0]
-    categories = [Category.objects.create(name=f"Category {i:02d}") for i in range(40)]
+    categories = [] if resuming else [Category.objects.create(name=f"Category {i:02d}") for i in range(40)]
     tax_classes = ["B"] * 7 + ["A", "C", "E"]
     products = []
-    for i in range(args.products):
+    for i in range(0 if resuming else args.products):
         price = money(rng.choice([20, 35, 50, 65, 80, 120, 150, 250, 400, 650, 1200, 2500]) * Decimal(rng.uniform(0.8, 1.2)))
         products.append(
             Product(
@@ -103,7 +113,8 @@ def generate(args):
                 reorder_level=Decimal("5"),
             )
         )
-    Product.objects.bulk_create(products, batch_size=2000)
+    if products:
+        Product.objects.bulk_create(products, batch_size=2000)
     products = list(Product.objects.order_by("pk").values("pk", "name", "sku", "selling_price", "cost_price", "tax_class"))
     password = make_password("bench-pass-1")
     cashiers = []
@@ -113,13 +124,15 @@ def generate(args):
                 User(phone_number=f"+2547{b}{c:07d}", full_name=f"Cashier {branch.code} {c}", role="EMPLOYEE",
                      branch=branch, password=password)
             )
-    User.objects.bulk_create(cashiers)
+    if not resuming:
+        User.objects.bulk_create(cashiers)
     cashiers = list(User.objects.filter(role="EMPLOYEE").order_by("pk"))
     by_branch = {branch.pk: [u for u in cashiers if u.branch_id == branch.pk] for branch in branches}
-    Customer.objects.bulk_create(
-        [Customer(name=f"Customer {i:04d}", phone_number=f"+2541{i:08d}", credit_limit=Decimal("50000"))
-         for i in range(2000)]
-    )
+    if not resuming:
+        Customer.objects.bulk_create(
+            [Customer(name=f"Customer {i:04d}", phone_number=f"+2541{i:08d}", credit_limit=Decimal("50000"))
+             for i in range(2000)]
+        )
     customer_ids = list(Customer.objects.values_list("pk", flat=True))
 
     # Popularity: a Zipf-like skew, and the last 5 % of the catalogue never sells (dead stock).
@@ -136,9 +149,18 @@ def generate(args):
     start_day = today - dt.timedelta(days=args.days - 1)
     sale_id = (Sale.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     sequence = {branch.pk: 0 for branch in branches}
-    sold_qty: dict[tuple[int, int], Decimal] = {}
+    first_day = 0
+    if resuming:
+        from django.db.models import Max
+
+        for branch_id, last in Sale.objects.values_list("branch_id").annotate(Max("sequence")):
+            sequence[branch_id] = last or 0
+        last_sale = Sale.objects.order_by("-completed_at").values_list("completed_at", flat=True).first()
+        if last_sale is not None:
+            # Carry on the day after the last one written (a cut-short day keeps what it had).
+            first_day = (timezone.localtime(last_sale).date() - start_day).days + 1
     lines_made = 0
-    for offset_day in range(args.days):
+    for offset_day in range(first_day, args.days):
         day = start_day + dt.timedelta(days=offset_day)
         weekday_boost = 1.3 if day.weekday() in (4, 5) else 1.0
         n_sales = int(args.sales_per_day * weekday_boost * rng.uniform(0.85, 1.15))
@@ -180,8 +202,6 @@ def generate(args):
                         balance_after=Decimal("0"), user_id=cashier.pk, created_at=when,
                     )
                 )
-                key = (product["pk"], branch.pk)
-                sold_qty[key] = sold_qty.get(key, Decimal("0")) + quantity
             if not picked:
                 sequence[branch.pk] -= 1
                 continue
@@ -230,6 +250,11 @@ def generate(args):
         if offset_day % 30 == 0:
             print(f"day {offset_day + 1}/{args.days}: {lines_made:,} lines", file=sys.stderr, flush=True)
     # Stock on hand: what was bought (an opening movement) less what was sold; some products at zero.
+    sold_qty = {
+        (product_id, branch_id): quantity
+        for product_id, branch_id, quantity in SaleLine.objects.values("product_id", "sale__branch_id")
+        .annotate(total=Sum("quantity")).values_list("product_id", "sale__branch_id", "total")
+    }
     levels, openings = [], []
     opened_at = timezone.make_aware(dt.datetime.combine(start_day - dt.timedelta(days=1), dt.time(6)))
     for product in products:
@@ -309,6 +334,10 @@ def measure(args):
     )
     client = Client()
     client.force_login(owner)
+    import logging
+
+    logging.disable(logging.INFO)  # the request log would interleave with the table
+    client.get("/reports/")  # warm-up: template loading and the first connection are not the page's cost
     for label, url in (
         ("dashboard page", "/reports/"),
         ("sales by day page, this year", f"/reports/view/sales-by-day/?preset=custom&start={year.start}&end={today}"),

@@ -43,7 +43,7 @@ from .models import (
     SupplierPayment,
 )
 from .money_services import customer_receipt_record, expense_record, supplier_payment_record
-from .mpesa_services import mpesa_stk_start
+from .mpesa_services import mpesa_stk_start, mpesa_stk_stop_waiting
 from .selectors import (
     customer_receipts_visible_to,
     expenses_visible_to,
@@ -101,12 +101,15 @@ class SessionReportSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["X", "Z"])
 
 
+@extend_schema(tags=["cash sessions"])
 @extend_schema_view(
     list=extend_schema(summary="Cash sessions (cashiers: their own; managers: their branch's)",
                        responses={200: CashSessionSerializer(many=True), **errors(401, 403)}),
     retrieve=extend_schema(summary="One cash session", responses={200: CashSessionSerializer, **errors(401, 403, 404)}),
 )
-class CashSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class CashSessionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     serializer_class = CashSessionSerializer
     permission_classes = [RolePermission]
     required_perms = {"read": Perm.USE_OWN_CASH_SESSION, "write": Perm.USE_OWN_CASH_SESSION}
@@ -228,7 +231,10 @@ def _payable_sale(user, sale_id: int) -> Sale:
 
 def _own_open_session(user, session_id: int) -> CashSession:
     session = CashSession.objects.filter(pk=session_id).first()
-    if session is None or (session.cashier_id != user.pk and not sessions_visible_to(user).filter(pk=session_id).exists()):
+    visible = session is not None and (
+        session.cashier_id == user.pk or sessions_visible_to(user).filter(pk=session_id).exists()
+    )
+    if not visible:
         raise PaymentError(f"No cash session #{session_id}.", field="session", code="not_found")
     if session.cashier_id != user.pk:
         raise PaymentError(
@@ -255,11 +261,17 @@ def _checkout(request, *, sale_id: int, session_id: int, tenders: list[Tender]) 
     return Response(SalesHeaderSerializer(sale).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["sales payments"])
 @extend_schema_view(
-    list=extend_schema(summary="Sales payments of the sales the caller sees", responses={200: PaymentSerializer(many=True), **errors(401, 403)}),
+    list=extend_schema(
+        summary="Sales payments of the sales the caller sees",
+        responses={200: PaymentSerializer(many=True), **errors(401, 403)},
+    ),
     retrieve=extend_schema(summary="One sales payment", responses={200: PaymentSerializer, **errors(401, 403, 404)}),
 )
-class SalesPaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class SalesPaymentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Payments of sales. Paying completes the sale: the payments must cover what is due (cash may
     be more: the change is given back); all or nothing."""
 
@@ -272,7 +284,8 @@ class SalesPaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return self.serializer_class.Meta.model.objects.none()
-        return Payment.objects.filter(sale__in=sales_visible_to(user=self.request.user).values("pk")).order_by("-created_at", "-pk")
+        visible = sales_visible_to(user=self.request.user).values("pk")
+        return Payment.objects.filter(sale__in=visible).order_by("-created_at", "-pk")
 
     @extend_schema(
         summary="Pay a sale with one payment (completes it; cash may be more, the change is returned)",
@@ -336,6 +349,7 @@ class StkPushSerializer(serializers.Serializer):
     )
 
 
+@extend_schema(tags=["m-pesa"])
 @extend_schema_view(
     retrieve=extend_schema(summary="An STK push's status (poll it until it is PAID, FAILED, CANCELLED…)",
                            responses={200: StkRequestSerializer, **errors(401, 403, 404)}),
@@ -356,24 +370,42 @@ class StkPushViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewset
 
     @extend_schema(
         summary="Send an M-Pesa payment request (STK push) to the customer's phone for a sale",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=StkPushSerializer,
         responses={202: StkRequestSerializer, **errors(400, 401, 403, 409)},
     )
     def create(self, request, *args, **kwargs):
-        serializer = StkPushSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        sale = _payable_sale(request.user, data["sales_header"])
-        stk = mpesa_stk_start(
-            sale=sale,
-            phone=data["phone"],
-            user=request.user,
-            amount=data.get("amount"),
-            other_tenders=[Tender(p["method"], p["amount"], p.get("reference", "")) for p in data.get("other_payments", [])],
-            request=request,
-        )
-        stk = self.get_queryset().get(pk=stk.pk)
-        return Response(StkRequestSerializer(stk).data, status=status.HTTP_202_ACCEPTED)
+        def run():
+            serializer = StkPushSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            sale = _payable_sale(request.user, data["sales_header"])
+            stk = mpesa_stk_start(
+                sale=sale,
+                phone=data["phone"],
+                user=request.user,
+                amount=data.get("amount"),
+                other_tenders=[
+                    Tender(p["method"], p["amount"], p.get("reference", "")) for p in data.get("other_payments", [])
+                ],
+                request=request,
+            )
+            stk = self.get_queryset().get(pk=stk.pk)
+            return Response(StkRequestSerializer(stk).data, status=status.HTTP_202_ACCEPTED)
+
+        return run_idempotent(request, endpoint="mpesa-stk-push:create", run=run)
+
+    @extend_schema(
+        summary="Stop waiting for the customer's PIN (they walked away, or pay another way)",
+        request=None,
+        responses={200: StkRequestSerializer, **errors(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """A request already answered is left as it is; if M-Pesa later says the customer paid after
+        all, it is flagged for a manager (`mpesa_stk_stop_waiting`)."""
+        stk = mpesa_stk_stop_waiting(stk=self.get_object(), user=request.user, request=request)
+        return Response(StkRequestSerializer(self.get_queryset().get(pk=stk.pk)).data)
 
 
 # ---------------------------------------------------------------------------- money in and out
@@ -385,7 +417,10 @@ class SupplierPaymentSerializer(serializers.ModelSerializer):
             "paid_by", "note", "created_at",
         ]
         read_only_fields = ["id", "branch", "session", "paid_by", "created_at"]
-        extra_kwargs = {"supplier": {"queryset": Supplier.objects.all()}, "purchase": {"queryset": Purchase.objects.all()}}
+        extra_kwargs = {
+            "supplier": {"queryset": Supplier.objects.all()},
+            "purchase": {"queryset": Purchase.objects.all()},
+        }
 
 
 class CustomerReceiptSerializer(serializers.ModelSerializer):
@@ -428,16 +463,27 @@ class _MoneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     filterset_fields = ["method"]
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        row = self.record(serializer.validated_data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
+        def run():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            row = self.record(serializer.validated_data)
+            return Response(
+                self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED
+            )
+
+        return run_idempotent(request, endpoint=f"{self.basename}:create", run=run)
 
 
+@extend_schema(tags=["money in and out"])
 @extend_schema_view(
-    list=extend_schema(summary="Supplier payments", responses={200: SupplierPaymentSerializer(many=True), **errors(401, 403)}),
-    retrieve=extend_schema(summary="One supplier payment", responses={200: SupplierPaymentSerializer, **errors(401, 403, 404)}),
+    list=extend_schema(
+        summary="Supplier payments", responses={200: SupplierPaymentSerializer(many=True), **errors(401, 403)}
+    ),
+    retrieve=extend_schema(
+        summary="One supplier payment", responses={200: SupplierPaymentSerializer, **errors(401, 403, 404)}
+    ),
     create=extend_schema(summary="Pay a supplier (cash comes out of the caller's open drawer)",
+                         parameters=[IDEMPOTENCY_PARAMETER],
                          responses={201: SupplierPaymentSerializer, **errors(400, 401, 403, 409)}),
 )
 class SupplierPaymentViewSet(_MoneyViewSet):
@@ -458,11 +504,15 @@ class SupplierPaymentViewSet(_MoneyViewSet):
         )
 
 
+@extend_schema(tags=["money in and out"])
 @extend_schema_view(
     list=extend_schema(summary="Customer receipts (customers paying off their account)",
                        responses={200: CustomerReceiptSerializer(many=True), **errors(401, 403)}),
-    retrieve=extend_schema(summary="One customer receipt", responses={200: CustomerReceiptSerializer, **errors(401, 403, 404)}),
+    retrieve=extend_schema(
+        summary="One customer receipt", responses={200: CustomerReceiptSerializer, **errors(401, 403, 404)}
+    ),
     create=extend_schema(summary="Record a customer paying off what they owe",
+                         parameters=[IDEMPOTENCY_PARAMETER],
                          responses={201: CustomerReceiptSerializer, **errors(400, 401, 403, 409)}),
 )
 class CustomerReceiptViewSet(_MoneyViewSet):
@@ -483,16 +533,27 @@ class CustomerReceiptViewSet(_MoneyViewSet):
         )
 
 
+class ExpenseFilter(django_filters.FilterSet):
+    spent_on = django_filters.DateFilter(input_formats=["%Y-%m-%d"])
+    category = django_filters.ModelChoiceFilter(queryset=ExpenseCategory.objects.all())
+
+    class Meta:
+        model = Expense
+        fields = ["method", "category", "spent_on"]
+
+
+@extend_schema(tags=["money in and out"])
 @extend_schema_view(
     list=extend_schema(summary="Expenses", responses={200: ExpenseSerializer(many=True), **errors(401, 403)}),
     retrieve=extend_schema(summary="One expense", responses={200: ExpenseSerializer, **errors(401, 403, 404)}),
     create=extend_schema(summary="Record an expense (cash comes out of the caller's open drawer)",
+                         parameters=[IDEMPOTENCY_PARAMETER],
                          responses={201: ExpenseSerializer, **errors(400, 401, 403, 409)}),
 )
 class ExpenseViewSet(_MoneyViewSet):
     serializer_class = ExpenseSerializer
     required_perms = {"read": Perm.RECORD_EXPENSE, "write": Perm.RECORD_EXPENSE}
-    filterset_fields = ["method", "category", "spent_on"]
+    filterset_class = ExpenseFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

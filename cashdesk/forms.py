@@ -62,7 +62,9 @@ class SessionCloseForm(_CrispyForm):
     card_counted = amount_field("Card terminal batch total (KES)", required=False, min_value="0")
     mpesa_counted = amount_field("M-Pesa statement total (KES)", required=False, min_value="0")
     note = forms.CharField(max_length=255, required=False)
-    approver = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="Manager approving")
+    approver = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Manager approving", empty_label="No approval needed"
+    )
     approver_pin = forms.CharField(
         label="Manager's till PIN",
         required=False,
@@ -83,6 +85,8 @@ class SessionCloseForm(_CrispyForm):
         self.fields["approver"].queryset = User.objects.filter(
             Q(role=Role.OWNER) | Q(role=Role.MANAGER, branch_id=branch_id), is_active=True
         ).order_by("full_name")
+        # "Otieno Odhiambo (Manager)", not their phone number: the list is shown on the cashier's tablet.
+        self.fields["approver"].label_from_instance = lambda person: f"{person.full_name} ({person.get_role_display()})"
 
     def denomination_fields(self):
         return [(value, self[f"count_{value}"]) for value, _ in DENOMINATIONS]

@@ -156,6 +156,8 @@ def supplier_payment_create(request):
             apply_domain_error(form, exc)
         else:
             messages.success(request, f"Paid KES {payment.amount:,.2f} to {payment.supplier.name}.")
+            if payment.purchase_id:  # back to the purchase the "Pay" button was on: it now shows what is left
+                return redirect(payment.purchase)
             return redirect("cashdesk:supplier_payment_list")
     context = {"form": form, "has_session": session_current(cashier=request.user) is not None}
     return render(request, "cashdesk/supplier_payment_form.html", context, status=400 if form.errors else 200)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from config import metrics
 from config.logs import bind_log_context
+from config.queue import enqueue_on_commit, schedule
 from pos.audit import AuditAction, audit_record
 from pos.base import ZERO, DomainError, money
 from pos.models import Branch, Sale, SaleStatus, User
@@ -86,8 +87,11 @@ def give_up_after() -> timedelta:
 
 
 def _enqueue(task, *args) -> None:
-    """Run a Huey task once the current transaction has committed (the task must see our rows)."""
-    transaction.on_commit(lambda: task(*args))
+    """Run a Huey task once the current transaction has committed (the task must see our rows).
+
+    If the queue is down (Redis), the request runs the task itself: a push must still be sent and a
+    callback still applied (`config.queue`, fallback "inline"; every task here is idempotent)."""
+    enqueue_on_commit(task, *args, fallback="inline")
 
 
 _STATUS_FROM_DARAJA = {
@@ -290,7 +294,8 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
         stk.save(update_fields=fields)
     from . import tasks
 
-    tasks.mpesa_query_stk.schedule(args=(stk.pk,), delay=int(query_after().total_seconds()))
+    # Queue down: no scheduled query, but the periodic `mpesa_settle_stale_requests` asks about it later.
+    schedule(tasks.mpesa_query_stk, args=(stk.pk,), delay=int(query_after().total_seconds()))
     return stk
 
 
@@ -613,6 +618,21 @@ def mpesa_stale_requests(*, now=None) -> list[int]:
         StkRequest.objects.filter(status=StkStatus.SENT, sent_at__lte=now - query_after())
         .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lte=now - timedelta(seconds=20)))
         .values_list("pk", flat=True)[:200]
+    )
+
+
+def mpesa_stranded_inbox(*, now=None, older_than: timedelta = timedelta(seconds=30)) -> list[tuple[int, str]]:
+    """(id, kind) of stored callbacks nobody applied: their task was lost (the queue's Redis restarted
+    without its append-only file, a consumer killed mid-task). The periodic sweep applies them."""
+    now = now or timezone.now()
+    return list(
+        MpesaInbox.objects.filter(
+            processed_at__isnull=True,
+            kind__in=(InboxKind.STK_CALLBACK, InboxKind.C2B_CONFIRMATION),
+            received_at__lte=now - older_than,
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", "kind")[:200]
     )
 
 

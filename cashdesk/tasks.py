@@ -45,3 +45,19 @@ def mpesa_settle_stale_requests() -> None:
             mpesa_services.mpesa_stk_query_settle(stk_request_id=stk_request_id)
         except Exception:  # one bad request must not stop the others
             log.exception("stk %s: query failed", stk_request_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def mpesa_apply_stranded_callbacks() -> None:
+    """Every minute: callbacks stored more than 30 s ago and still not applied (their task was lost)
+    are applied now. Applying is idempotent, so one that is merely late is not applied twice."""
+    from .models import InboxKind
+
+    for inbox_id, kind in mpesa_services.mpesa_stranded_inbox():
+        try:
+            if kind == InboxKind.STK_CALLBACK:
+                mpesa_services.mpesa_stk_callback_apply(inbox_id=inbox_id)
+            else:
+                mpesa_services.mpesa_c2b_confirmation_apply(inbox_id=inbox_id)
+        except Exception:  # one bad row must not stop the others
+            log.exception("inbox %s: could not apply", inbox_id)

@@ -18,7 +18,9 @@ from rest_framework import exceptions, status, throttling
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+# Not `rest_framework.views` here: its APIView reads DEFAULT_THROTTLE_CLASSES (= this module's
+# UserRateThrottle) when it is imported, so importing it from here is circular whenever this module is
+# the first to load (DRF's pagination system check under `run_huey` with DEBUG off did exactly that).
 
 from pos.base import DomainError
 
@@ -70,6 +72,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+
+    from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
     if response is None:

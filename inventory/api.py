@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -32,19 +31,14 @@ from pos.roles import Perm
 from . import adjustment_services, purchase_services, services
 from .models import (
     AdjustmentReason,
-    AdjustmentStatus,
-    AlertKind,
     Category,
-    MovementKind,
     Product,
     Purchase,
     PurchaseLine,
-    PurchaseStatus,
     StockAdjustment,
     StockAlert,
     StockMovement,
     Supplier,
-    TaxClass,
     Unit,
 )
 from .selectors import (
@@ -688,7 +682,11 @@ class StockAdjustmentSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         request = self.context["request"]
         counted, delta = validated_data.get("counted_quantity"), validated_data.get("delta")
-        quantity_field = "counted_quantity" if counted is not None else "delta"
+        # Which field a quantity error is about: the one given (neither or both: the request as a whole).
+        if (counted is None) == (delta is None):
+            quantity_field = "non_field_errors"
+        else:
+            quantity_field = "counted_quantity" if counted is not None else "delta"
         return _call(
             {"quantity": quantity_field},
             adjustment_services.stock_adjustment_request,

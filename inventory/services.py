@@ -299,8 +299,10 @@ def _apply_alert_states(*, branch_id, quantities, settings_by_product, open_aler
 def _enqueue_alert_notifications(alert_ids) -> None:
     from .tasks import notify_stock_alert
 
-    for alert_id in alert_ids:
-        notify_stock_alert(alert_id)
+    from config.queue import enqueue
+
+    for alert_id in alert_ids:  # queue down: the alert stays open in the app, only its notice is dropped
+        enqueue(notify_stock_alert, alert_id, fallback="skip")
 
 
 def stock_alerts_refresh(*, product_id: int) -> None:

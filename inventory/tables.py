@@ -233,7 +233,7 @@ class CountTable(HtmxTable):
 class PurchaseTable(HtmxTable):
     number = tables.Column(empty_values=(), order_by="id", verbose_name="No.", linkify=True)
     created_at = tables.DateTimeColumn(format="d M Y", verbose_name="Created")
-    supplier = tables.Column(accessor="supplier__name", order_by="supplier__name")
+    supplier = tables.Column(accessor="supplier__name", order_by="supplier__name", verbose_name="Supplier")
     branch = tables.Column(accessor="branch__code", verbose_name="Branch")
     expected_date = tables.DateColumn(format="d M Y", verbose_name="Expected", default="—")
     line_count = tables.Column(verbose_name="Lines", attrs={"td": {"class": "qty"}})

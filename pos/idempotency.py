@@ -50,7 +50,8 @@ def run_idempotent(request, *, endpoint: str, run: Callable[[], Response]) -> Re
                     user=request.user, key=key, endpoint=endpoint, request_hash=fingerprint
                 )
         except IntegrityError:
-            row = ApiIdempotencyKey.objects.get(user=request.user, key=key)
+            # a locking read: sees the row the other request committed, whatever our snapshot
+            row = ApiIdempotencyKey.objects.select_for_update().get(user=request.user, key=key)
             if row.endpoint != endpoint or row.request_hash != fingerprint:
                 raise ConflictError(
                     "This Idempotency-Key was already used for a different request: send a new key.",

@@ -14,7 +14,13 @@ from django.db import transaction
 from django.db.models import DateTimeField, Prefetch
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -103,7 +109,7 @@ class SalePaymentBriefSerializer(serializers.Serializer):
 
 class SalesHeaderSerializer(serializers.ModelSerializer):
     cashier_name = serializers.CharField(source="cashier.full_name", read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None)
+    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None, allow_null=True)
     amount_due = serializers.SerializerMethodField()
     details = SaleDetailSerializer(source="lines", many=True, read_only=True)
     payments = SalePaymentBriefSerializer(many=True, read_only=True)
@@ -245,11 +251,20 @@ def _fresh(sale_id: int, user) -> Sale:
 
 
 # ---------------------------------------------------------------------------- views
+@extend_schema(tags=["sales"])
 @extend_schema_view(
-    list=extend_schema(summary="Sales (headers with their details)", responses={200: SalesHeaderSerializer(many=True), **errors(401, 403)}),
-    retrieve=extend_schema(summary="One sale with its details and payments", responses={200: SalesHeaderSerializer, **errors(401, 403, 404)}),
+    list=extend_schema(
+        summary="Sales (headers with their details)",
+        responses={200: SalesHeaderSerializer(many=True), **errors(401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="One sale with its details and payments",
+        responses={200: SalesHeaderSerializer, **errors(401, 403, 404)},
+    ),
 )
-class SalesHeaderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class SalesHeaderViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Sales. Employees see their own; managers their branch's; owners every branch's."""
 
     serializer_class = SalesHeaderSerializer
@@ -298,7 +313,9 @@ class SalesHeaderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         data = serializer.validated_data
         authoriser = guarded_by(request, data, perm=Perm.AUTHORISE_OVERRIDES)
         if sale.status == SaleStatus.OPEN:
-            sale_void_open(sale=sale, user=request.user, reason=data["reason"], authorised_by=authoriser, request=request)
+            sale_void_open(
+                sale=sale, user=request.user, reason=data["reason"], authorised_by=authoriser, request=request
+            )
         elif sale.status == SaleStatus.COMPLETED:
             from cashdesk.refund_services import sale_void_completed
 
@@ -309,12 +326,23 @@ class SalesHeaderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return Response(SalesHeaderSerializer(_fresh(sale.pk, request.user)).data)
 
     @extend_schema(
+        methods=["GET"],
+        summary="The sale's returns (credit notes) and their refunds",
+        request=None,
+        responses={200: SaleReturnSerializer(many=True), **errors(401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
         summary="Return goods of a completed sale and refund them (a credit note)",
         request=SaleReturnCreateSerializer,
         responses={201: SaleReturnSerializer, **errors(400, 401, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"], url_path="returns")
+    @action(detail=True, methods=["get", "post"], url_path="returns", pagination_class=None)
     def returns(self, request, pk=None):
+        if request.method == "GET":
+            sale = self.get_object()
+            returns = sale.returns.prefetch_related("refunds").order_by("created_at", "pk")
+            return Response(SaleReturnSerializer(returns, many=True).data)
         # any completed sale of the branch (the customer holds the receipt), as the till's return page
         sale = sales_returnable_by(user=request.user).filter(pk=pk).first() if str(pk).isdigit() else None
         if sale is None:
@@ -339,8 +367,12 @@ class SalesHeaderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         return Response(SaleReturnSerializer(sale_return).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["sales"])
 @extend_schema_view(
-    list=extend_schema(summary="Sales details (lines) of the sales the caller sees", responses={200: SaleDetailSerializer(many=True), **errors(401, 403)}),
+    list=extend_schema(
+        summary="Sales details (lines) of the sales the caller sees",
+        responses={200: SaleDetailSerializer(many=True), **errors(401, 403)},
+    ),
     retrieve=extend_schema(summary="One sales detail", responses={200: SaleDetailSerializer, **errors(401, 403, 404)}),
 )
 class SalesDetailViewSet(
@@ -359,7 +391,8 @@ class SalesDetailViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return self.serializer_class.Meta.model.objects.none()
-        return SaleLine.objects.filter(sale__in=sales_visible_to(user=self.request.user).values("pk")).order_by("sale_id", "position", "id")
+        visible = sales_visible_to(user=self.request.user).values("pk")
+        return SaleLine.objects.filter(sale__in=visible).order_by("sale_id", "position", "id")
 
     @extend_schema(
         summary="Add a product to the caller's open sale",
@@ -372,7 +405,8 @@ class SalesDetailViewSet(
         data = serializer.validated_data
         sale = sales_visible_to(user=request.user).filter(pk=data["sales_header"]).first()
         if sale is None:
-            raise serializers.ValidationError({"sales_header": [f"No sale #{data['sales_header']} that you can change."]})
+            message = f"No sale #{data['sales_header']} that you can change."
+            raise serializers.ValidationError({"sales_header": [message]})
         line = sale_add_product(sale=sale, product=data["product"], user=request.user, quantity=data["quantity"])
         return Response(SaleDetailSerializer(line).data, status=status.HTTP_201_CREATED)
 

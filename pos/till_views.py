@@ -651,6 +651,9 @@ def checkout(request):
     if sale.customer_id and sale.customer.email and not sale.receipt_emailed_at:
         from .tasks import receipt_email_send
 
-        transaction.on_commit(lambda: receipt_email_send(sale.pk))
+        from config.queue import enqueue_on_commit
+
+        # Queue down: no e-mail now; the sale's page can send the receipt again.
+        enqueue_on_commit(receipt_email_send, sale.pk, fallback="skip")
     url = reverse("sales:receipt", args=[sale.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

@@ -90,6 +90,8 @@ CASES = [
         data=lambda w: {"sales_header": w.drawer_sale.pk, "phone": "0708374149"},
     ),
     Case("mpesa-stk-push-detail", others_hidden(), api=True, args=lambda w: [w.stk_waiting.pk]),
+    Case("mpesa-stk-push-stop", others_hidden(), api=True, method="post", fresh_world=True,
+         args=lambda w: [w.stk_waiting.pk]),
     # money in and out
     Case("supplier-payment-list", managers_and_owners(), api=True),
     Case("supplier-payment-detail", managers_and_owners(), api=True, args=lambda w: [w.supplier_payment.pk]),

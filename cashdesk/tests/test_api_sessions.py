@@ -154,6 +154,36 @@ def test_bad_pushes_write_nothing(daraja, employee, branch, body, status):
     assert not StkRequest.objects.exists() and not daraja.pushes
 
 
+def test_a_repeated_push_with_the_same_key_is_sent_once(daraja, employee, branch):
+    open_session(employee)
+    sale = ring_up(employee, branch, ("500", "1"))
+    api = api_client(employee)
+    body = {"sales_header": sale.pk, "phone": "0708374149"}
+    first = api.post(reverse("mpesa-stk-push-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="push-1")
+    again = api.post(reverse("mpesa-stk-push-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="push-1")
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json()
+    assert StkRequest.objects.count() == 1 and len(daraja.pushes) == 1
+
+
+def test_stopping_a_push_fails_its_payment_and_frees_the_sale(daraja, employee, branch):
+    open_session(employee)
+    sale = ring_up(employee, branch, ("500", "1"))
+    api = api_client(employee)
+    stk_id = api.post(reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708374149"},
+                      format="json").json()["id"]
+    colleague = UserFactory(role=Role.EMPLOYEE, branch=branch)
+    assert api_client(colleague).post(reverse("mpesa-stk-push-stop", args=[stk_id])).status_code == 404
+    stopped = api.post(reverse("mpesa-stk-push-stop", args=[stk_id]))
+    assert stopped.status_code == 200
+    assert stopped.json()["status"] == StkStatus.FAILED and stopped.json()["payment_status"] == "FAILED"
+    assert AuditLog.objects.filter(action=AuditAction.MPESA_STOPPED_WAITING).count() == 1
+    session = CashSession.objects.get(cashier=employee)
+    paid = api.post(reverse("sales-payment-split"), {"sales_header": sale.pk, "session": session.pk,
+                                                     "payments": [{"method": "CASH", "amount": "500"}]}, format="json")
+    assert paid.status_code == 201, paid.json()
+
+
 def test_a_push_without_a_session_is_a_conflict(daraja, employee, branch):
     sale = ring_up(employee, branch, ("100", "1"))
     response = api_client(employee).post(reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708374149"}, format="json")
@@ -179,6 +209,11 @@ def test_a_supplier_paid_in_cash_from_the_drawer(manager):
     assert negative.status_code == 400 and "amount" in negative.json()["errors"]
     assert SupplierPayment.objects.count() == 1
     assert client.get(reverse("supplier-payment-list")).json()["count"] == 1
+    body = {"supplier": supplier.pk, "amount": "50", "method": "BANK", "reference": "EFT-9"}
+    first = client.post(reverse("supplier-payment-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="sp-1")
+    again = client.post(reverse("supplier-payment-list"), body, format="json", HTTP_IDEMPOTENCY_KEY="sp-1")
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert SupplierPayment.objects.count() == 2
 
 
 def test_a_customer_pays_off_their_account(employee):
@@ -210,3 +245,21 @@ def test_expenses(manager, employee):
     assert future.status_code == 400 and "spent_on" in future.json()["errors"]
     assert Expense.objects.count() == 1
     assert api_client(manager).get(url).json()["count"] == 1
+
+
+def test_money_lists_do_not_grow_queries(manager, branch, django_assert_max_num_queries):
+    supplier = SupplierFactory()
+    category = ExpenseCategory.objects.create(name="Rent")
+    for index in range(5):
+        SupplierPayment.objects.create(supplier=supplier, branch=branch, method="BANK", amount=D("10"),
+                                       reference=f"E{index}", paid_by=manager)
+        Expense.objects.create(category=category, branch=branch, method="BANK", amount=D("5"), description="x",
+                               spent_on=timezone.localdate(), reference=f"R{index}", recorded_by=manager)
+        customer = CustomerFactory(balance=D("100"), credit_limit=D("500"))
+        api_client(manager).post(reverse("customer-receipt-list"), {"customer": customer.pk, "amount": "10",
+                                                                   "method": "BANK", "reference": f"Q{index}"}, format="json")
+    client = api_client(manager)
+    for name in ("supplier-payment-list", "expense-list", "customer-receipt-list"):
+        with django_assert_max_num_queries(5):
+            response = client.get(reverse(name))
+        assert response.json()["count"] == 5, name

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from cashdesk import money_services as money
 from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order, purchase_receive
+from cashdesk.tests.factories import open_session
 from inventory.tests.factories import ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,8 @@ def test_no_pay_link_before_goods_arrive_or_once_paid(manager_client, manager, b
     money.supplier_payment_record(
         supplier=received.supplier, amount=D("1000"), method="BANK", reference="EFT-1", purchase=received, user=manager
     )
-    assert not _pay_link(manager_client, received)[0]
+    shown, html = _pay_link(manager_client, received)
+    assert not shown and "Paid in full" in html
 
 
 def test_the_link_needs_the_permission_to_pay_suppliers(manager, branch):
@@ -85,3 +87,16 @@ def test_another_branchs_purchase_does_not_fill_the_form(manager, other_branch, 
     response = client.get(reverse("cashdesk:supplier_payment_create"), {"purchase": far_purchase.pk})
     assert response.status_code == 200 and response.context["form"].initial == {}
     assert b"1,000.00" not in response.content and b"1000.00" not in response.content
+
+
+def test_paying_from_the_purchase_page_goes_back_to_it(manager_client, manager, branch):
+    open_session(manager, "0")
+    purchase = _purchase(manager, branch, receive="10")
+    response = manager_client.post(
+        reverse("cashdesk:supplier_payment_create"),
+        {"supplier": purchase.supplier_id, "purchase": purchase.pk, "amount": "600", "method": "BANK",
+         "reference": "EFT-7"},
+    )
+    assert response.status_code == 302 and response["Location"] == purchase.get_absolute_url()
+    shown, html = _pay_link(manager_client, purchase)
+    assert shown and "Pay KES 400.00" in html and "Paid KES 600.00 to" in html

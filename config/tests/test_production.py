@@ -90,7 +90,7 @@ def test_production_uses_redis_for_cache_sessions_and_queue(tmp_path):
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["debug"] is False
     assert seen["session_engine"] == "django.contrib.sessions.backends.cached_db"
-    assert seen["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert seen["cache"] == "config.cache.ResilientRedisCache"
     assert seen["huey"] == "huey.RedisHuey"
     assert seen["storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert seen["log_format"] == "json"

@@ -84,6 +84,7 @@ CASES = [
         data=lambda w: {"reason": "matrix", "reference": "REV-2",
                         "items": [{"detail": w.card_line.pk, "quantity": "1"}]},
     ),
+    Case("salesheader-returns", others_hidden(), api=True, args=lambda w: [w.card_sale.pk], id="api:get:salesheader-returns"),
     Case("salesdetail-list", everyone_but_anonymous(), api=True),
     Case(
         "salesdetail-list",

@@ -4,6 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cashdesk.tests.factories import open_session, ring_up
 from inventory.models import StockMovement
@@ -157,6 +158,8 @@ def test_filters_by_status_cashier_and_customer(manager, employee, branch):
     assert client.get(SALES, {"cashier": employee.pk}).json()["results"][0]["id"] == sale.pk
     assert client.get(SALES, {"customer": customer.pk}).json()["count"] == 1
     assert client.get(SALES, {"date_from": "2000-01-01", "date_to": "2000-01-02"}).json()["count"] == 0
+    today = timezone.localdate().isoformat()
+    assert client.get(SALES, {"date_from": today, "date_to": today}).json()["count"] == 1
     assert client.get(SALES, {"status": "NOPE"}).status_code == 400
 
 
@@ -316,6 +319,8 @@ def test_a_return_refunds_through_the_return_services(manager, branch):
     assert body["total"] == "100.00" and body["refunds"] == [{"method": "CASH", "amount": "100.00", "reference": ""}]
     assert AuditLog.objects.filter(action=AuditAction.REFUND).count() == 1
     assert StockMovement.objects.filter(kind="SALE_RETURN").get().quantity == D("1")
+    listed = client.get(url).json()
+    assert [row["number"] for row in listed] == [body["number"]]
 
 
 def test_an_open_sale_cannot_be_returned(manager, open_sale):
@@ -323,3 +328,26 @@ def test_an_open_sale_cannot_be_returned(manager, open_sale):
     response = api_client(manager).post(reverse("salesheader-returns", args=[open_sale.pk]),
                                         {"reason": "x", "items": [{"detail": line.pk, "quantity": "1"}]}, format="json")
     assert response.status_code == 409
+
+
+def test_a_key_used_to_create_a_sale_cannot_pay_with_another_body(employee, products):
+    client = api_client(employee)
+    sale_id = create_sale(client, products, HTTP_IDEMPOTENCY_KEY="shared").json()["id"]
+    response = client.post(reverse("sales-payment-split"), {"sales_header": sale_id, "session": 1,
+                                                            "payments": [{"method": "CASH", "amount": "185"}]},
+                           format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert response.status_code == 409 and response.json()["code"] == "idempotency_key_reused"
+    assert Sale.objects.get(pk=sale_id).status == SaleStatus.OPEN
+
+
+def test_keys_are_per_user(employee, products, branch):
+    colleague = UserFactory(role=Role.EMPLOYEE, branch=branch)
+    first = create_sale(api_client(employee), products, HTTP_IDEMPOTENCY_KEY="same-key")
+    second = create_sale(api_client(colleague), products, HTTP_IDEMPOTENCY_KEY="same-key")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+
+
+def test_a_key_longer_than_64_characters_is_refused(employee, products):
+    response = create_sale(api_client(employee), products, HTTP_IDEMPOTENCY_KEY="k" * 65)
+    assert response.status_code == 400 and not Sale.objects.exists()

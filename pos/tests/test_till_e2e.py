@@ -27,7 +27,7 @@ def shop(branch):
     ShopSettings.objects.update_or_create(
         pk=1, defaults={"shop_name": "Mama Njeri Supermarket", "kra_pin": "P051234567X", "address": "Kimathi Street"}
     )
-    branch.name, branch.address = "Kimathi Street", "Kimathi Street, Nairobi CBD"
+    branch.name, branch.address = "City Centre", "Kimathi Street, Nairobi CBD"
     branch.save()
     products = [
         ProductFactory(name="Geisha soap 225g", selling_price=D("116.00"), tax_class="B", is_favourite=True),

@@ -207,3 +207,18 @@ def test_api_dashboard(shop, owner, manager, monkeypatch):
     body = _api(owner).get(reverse("reports-api-dashboard"), {"branch": shop.main.pk}).json()
     assert body["week_ago"]["sales"] == "490.00" and body["week_ago"]["margin"] == "17.8"
     assert "margin" not in _api(manager).get(reverse("reports-api-dashboard")).json()["week_ago"]
+
+
+def test_export_pages_do_not_grow_with_the_number_of_exports(owner, owner_client, django_assert_max_num_queries):
+    from reports.models import ExportJob
+
+    for index in range(15):
+        ExportJob.objects.create(user=owner, report="vat", format="csv", params={"start": "2026-03-01",
+                                                                                   "end": "2026-03-31"})
+    with django_assert_max_num_queries(6):
+        response = owner_client.get(reverse("reports:export_list"))
+    assert response.status_code == 200 and response.content.decode().count("2026-03-01 – 2026-03-31") == 15
+    job = ExportJob.objects.first()
+    with django_assert_max_num_queries(6):
+        response = owner_client.get(reverse("reports:export_detail", args=[job.token]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'value="0"' in response.content.decode()  # still polling

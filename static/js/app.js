@@ -35,6 +35,13 @@
     focusAutofocus(document);
     autoDismiss(document);
   });
+  // A dialog opening clears the news ("Logged in as …", "Price changed"), which sits above dialogs and
+  // would cover the dialog's own text; errors stay until read.
+  document.addEventListener("show.bs.modal", function () {
+    document.querySelectorAll("#messages .alert:not(.alert-danger)").forEach(function (el) {
+      if (window.bootstrap && el.isConnected) window.bootstrap.Alert.getOrCreateInstance(el).close();
+    });
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     focusAutofocus(document);
     autoDismiss(document);

@@ -242,10 +242,13 @@
     var parts = clean.split(".");
     return parseInt(parts[0] || "0", 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
   }
-  function fromCents(value) {
+  function fromCents(value, grouped) {
     var sign = value < 0 ? "-" : "";
     value = Math.abs(value);
-    return sign + Math.floor(value / 100) + "." + String(value % 100).padStart(2, "0");
+    var shillings = String(Math.floor(value / 100));
+    // shown: 2,000.00 like the server's amounts beside it (the kes filter); typed into a field: 2000.00
+    if (grouped) shillings = shillings.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return sign + shillings + "." + String(value % 100).padStart(2, "0");
   }
   function paidCents(form) {
     var sum = 0;
@@ -259,7 +262,7 @@
     form.querySelectorAll('[data-tender="CASH"]').forEach(function (input) { cash += cents(input.value); });
     var due = Math.max(total - paid, 0);
     var change = Math.min(Math.max(paid - total, 0), cash);
-    var set = function (sel, v) { var el = form.querySelector(sel); if (el) el.textContent = fromCents(v); };
+    var set = function (sel, v) { var el = form.querySelector(sel); if (el) el.textContent = fromCents(v, true); };
     set("[data-pay-paid]", paid);
     set("[data-pay-due]", due);
     set("[data-pay-change]", change);

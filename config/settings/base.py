@@ -556,3 +556,6 @@ WHATSAPP_API_BASE = env.str("WHATSAPP_API_BASE", default="https://graph.facebook
 WHATSAPP_TEMPLATE = env.str("WHATSAPP_TEMPLATE", default="")
 WHATSAPP_TEMPLATE_LANGUAGE = env.str("WHATSAPP_TEMPLATE_LANGUAGE", default="en")
 WHATSAPP_TIMEOUT = env.float("WHATSAPP_TIMEOUT", default=10.0)
+
+# The notification bell's unread count is cached per person for this long (cleared on every write).
+NOTIFICATION_BADGE_CACHE_SECONDS = env.int("NOTIFICATION_BADGE_CACHE_SECONDS", default=300)

@@ -68,7 +68,7 @@ def test_sorting_by_stock(manager_client, branch):
     assert response.content.index(b"Bbb") < response.content.index(b"Aaa")
 
 
-def _queries(client, url, django_assert_max_num_queries, params=None, limit=14):
+def _queries(client, url, django_assert_max_num_queries, params=None, limit=15):
     with django_assert_max_num_queries(limit) as captured:
         response = client.get(url, params or {})
     assert response.status_code == 200

@@ -243,7 +243,7 @@ def test_customer_history_and_total_spent(manager_client, employee, manager, soa
 
 
 # ---------------------------------------------------------------------------- where people land
-@pytest.mark.parametrize("role,landing", [(Role.EMPLOYEE, "/till/"), (Role.MANAGER, "/")])
+@pytest.mark.parametrize("role,landing", [(Role.EMPLOYEE, "/till/"), (Role.MANAGER, "/reports/")])
 def test_cashiers_land_on_the_till(client, branch, role, landing):
     person = UserFactory(role=role, branch=branch, phone_number="+254722333444")
     response = client.post(reverse("account_login"), {"login": "0722 333 444", "password": DEFAULT_PASSWORD})

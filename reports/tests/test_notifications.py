@@ -319,3 +319,17 @@ def test_mark_read_only_ones_own(owner, manager):
     theirs.refresh_from_db()
     assert theirs.read_at is None
     assert notes.notifications_mark_all_read(user=manager) == 1
+
+
+def test_the_bells_count_is_cached_and_cleared_by_every_write(owner, settings, django_assert_num_queries):
+    settings.NOTIFICATION_BADGE_CACHE_SECONDS = 300
+    first = Notification.objects.create(user=owner, event=LOW, key="a", title="a", created_at=timezone.now())
+    assert notes.unread_count(user=owner) == 1
+    with django_assert_num_queries(0):
+        assert notes.unread_count(user=owner) == 1  # every later page: no query
+    notes.notify(event=LOW, key="cached-b", title="b", body="", branch_id=owner.branch_id, users=[owner])
+    assert notes.unread_count(user=owner) == 2  # a new one clears the figure
+    notes.notification_mark_read(user=owner, notification_id=first.pk)
+    assert notes.unread_count(user=owner) == 1
+    notes.notifications_mark_all_read(user=owner)
+    assert notes.unread_count(user=owner) == 0

@@ -83,7 +83,7 @@ def test_staff_list_query_count_does_not_grow_with_people(owner_client, branch, 
     for n in range(25):
         UserFactory(full_name=f"Person {n:02d}", branch=branch)
     # session, user, count, shop settings (cached after the first page), the page of people, and the
-    # notification bell's unread count (cached after the first page too)
+    # notification bell's unread count
     with django_assert_max_num_queries(7):
         full = owner_client.get(reverse("pos:staff_list"))
     assert len(_names(full)) == 25

@@ -397,8 +397,9 @@ def basket_pairs_refresh(*, today: dt.date | None = None, window_days: int = 90,
     line_table = SaleLine._meta.db_table
     sale_table = Sale._meta.db_table
     # A self-join of the lines on their sale: one row per pair of distinct products in the same sale.
+    # Only the two table names (from our models' _meta) are formatted in; every value is a parameter.
     pair_sql = (
-        f"SELECT a.product_id, b.product_id, COUNT(DISTINCT a.sale_id) AS n "  # noqa: S608 - table names are ours
+        f"SELECT a.product_id, b.product_id, COUNT(DISTINCT a.sale_id) AS n "  # noqa: S608  # nosec B608
         f"FROM {line_table} a JOIN {line_table} b ON b.sale_id = a.sale_id AND a.product_id < b.product_id "
         f"JOIN {sale_table} s ON s.id = a.sale_id "
         f"WHERE s.status = %s AND s.branch_id = %s AND s.completed_at >= %s AND s.completed_at < %s "

@@ -147,4 +147,17 @@ def _tenders(rng, sale, customer):
     return [Tender("CASH", handed)]
 
 
-STEPS = [(45, seed_sales_history)]
+def seed_analytics(*, log) -> None:
+    """Run the nightly analytics once, so a new demo shop opens with forecasts and basket pairs.
+
+    The same functions the nightly Huey task runs (reports/tasks.py); a few seconds for the demo shop.
+    Running it again replaces the stored figures with the same ones.
+    """
+    from reports.analytics import basket_pairs_refresh, forecasts_refresh
+
+    forecasts = forecasts_refresh()
+    pairs = basket_pairs_refresh()
+    log(f"reports: {forecasts} demand forecasts and {pairs} bought-together pairs computed")
+
+
+STEPS = [(45, seed_sales_history), (46, seed_analytics)]

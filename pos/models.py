@@ -107,7 +107,9 @@ class ShopSettings(TimeStampedModel):
 
     @classmethod
     def load(cls) -> "ShopSettings":
-        obj, _ = cls.objects.get_or_create(pk=1)
+        from django.conf import settings
+
+        obj, _ = cls.objects.get_or_create(pk=1, defaults={"shop_name": settings.SHOP_NAME[:120]})
         return obj
 
 

@@ -52,6 +52,21 @@ def summary() -> str:
     )
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """schemathesis calls Django's real WSGI handler, whose request_started/finished signals close
+    "old" connections: inside the test's transaction that marks MariaDB's connection broken (SQLite's
+    in-memory database never closes). Django's own test client disconnects them the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def owner_token(db):
     """A small shop: two branches, staff, customers, a catalogue with stock, purchases, adjustments."""

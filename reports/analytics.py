@@ -18,8 +18,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Count,
-    DateTimeField,
-    DecimalField,
     ExpressionWrapper,
     F,
     Max,
@@ -29,7 +27,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cashdesk.models import CashSession, SessionStatus
@@ -42,35 +40,14 @@ from pos.models import AuditLog, Branch, Sale, SaleLine, SaleStatus
 
 from .analytics_models import BasketPair, ForecastMethod, ProductForecast
 from .forecasting import forecast_series
+from .selectors import MONEY, QTY, as_date, local_date, local_offset
 
-QTY = DecimalField(max_digits=14, decimal_places=3)
-MONEY = DecimalField(max_digits=14, decimal_places=2)
-UTC = dt.timezone.utc
 Q3 = Decimal("0.001")
 HISTORY_DAYS = 120  # days of sales history a forecast looks at
 
 
 def local_today() -> dt.date:
     return timezone.localdate()
-
-
-def _offset() -> dt.timedelta:
-    return timezone.localtime().utcoffset() or dt.timedelta(0)
-
-
-def _local_date(field_name: str):
-    """The shop's local date of a UTC datetime column, computed in the database (no time-zone tables
-    needed on MariaDB: Nairobi keeps one offset all year)."""
-    shifted = ExpressionWrapper(F(field_name) + Value(_offset()), output_field=DateTimeField())
-    return TruncDate(shifted, tzinfo=UTC)
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, str):  # SQLite returns a computed TruncDate as text
-        return dt.date.fromisoformat(value[:10])
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -98,14 +75,14 @@ def daily_sales_by_product(*, branch_id: int, start: dt.date, end: dt.date) -> d
     """{product_id: {local date: quantity sold net of returns}} for one branch, summed in the database."""
     rows = (
         _completed_lines(branch_ids=[branch_id], start=start, end=end)
-        .annotate(day=_local_date("sale__completed_at"))
+        .annotate(day=local_date("sale__completed_at", local_offset()))
         .values("product_id", "day")
         .annotate(qty=Sum(F("quantity") - F("returned_quantity"), output_field=QTY))
         .order_by()
     )
     out: dict[int, dict[dt.date, float]] = {}
     for row in rows.iterator(chunk_size=5000):
-        out.setdefault(row["product_id"], {})[_as_date(row["day"])] = float(row["qty"] or 0)
+        out.setdefault(row["product_id"], {})[as_date(row["day"])] = float(row["qty"] or 0)
     return out
 
 

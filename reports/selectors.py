@@ -96,8 +96,9 @@ def _sum(expression, output=MONEY) -> Coalesce:
     return Coalesce(Sum(expression, output_field=output), Value(ZERO), output_field=output)
 
 
-def _as_date(value) -> dt.date:
-    # SQLite hands TruncDate back as a string when the expression inside is computed.
+def as_date(value) -> dt.date:
+    """A computed TruncDate as a date (SQLite hands it back as a string when the expression inside is
+    computed)."""
     if isinstance(value, str):
         return dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
@@ -156,7 +157,7 @@ def sales_by_day(*, period: Period) -> list[dict]:
     offset = local_offset(period.start_at)
     with use_replica():
         sales = {
-            _as_date(row["day"]): row
+            as_date(row["day"]): row
             for row in _completed_sales(period)
             .annotate(day=local_date("completed_at", offset))
             .values("day")
@@ -168,7 +169,7 @@ def sales_by_day(*, period: Period) -> list[dict]:
             )
         }
         returns = {
-            _as_date(row["day"]): row["returns"]
+            as_date(row["day"]): row["returns"]
             for row in SaleReturnLine.objects.filter(
                 period.between("sale_return__created_at"), period.branches("sale_return__branch_id")
             )

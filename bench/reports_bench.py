@@ -10,9 +10,12 @@ sale lines), a payment per sale (cash with change, card, M-Pesa, on account), a 
 cashier per day with over/short, a stock movement per sale line and stock levels per branch. Bulk
 inserts skip the services (they would take hours); the figures the reports read are consistent.
 
-Then it times every report selector (the same functions the pages and CSV call) for the whole year
+Then it sums the history into the report summaries (`reports.summaries`, what the Huey task does
+every 15 minutes; timed: the whole year at once, then one more day and a late void), and times every
+report selector (the same functions the pages and CSV call) for the whole year
 and for one month, over all branches and one branch, and the dashboard's figures and page, each the
-median of ``--runs`` runs, and prints a Markdown table for bench/README.md.
+median of ``--runs`` runs, and prints a Markdown table for bench/README.md. ``--live`` times the
+reports with the summaries switched off (every day read from the sales, as before they existed).
 """
 
 import argparse
@@ -46,6 +49,11 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="reuse the data of an earlier --keep run")
     parser.add_argument("--resume", action="store_true",
                         help="with --reuse: carry on generating after the last day in the database (a run cut short)")
+    parser.add_argument("--live", action="store_true", help="time the reports without the summaries")
+    parser.add_argument("--buffer-pool", default="", metavar="BYTES",
+                        help="MariaDB: SET GLOBAL innodb_buffer_pool_size first (e.g. 4294967296; the default 128 MB "
+                             "holds a tenth of this data, so most reads go to disk)")
+    parser.add_argument("--rebuild-summaries", action="store_true", help="sum the whole history again first")
     args = parser.parse_args()
 
     import django
@@ -60,6 +68,10 @@ def main():
         settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "bench-reports.sqlite3")
     setup_test_environment()
     # serialize=False: a copy of a million rows for TransactionTestCase rollbacks is of no use here.
+    if args.buffer_pool and vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET GLOBAL innodb_buffer_pool_size = %s", [int(args.buffer_pool)])
+        time.sleep(5)  # the server resizes the pool in the background
     old_name = connection.creation.create_test_db(
         verbosity=0, autoclobber=not args.reuse, keepdb=args.reuse, serialize=False
     )
@@ -70,6 +82,8 @@ def main():
             started = time.perf_counter()
             generate(args)
             print(f"generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        if not args.live:
+            summarize(args)
         measure(args)
     finally:
         if not (args.keep or args.reuse):
@@ -284,6 +298,40 @@ def _pick(rng, cumulative, total):
     return min(bisect.bisect_left(cumulative, rng.random() * total), len(cumulative) - 1)
 
 
+# ---------------------------------------------------------------------------- summaries
+def summarize(args):
+    """Sum the history into the report summaries (timed), as the Huey task would on a new install."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from pos.models import Sale
+    from reports.summaries import summaries_catch_up, summaries_rebuild, summaries_sale_voided, summarized_through
+    from reports.summary_models import ProductSalesSummary, StockMovementSummary, SummaryState
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    if args.rebuild_summaries or summarized_through() != yesterday:
+        started = time.perf_counter()
+        result = summaries_rebuild()
+        print(f"summed {result.days} days in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        SUMMARY_FIGURES["the whole year, at once (a new install)"] = time.perf_counter() - started
+    # One more day, as after each midnight: step back a day and sum it again.
+    SummaryState.objects.filter(pk=1).update(summarized_through=yesterday - dt.timedelta(days=1))
+    started = time.perf_counter()
+    summaries_catch_up()
+    SUMMARY_FIGURES["one day (what runs after midnight), incl. its month"] = time.perf_counter() - started
+    # A late void: a sale of a summed day voided (the day and its month summed again for its branch).
+    sale = Sale.objects.filter(completed_at__lt=timezone.now() - dt.timedelta(days=10), status="COMPLETED").order_by("-pk").first()
+    started = time.perf_counter()
+    with transaction.atomic():
+        summaries_sale_voided(sale)
+    SUMMARY_FIGURES["a late void: its day and month at its branch"] = time.perf_counter() - started
+    SUMMARY_FIGURES["rows: product sales (day + month)"] = ProductSalesSummary.objects.count()
+    SUMMARY_FIGURES["rows: stock movements (day + month)"] = StockMovementSummary.objects.count()
+
+
+SUMMARY_FIGURES: dict[str, float] = {}
+
+
 # ---------------------------------------------------------------------------- measurements
 def measure(args):
     from django.db import connection
@@ -301,7 +349,41 @@ def measure(args):
     from inventory.models import Product
 
     print(f"# AsiriaPOS reports bench — {connection.vendor} {connection.mysql_version if connection.vendor == 'mysql' else ''}")
+    if connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT @@GLOBAL.innodb_buffer_pool_size, @@SESSION.tmp_table_size, @@SESSION.max_heap_table_size")
+            pool, tmp, heap = cursor.fetchone()
+        print(f"\ninnodb_buffer_pool_size {pool / 2**20:,.0f} MB; tmp_table_size {tmp / 2**20:,.0f} MB, "
+              f"max_heap_table_size {heap / 2**20:,.0f} MB (this connection)")
     print(f"\n{sales:,} sales, {lines:,} sale lines, {Product.objects.count():,} products, {args.runs} runs each\n")
+    from reports.summary_models import SummaryState
+
+    kept = SummaryState.objects.filter(pk=1).values_list("summarized_through", flat=True).first()
+    if args.live:
+        SummaryState.objects.filter(pk=1).update(summarized_through=None)
+        print("Summaries switched off (--live): every day read from the sales.\n")
+    else:
+        print(f"Summaries through {kept}; today read from the sales.\n")
+        for label, value in SUMMARY_FIGURES.items():
+            print(f"- summing {label}: {value:,.0f}" if label.startswith("rows") else f"- summing {label}: {value * 1000:,.0f} ms")
+        print()
+    try:
+        _measure(args)
+    finally:
+        SummaryState.objects.filter(pk=1).update(summarized_through=kept)
+
+
+def _measure(args):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from pos.models import Branch, User
+    from pos.roles import Role
+    from reports import selectors
+    from reports.registry import REPORTS
+
     today = timezone.localdate()
     main = Branch.objects.get(code="MAIN")
     year = selectors.Period(start=today - dt.timedelta(days=args.days - 1), end=today)

@@ -160,4 +160,13 @@ def seed_analytics(*, log) -> None:
     log(f"reports: {forecasts} demand forecasts and {pairs} bought-together pairs computed")
 
 
-STEPS = [(45, seed_sales_history), (46, seed_analytics)]
+def seed_report_summaries(*, log) -> None:
+    """Sum the demo's past days for the reports now (the back-dated history was written after any
+    summing the Huey task may already have done, so sum it all again)."""
+    from reports.summaries import summaries_rebuild
+
+    result = summaries_rebuild()
+    log(f"reports: {result.days} past day(s) summed for the reports, through {result.through}")
+
+
+STEPS = [(45, seed_sales_history), (46, seed_analytics), (47, seed_report_summaries)]

@@ -1,6 +1,7 @@
-"""Hooks that turn other apps' events into notifications, without those apps importing `reports`.
+"""Hooks that turn other apps' events into notifications (and keep the report summaries true),
+without those apps importing `reports`.
 
-Each receiver only enqueues a Huey task after the sender's transaction commits, so a slow or failing
+The notification receivers only enqueue a Huey task after the sender's transaction commits, so a slow or failing
 notification can never hold up or roll back a sale, a close or an M-Pesa callback.
 """
 
@@ -55,12 +56,28 @@ def on_stk_saved(sender, instance, **kwargs) -> None:
     _later(notify_mpesa_mismatch_task, instance.pk)
 
 
+def on_sale_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    """A completed sale voided later: its day's report summaries are summed again, in the void's own
+    transaction (unlike the hooks above, this one must commit or roll back with the sale)."""
+    from pos.models import SaleStatus
+
+    if instance.status != SaleStatus.VOIDED or instance.completed_at is None:
+        return
+    if update_fields is not None and "status" not in update_fields:
+        return
+    from .summaries import summaries_sale_voided
+
+    summaries_sale_voided(instance)
+
+
 def connect() -> None:
     from django.db.models.signals import post_save
 
     from cashdesk.models import CashSession, StkRequest
+    from pos.models import Sale
     from inventory.signals import stock_alert_raised
 
     stock_alert_raised.connect(on_stock_alert, dispatch_uid="reports.on_stock_alert")
     post_save.connect(on_cash_session_saved, sender=CashSession, dispatch_uid="reports.on_cash_session_saved")
     post_save.connect(on_stk_saved, sender=StkRequest, dispatch_uid="reports.on_stk_saved")
+    post_save.connect(on_sale_saved, sender=Sale, dispatch_uid="reports.on_sale_saved")

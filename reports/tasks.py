@@ -1,4 +1,4 @@
-"""Huey tasks of the reports app: the nightly analytics refresh, the owners' daily summary, the
+"""Huey tasks of the reports app: summing finished days for the reports, the nightly analytics refresh, the owners' daily summary, the
 notification hooks and the sending of e-mail / WhatsApp copies with retries and back-off.
 
 Tasks take ids and may run twice without harm (notifications are unique per person and event key;
@@ -10,11 +10,25 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from config.tasks import at_shop_time
 
 logger = logging.getLogger(__name__)
+
+
+@db_periodic_task(crontab(minute="*/15"))
+@lock_task("asiria-report-summaries")
+def report_summaries_catch_up() -> str:
+    """Sum the finished days the report summaries do not hold yet (yesterday, soon after midnight; the
+    whole history on a new install). Nothing to do costs one query."""
+    from .summaries import summaries_catch_up
+
+    result = summaries_catch_up()
+    if result.days:
+        logger.info("report summaries: %s day(s) summed, through %s", result.days, result.through)
+    return str(result.through)
 
 
 @db_periodic_task(at_shop_time(settings.ANALYTICS_HOUR, settings.ANALYTICS_MINUTE))

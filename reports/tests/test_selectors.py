@@ -1,4 +1,8 @@
-"""Report figures against the sales of `shop` (conftest), worked out by hand to the cent."""
+"""Report figures against the sales of `shop` (conftest), worked out by hand to the cent.
+
+Every test runs twice: with the shop's days read live from the sales, and with them summed into the
+report summaries first (reports/summaries.py), so both ways give the same cent.
+"""
 
 import datetime as dt
 from decimal import Decimal
@@ -12,6 +16,15 @@ from reports.tests.conftest import DAY, at
 pytestmark = pytest.mark.django_db
 D = Decimal
 NEXT = DAY + dt.timedelta(days=1)
+
+
+@pytest.fixture(params=["live", "summed"])
+def shop(shop, request):
+    if request.param == "summed":
+        from reports.summaries import summaries_catch_up
+
+        assert summaries_catch_up().through == dt.date.today() - dt.timedelta(days=1)
+    return shop
 
 
 def main_only(shop, start=DAY, end=NEXT):

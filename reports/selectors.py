@@ -222,7 +222,8 @@ def _merged(sources, keys: tuple[str, ...], sums: tuple[str, ...], latest: tuple
                 out[key] = dict(row)
                 continue
             for name in sums:
-                have[name] = (have[name] or 0) + (row[name] or 0)
+                if row[name] is not None:
+                    have[name] = row[name] if have[name] is None else have[name] + row[name]
             for name in latest:
                 if row[name] is not None and (have[name] is None or row[name] > have[name]):
                     have[name] = row[name]
@@ -230,8 +231,9 @@ def _merged(sources, keys: tuple[str, ...], sums: tuple[str, ...], latest: tuple
 
 
 def _renamed(rows, names: dict[str, str]) -> list[dict]:
-    """Summary rows are annotated under other names (an annotation may not shadow a field)."""
-    return [{names.get(k, k): v for k, v in row.items()} for row in rows]
+    """Summary rows are annotated under other names (an annotation may not shadow a field); counts
+    (`n…`) come back from MariaDB's SUM as Decimal and are made whole numbers again."""
+    return [{names.get(k, k): int(v) if k.startswith("n") else v for k, v in row.items()} for row in rows]
 
 
 LINE_SUMS = ("lines", "units", "sales", "vat", "cost")
@@ -242,9 +244,9 @@ def product_sales(period: Period, keys: tuple[str, ...] = ("product_id",)) -> li
     cost (unrounded) and last_sold_at, from the summaries and the live days."""
     from .summary_models import ProductSalesSummary
 
-    parts = period_parts(period)
     sources = []
     with use_replica():
+        parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
             sources.append(_renamed(
                 ProductSalesSummary.objects.filter(parts.summary_q(), period.branches())
@@ -277,9 +279,9 @@ def sale_totals(period: Period, keys: tuple[str, ...]) -> list[dict]:
     """Completed sales grouped by `keys` (of day, hour, cashier_id): count, sales, discounts, VAT."""
     from .summary_models import SalesHourSummary
 
-    parts = period_parts(period)
     sources = []
     with use_replica():
+        parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
             sources.append(_renamed(
                 SalesHourSummary.objects.filter(parts.days_q(), period.branches())
@@ -408,14 +410,15 @@ def sales_by_payment_method(*, period: Period) -> list[dict]:
     from .summary_models import PaymentSummary
 
     labels = dict(PaymentMethod.choices)
-    parts = period_parts(period)
     sources = []
     with use_replica():
+        parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
             sources.append(_renamed(
                 PaymentSummary.objects.filter(parts.days_q(), period.branches())
                 .values("method")
-                .annotate(n=Coalesce(Sum("payments"), Value(0)), n_sales=Coalesce(Sum("sales"), Value(0)), s_amount=_sum("amount"))
+                .annotate(n=Coalesce(Sum("payments"), Value(0)),
+                           n_sales=Coalesce(Sum("sales"), Value(0)), s_amount=_sum("amount"))
                 .order_by(),
                 {"n": "count", "n_sales": "sales", "s_amount": "amount"},
             ))
@@ -551,10 +554,10 @@ def stock_movement_summary(*, period: Period) -> list[dict]:
     from .summary_models import StockMovementSummary
 
     labels = dict(MovementKind.choices)
-    parts = period_parts(period)
     sources = []
     products: dict[str, int] = {}
     with use_replica():
+        parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
             summary = StockMovementSummary.objects.filter(parts.summary_q(), period.branches())
             sources.append(_renamed(

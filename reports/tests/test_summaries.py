@@ -107,6 +107,10 @@ def test_every_report_gives_the_same_rows_from_the_summaries_as_from_the_sales(m
     summed = _all_reports(periods)
     for key in live:
         assert summed[key] == live[key], key
+        # ... and of the same types (a count must not come back as a Decimal from MariaDB's SUM).
+        assert [{k: type(v) for k, v in row.items()} for row in summed[key]] == [
+            {k: type(v) for k, v in row.items()} for row in live[key]
+        ], key
     # The figures are not empty: the comparison means something.
     year = live[("sales-by-product", 0)]
     assert {r["product__name"] for r in year} == {"Sugar 1kg", "Rice 1kg (loose)", "Cooking gas 6kg"}

@@ -239,17 +239,24 @@ def _renamed(rows, names: dict[str, str]) -> list[dict]:
 LINE_SUMS = ("lines", "units", "sales", "vat", "cost")
 
 
-def product_sales(period: Period, keys: tuple[str, ...] = ("product_id",)) -> list[dict]:
+def _scope(period: Period) -> Q:
+    """The rows of a day/month summary for the period's branches: every branch's own rows, or (all
+    branches) the rows that hold every branch together."""
+    return Q(branch__isnull=True) if period.branch_ids is None else Q(branch_id__in=period.branch_ids)
+
+
+def product_sales(period: Period, keys: tuple[str, ...] = ("product_id",), *, last_sold: bool = False) -> list[dict]:
     """Sold lines grouped by `keys` (of product_id, tax_class, tax_rate): lines, units, sales, vat,
-    cost (unrounded) and last_sold_at, from the summaries and the live days."""
+    cost (unrounded) and, with `last_sold`, last_sold_at, from the summaries and the live days."""
     from .summary_models import ProductSalesSummary
 
     sources = []
     with use_replica():
         parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
+            last = {"s_last": Max("last_sold_at")} if last_sold else {}
             sources.append(_renamed(
-                ProductSalesSummary.objects.filter(parts.summary_q(), period.branches())
+                ProductSalesSummary.objects.filter(parts.summary_q(), _scope(period))
                 .values(*keys)
                 .annotate(
                     n=Coalesce(Sum("lines"), Value(0)),
@@ -257,19 +264,20 @@ def product_sales(period: Period, keys: tuple[str, ...] = ("product_id",)) -> li
                     s_sales=_sum("sales"),
                     s_vat=_sum("vat"),
                     s_cost=_sum("cost", COST),
-                    s_last=Max("last_sold_at"),
+                    **last,
                 )
                 .order_by(),
                 {"n": "lines", "s_units": "units", "s_sales": "sales", "s_vat": "vat", "s_cost": "cost", "s_last": "last_sold_at"},
             ))
         if parts.live:
+            last = {"last_sold_at": Max("sale__completed_at")} if last_sold else {}
             sources.append(
                 _sold_lines(parts.live)
                 .values(*keys)
-                .annotate(lines=Count("id"), last_sold_at=Max("sale__completed_at"), **line_figures())
+                .annotate(lines=Count("id"), **last, **line_figures())
                 .order_by()
             )
-        return _merged(sources, keys, LINE_SUMS, ("last_sold_at",))
+        return _merged(sources, keys, LINE_SUMS, ("last_sold_at",) if last_sold else ())
 
 
 SALE_SUMS = ("count", "sales", "discounts", "vat")
@@ -352,7 +360,6 @@ def sales_by_product(*, period: Period) -> list[dict]:
     with use_replica():
         names = _product_names([row["product_id"] for row in rows])
     for row in rows:
-        row.pop("last_sold_at", None)
         row["product__sku"], row["product__name"] = names.get(row["product_id"], ("", "?"))
     rows.sort(key=lambda r: (-r["sales"], r["product__name"]))
     return _line_rows(rows)
@@ -529,13 +536,22 @@ def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
     Two grouped queries (stock per product, sales per product) merged here: a correlated subquery per
     product is far slower on MariaDB with a year of lines.
     """
+    from inventory.models import Product
+
     with use_replica():
+        # Grouped by the product id alone and named after (as sales by product): a narrower temporary table.
         stock = list(
             StockLevel.objects.filter(period.branches(), product__track_stock=True, quantity__gt=0)
-            .values("product_id", "product__sku", "product__name", "product__category__name")
+            .values("product_id")
             .annotate(on_hand=_sum("quantity", QTY), cost_value=_sum(F("quantity") * F("product__cost_price")))
+            .order_by()
         )
-    sold = {row["product_id"]: {"sold": row["units"], "last_sold": row["last_sold_at"]} for row in product_sales(period)}
+        ids = [row["product_id"] for row in stock]
+        qs = Product.objects.all() if len(ids) > 2000 else Product.objects.filter(pk__in=ids)
+        names = {pk: rest for pk, *rest in qs.values_list("pk", "sku", "name", "category__name")}
+    for row in stock:
+        row["product__sku"], row["product__name"], row["product__category__name"] = names.get(row["product_id"], ("", "?", None))
+    sold = {row["product_id"]: {"sold": row["units"], "last_sold": row["last_sold_at"]} for row in product_sales(period, last_sold=True)}
     for row in stock:
         found = sold.get(row["product_id"], {})
         row["sold"] = found.get("sold") or Decimal("0")
@@ -559,7 +575,7 @@ def stock_movement_summary(*, period: Period) -> list[dict]:
     with use_replica():
         parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
-            summary = StockMovementSummary.objects.filter(parts.summary_q(), period.branches())
+            summary = StockMovementSummary.objects.filter(parts.summary_q(), _scope(period))
             sources.append(_renamed(
                 summary.values("kind")
                 .annotate(

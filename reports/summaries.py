@@ -185,20 +185,50 @@ def _payment_day_rows(first: dt.date, last: dt.date, branch_ids) -> list[Payment
 
 
 ALL_TABLES = ("products", "movements", "sales", "payments")
+PRODUCT_FIGURES = {"lines": None, "units": QTY, "sales": MONEY, "vat": MONEY, "cost": COST}
+MOVEMENT_FIGURES = {"movements": None, "quantity_in": QTY, "quantity_out": QTY, "cost_value": COST}
+PRODUCT_KEY = ("product_id", "tax_class", "tax_rate")
+MOVEMENT_KEY = ("product_id", "kind")
+
+
+def _per_branch(branch_ids) -> Q:
+    """The rows of these branches (None: of every branch), not the every-branch-together rows."""
+    return Q(branch__isnull=False) if branch_ids is None else Q(branch_id__in=branch_ids)
+
+
+def _roll_up(model, source: Q, group: tuple[str, ...], figures: dict, latest: tuple[str, ...] = (), **fixed) -> None:
+    """Write `model` rows summing the `source` rows of the same model per `group` (fixed fields set)."""
+    sums = {f"s_{name}": Sum(name, output_field=field) if field else Sum(name) for name, field in figures.items()}
+    sums.update({f"m_{name}": Max(name) for name in latest})
+    rows = model.objects.filter(source).values(*group).annotate(**sums).order_by().iterator(chunk_size=BATCH)
+    model.objects.bulk_create(
+        (
+            model(**fixed, **{g: r[g] for g in group}, **{n: r[f"s_{n}"] for n in figures}, **{n: r[f"m_{n}"] for n in latest})
+            for r in rows
+        ),
+        batch_size=BATCH,
+    )
 
 
 def _sum_days(first: dt.date, last: dt.date, *, branch_ids=None, product_ids=None, tables=ALL_TABLES) -> None:
     """Replace the day rows of `first`..`last` (both included) with sums of what is there now
-    (only those of `branch_ids` and, for product sales, of `product_ids` when given)."""
-    days = Q(starts_on__gte=first, starts_on__lte=last) & _branches(branch_ids)
+    (only those of `branch_ids` and, for product sales, of `product_ids` when given), then the
+    every-branch rows of those days from the branches' rows."""
+    days = Q(span=Span.DAY, starts_on__gte=first, starts_on__lte=last)
     plain = Q(day__gte=first, day__lte=last) & _branches(branch_ids)
     if "products" in tables:
         products = Q() if product_ids is None else Q(product_id__in=product_ids)
-        ProductSalesSummary.objects.filter(days, products, span=Span.DAY).delete()
+        ProductSalesSummary.objects.filter(days, products, _per_branch(branch_ids)).delete()
         ProductSalesSummary.objects.bulk_create(_product_day_rows(first, last, branch_ids, product_ids), batch_size=BATCH)
+        ProductSalesSummary.objects.filter(days, products, branch__isnull=True).delete()
+        _roll_up(ProductSalesSummary, days & products & Q(branch__isnull=False), ("starts_on", *PRODUCT_KEY),
+                 PRODUCT_FIGURES, ("last_sold_at",), span=Span.DAY, branch=None)
     if "movements" in tables:
-        StockMovementSummary.objects.filter(days, span=Span.DAY).delete()
+        StockMovementSummary.objects.filter(days, _per_branch(branch_ids)).delete()
         StockMovementSummary.objects.bulk_create(_movement_day_rows(first, last, branch_ids), batch_size=BATCH)
+        StockMovementSummary.objects.filter(days, branch__isnull=True).delete()
+        _roll_up(StockMovementSummary, days & Q(branch__isnull=False), ("starts_on", *MOVEMENT_KEY), MOVEMENT_FIGURES,
+                 span=Span.DAY, branch=None)
     if "sales" in tables:
         SalesHourSummary.objects.filter(plain).delete()
         SalesHourSummary.objects.bulk_create(_sales_hour_rows(first, last, branch_ids), batch_size=BATCH)
@@ -209,55 +239,26 @@ def _sum_days(first: dt.date, last: dt.date, *, branch_ids=None, product_ids=Non
 
 def _sum_month(month: dt.date, *, branch_ids=None, product_ids=None, tables=("products", "movements")) -> None:
     """Replace the month rows of `month` with the sums of its day rows (of `branch_ids` and, for
-    product sales, `product_ids` when given)."""
+    product sales, `product_ids` when given; the every-branch rows from the every-branch days)."""
     month = month_start(month)
-    days = Q(span=Span.DAY, starts_on__gte=month, starts_on__lte=month_end(month)) & _branches(branch_ids)
+    in_month = Q(span=Span.DAY, starts_on__gte=month, starts_on__lte=month_end(month))
+    the_month = Q(span=Span.MONTH, starts_on=month)
     if "products" in tables:
         products = Q() if product_ids is None else Q(product_id__in=product_ids)
-        ProductSalesSummary.objects.filter(_branches(branch_ids), products, span=Span.MONTH, starts_on=month).delete()
-        ProductSalesSummary.objects.bulk_create(
-            (
-                ProductSalesSummary(
-                    span=Span.MONTH, starts_on=month, branch_id=r["branch_id"], product_id=r["product_id"],
-                    tax_class=r["tax_class"], tax_rate=r["tax_rate"], lines=r["n"], units=r["sum_units"],
-                    sales=r["sum_sales"], vat=r["sum_vat"], cost=r["sum_cost"], last_sold_at=r["last"],
-                )
-                for r in ProductSalesSummary.objects.filter(days, products)
-                .values("branch_id", "product_id", "tax_class", "tax_rate")
-                .annotate(
-                    n=Sum("lines"),
-                    sum_units=Sum("units", output_field=QTY),
-                    sum_sales=Sum("sales", output_field=MONEY),
-                    sum_vat=Sum("vat", output_field=MONEY),
-                    sum_cost=Sum("cost", output_field=COST),
-                    last=Max("last_sold_at"),
-                )
-                .order_by()
-                .iterator(chunk_size=BATCH)
-            ),
-            batch_size=BATCH,
-        )
+        for scope, group, branch in (
+            (_per_branch(branch_ids), ("branch_id", *PRODUCT_KEY), {}),
+            (Q(branch__isnull=True), PRODUCT_KEY, {"branch": None}),
+        ):
+            ProductSalesSummary.objects.filter(the_month, products, scope).delete()
+            _roll_up(ProductSalesSummary, in_month & products & scope, group, PRODUCT_FIGURES, ("last_sold_at",),
+                     span=Span.MONTH, starts_on=month, **branch)
     if "movements" in tables:
-        StockMovementSummary.objects.filter(_branches(branch_ids), span=Span.MONTH, starts_on=month).delete()
-        StockMovementSummary.objects.bulk_create(
-            (
-                StockMovementSummary(
-                    span=Span.MONTH, starts_on=month, branch_id=r["branch_id"], product_id=r["product_id"], kind=r["kind"],
-                    movements=r["n"], quantity_in=r["sum_in"], quantity_out=r["sum_out"], cost_value=r["sum_cost"],
-                )
-                for r in StockMovementSummary.objects.filter(days)
-                .values("branch_id", "product_id", "kind")
-                .annotate(
-                    n=Sum("movements"),
-                    sum_in=Sum("quantity_in", output_field=QTY),
-                    sum_out=Sum("quantity_out", output_field=QTY),
-                    sum_cost=Sum("cost_value", output_field=COST),
-                )
-                .order_by()
-                .iterator(chunk_size=BATCH)
-            ),
-            batch_size=BATCH,
-        )
+        for scope, group, branch in (
+            (_per_branch(branch_ids), ("branch_id", *MOVEMENT_KEY), {}),
+            (Q(branch__isnull=True), MOVEMENT_KEY, {"branch": None}),
+        ):
+            StockMovementSummary.objects.filter(the_month, scope).delete()
+            _roll_up(StockMovementSummary, in_month & scope, group, MOVEMENT_FIGURES, span=Span.MONTH, starts_on=month, **branch)
 
 
 # ---------------------------------------------------------------------------- the state
@@ -388,13 +389,16 @@ def summaries_check(*, first: dt.date | None = None, last: dt.date | None = None
         for label, model, build, fields in checks:
             expected = day_totals(build(start, end, None), fields)
             if hasattr(model, "span"):
+                for (day, _branch), values in list(expected.items()):  # every branch together
+                    together = expected.get((day, None), (ZERO,) * len(fields))
+                    expected[(day, None)] = tuple(a + b for a, b in zip(together, values))
                 stored_rows = model.objects.filter(span=Span.DAY, starts_on__gte=start, starts_on__lte=end)
             else:
                 stored_rows = model.objects.filter(day__gte=start, day__lte=end)
             stored = day_totals(stored_rows, fields)
-            for key in sorted(set(expected) | set(stored)):
+            for key in sorted(set(expected) | set(stored), key=lambda k: (k[0], k[1] or 0)):
                 if expected.get(key) != stored.get(key):
-                    problems.append(f"{label} {key[0]} branch {key[1]}: summed {stored.get(key)}, now {expected.get(key)}")
+                    problems.append(f"{label} {key[0]} branch {key[1] or 'all'}: summed {stored.get(key)}, now {expected.get(key)}")
             if hasattr(model, "span"):  # a month's row holds its summed days (the current month: so far)
                 in_days: dict = {}
                 for (_, branch), values in day_totals(
@@ -402,8 +406,8 @@ def summaries_check(*, first: dt.date | None = None, last: dt.date | None = None
                 ).items():
                     in_days[branch] = tuple(a + b for a, b in zip(in_days.get(branch, (ZERO,) * len(fields)), values))
                 in_month = {b: v for (_, b), v in day_totals(model.objects.filter(span=Span.MONTH, starts_on=month), fields).items()}
-                for branch in sorted(set(in_days) | set(in_month)):
+                for branch in sorted(set(in_days) | set(in_month), key=lambda b: b or 0):
                     if in_days.get(branch) != in_month.get(branch):
-                        problems.append(f"{label} month {month:%Y-%m} branch {branch}: month row {in_month.get(branch)}, days {in_days.get(branch)}")
+                        problems.append(f"{label} month {month:%Y-%m} branch {branch or 'all'}: month row {in_month.get(branch)}, days {in_days.get(branch)}")
         month = month_end(month) + dt.timedelta(days=1)
     return problems

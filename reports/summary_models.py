@@ -38,6 +38,7 @@ SUM_QTY = {"max_digits": 16, "decimal_places": 3}
 # product_id, walked a year of rows product by product through it to group them (6.6 s instead of 0.4 s,
 # bench/README.md). Their one index is the unique key, which starts with the span and the day.
 DERIVED = {"db_constraint": False, "db_index": False}
+EVERY_BRANCH = "Empty: every branch together (an owner's report reads these rows, half as many)."
 
 
 class Span(models.TextChoices):
@@ -60,11 +61,14 @@ class SummaryState(models.Model):
 
 
 class ProductSalesSummary(models.Model):
-    """The lines of completed sales per local day (or calendar month), branch, product and tax class."""
+    """The lines of completed sales per local day (or calendar month), branch (or every branch
+    together), product and tax class."""
 
     span = models.CharField(max_length=1, choices=Span.choices)
     starts_on = models.DateField(help_text="The day, or the first day of the month.")
-    branch = models.ForeignKey("pos.Branch", on_delete=models.CASCADE, related_name="+", **DERIVED)
+    branch = models.ForeignKey(
+        "pos.Branch", on_delete=models.CASCADE, related_name="+", null=True, blank=True, help_text=EVERY_BRANCH, **DERIVED
+    )
     product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+", **DERIVED)
     tax_class = models.CharField(max_length=1)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
@@ -83,17 +87,23 @@ class ProductSalesSummary(models.Model):
             models.CheckConstraint(condition=Q(span__in=Span.values), name="productsales_summary_span_valid"),
             models.CheckConstraint(condition=Q(lines__gt=0), name="productsales_summary_has_lines"),
         ]
+        # Reports read only this index (it holds every figure): a year in one range scan, no row lookups.
+        # The unique key cannot hold the every-branch rows to one per key (NULL branches are distinct);
+        # the writer does, under the SummaryState lock (reports/summaries.py).
+        indexes = [models.Index(fields=["span", "starts_on", "branch", "product", "tax_class", "tax_rate", "lines", "units", "sales", "vat", "cost", "last_sold_at"], name="productsales_summary_read")]
 
     def __str__(self) -> str:
         return f"{self.get_span_display()} {self.starts_on} branch {self.branch_id} product {self.product_id}"
 
 
 class StockMovementSummary(models.Model):
-    """Stock movements per local day (or calendar month), branch, product and kind."""
+    """Stock movements per local day (or calendar month), branch (or every branch together), product and kind."""
 
     span = models.CharField(max_length=1, choices=Span.choices)
     starts_on = models.DateField()
-    branch = models.ForeignKey("pos.Branch", on_delete=models.CASCADE, related_name="+", **DERIVED)
+    branch = models.ForeignKey(
+        "pos.Branch", on_delete=models.CASCADE, related_name="+", null=True, blank=True, help_text=EVERY_BRANCH, **DERIVED
+    )
     product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+", **DERIVED)
     kind = models.CharField(max_length=20)
     movements = models.PositiveIntegerField()
@@ -103,10 +113,14 @@ class StockMovementSummary(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["span", "starts_on", "branch", "product", "kind"], name="stockmovement_summary_key"),
+            models.UniqueConstraint(fields=["span", "starts_on", "branch", "kind", "product"], name="stockmovement_summary_key"),
             models.CheckConstraint(condition=Q(span__in=Span.values), name="stockmovement_summary_span_valid"),
             models.CheckConstraint(condition=Q(movements__gt=0), name="stockmovement_summary_has_movements"),
         ]
+        # Reports read only this index (it holds every figure): a year in one range scan, no row lookups.
+        # The unique key cannot hold the every-branch rows to one per key (NULL branches are distinct);
+        # the writer does, under the SummaryState lock (reports/summaries.py).
+        indexes = [models.Index(fields=["span", "starts_on", "branch", "kind", "product", "movements", "quantity_in", "quantity_out", "cost_value"], name="stockmovement_summary_read")]
 
     def __str__(self) -> str:
         return f"{self.get_span_display()} {self.starts_on} branch {self.branch_id} {self.kind} product {self.product_id}"

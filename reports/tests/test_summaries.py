@@ -104,6 +104,7 @@ def test_every_report_gives_the_same_rows_from_the_summaries_as_from_the_sales(m
     assert result.through == months.today - dt.timedelta(days=1)
     assert ProductSalesSummary.objects.filter(span=Span.MONTH).exists()
     assert StockMovementSummary.objects.filter(span=Span.MONTH).exists()
+    assert ProductSalesSummary.objects.filter(span=Span.MONTH, branch__isnull=True).exists()  # every branch together
     summed = _all_reports(periods)
     for key in live:
         assert summed[key] == live[key], key

@@ -245,39 +245,41 @@ def _scope(period: Period) -> Q:
     return Q(branch__isnull=True) if period.branch_ids is None else Q(branch_id__in=period.branch_ids)
 
 
-def product_sales(period: Period, keys: tuple[str, ...] = ("product_id",), *, last_sold: bool = False) -> list[dict]:
-    """Sold lines grouped by `keys` (of product_id, tax_class, tax_rate): lines, units, sales, vat,
-    cost (unrounded) and, with `last_sold`, last_sold_at, from the summaries and the live days."""
+def product_sales(
+    period: Period, keys: tuple[str, ...] = ("product_id",), *, figures: tuple[str, ...] = LINE_SUMS, last_sold: bool = False
+) -> list[dict]:
+    """Sold lines grouped by `keys` (of product_id, tax_class, tax_rate): `figures` (of lines, units,
+    sales, vat, cost — unrounded) and, with `last_sold`, last_sold_at, from the summaries and the live days."""
     from .summary_models import ProductSalesSummary
 
+    summed = {
+        "lines": ("n", Coalesce(Sum("lines"), Value(0))),
+        "units": ("s_units", _sum("units", QTY)),
+        "sales": ("s_sales", _sum("sales")),
+        "vat": ("s_vat", _sum("vat")),
+        "cost": ("s_cost", _sum("cost", COST)),
+    }
+    live = {"lines": Count("id"), **line_figures()}
+    if last_sold:
+        summed["last_sold_at"] = ("s_last", Max("last_sold_at"))
+        live["last_sold_at"] = Max("sale__completed_at")
+    wanted = (*figures, "last_sold_at") if last_sold else figures
     sources = []
     with use_replica():
         parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
-            last = {"s_last": Max("last_sold_at")} if last_sold else {}
             sources.append(_renamed(
                 ProductSalesSummary.objects.filter(parts.summary_q(), _scope(period))
                 .values(*keys)
-                .annotate(
-                    n=Coalesce(Sum("lines"), Value(0)),
-                    s_units=_sum("units", QTY),
-                    s_sales=_sum("sales"),
-                    s_vat=_sum("vat"),
-                    s_cost=_sum("cost", COST),
-                    **last,
-                )
+                .annotate(**{summed[name][0]: summed[name][1] for name in wanted})
                 .order_by(),
-                {"n": "lines", "s_units": "units", "s_sales": "sales", "s_vat": "vat", "s_cost": "cost", "s_last": "last_sold_at"},
+                {alias: name for name, (alias, _) in summed.items()},
             ))
         if parts.live:
-            last = {"last_sold_at": Max("sale__completed_at")} if last_sold else {}
             sources.append(
-                _sold_lines(parts.live)
-                .values(*keys)
-                .annotate(lines=Count("id"), **last, **line_figures())
-                .order_by()
+                _sold_lines(parts.live).values(*keys).annotate(**{name: live[name] for name in wanted}).order_by()
             )
-        return _merged(sources, keys, LINE_SUMS, ("last_sold_at",) if last_sold else ())
+        return _merged(sources, keys, figures, ("last_sold_at",) if last_sold else ())
 
 
 SALE_SUMS = ("count", "sales", "discounts", "vat")
@@ -551,17 +553,19 @@ def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
         names = {pk: rest for pk, *rest in qs.values_list("pk", "sku", "name", "category__name")}
     for row in stock:
         row["product__sku"], row["product__name"], row["product__category__name"] = names.get(row["product_id"], ("", "?", None))
-    sold = {row["product_id"]: {"sold": row["units"], "last_sold": row["last_sold_at"]} for row in product_sales(period, last_sold=True)}
+    sold = {row["product_id"]: row for row in product_sales(period, figures=("units",), last_sold=True)}
     for row in stock:
         found = sold.get(row["product_id"], {})
-        row["sold"] = found.get("sold") or Decimal("0")
-        last = found.get("last_sold")
-        row["last_sold"] = timezone.localtime(last).date() if last else None
+        row["sold"] = found.get("units") or Decimal("0")
+        row["last_sold"] = found.get("last_sold_at")
         row["cost_value"] = money(row["cost_value"])
         row["status"] = "Dead stock" if not row["sold"] else "Slow"
         row["days_of_stock"] = (row["on_hand"] * period.days / row["sold"]).quantize(Decimal("1")) if row["sold"] else None
     # Slowest first: nothing sold, then the most days of stock left at the period's pace.
     stock.sort(key=lambda r: (r["sold"] > 0, -(r["days_of_stock"] or 0), -r["cost_value"], r["product__name"]))
+    stock = stock[:limit]
+    for row in stock:  # the local day of the last sale, for the rows shown only
+        row["last_sold"] = timezone.localtime(row["last_sold"]).date() if row["last_sold"] else None
     return stock[:limit]
 
 

@@ -59,7 +59,8 @@ def oil_history(branch, settings):
 
 def _login(page: Page, url: str, owner) -> list[str]:
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "Content Security Policy" in m.text else None)
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type == "error" or "Content Security Policy" in m.text else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto(f"{url}/accounts/login/")
     page.fill("input[name=login]", owner.phone_number)
@@ -110,7 +111,8 @@ def test_owner_reads_the_forecast_and_drafts_the_reorder(live_server, page: Page
     assert page.url == f"{url}{purchase.get_absolute_url()}"
     expect(page.locator("#messages")).to_contain_text(f"Draft purchase {purchase.number} for Bidco Africa")
     expect(page.get_by_role("heading", name=re.compile(f"{re.escape(purchase.number)} · Bidco Africa"))).to_be_visible()
-    expect(page.get_by_test_id("purchase-lines").get_by_role("row").filter(has_text="Cooking oil 1L")).to_contain_text("47")
+    draft_line = page.get_by_test_id("purchase-lines").get_by_role("row").filter(has_text="Cooking oil 1L")
+    expect(draft_line).to_contain_text("47")
     page.screenshot(path=str(SHOTS / "analytics-draft-purchase.png"), full_page=True)
     assert purchase.status == PurchaseStatus.DRAFT and purchase.branch == branch and purchase.created_by == owner
     line = purchase.lines.get()

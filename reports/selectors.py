@@ -163,15 +163,19 @@ class Parts:
     summed: tuple[dt.date, dt.date] | None = None  # first and last summed day in the period
     live: Period | None = None  # the days after them
 
-    def summary_q(self) -> Q:
-        """The rows of a day/month summary (`span`, `starts_on`) that make up the summed days."""
+    def summary_q(self, branch_ids: tuple[int, ...] | None) -> Q:
+        """The rows of a day/month summary (`span`, `starts_on`, `branch`) that make up the summed days
+        of these branches. Every branch (None): the months' every-branch rows, and the branches' own
+        day rows (day rows are kept per branch only)."""
         from .summary_models import Span
 
+        branches = Q() if branch_ids is None else Q(branch_id__in=branch_ids)
         q = Q(pk__in=[])
         for first, last in self.day_ranges:
-            q |= Q(span=Span.DAY, starts_on__gte=first, starts_on__lte=last)
+            q |= Q(branches, span=Span.DAY, starts_on__gte=first, starts_on__lte=last)
         if self.months:
-            q |= Q(span=Span.MONTH, starts_on__in=self.months)
+            together = Q(branch__isnull=True) if branch_ids is None else branches
+            q |= Q(together, span=Span.MONTH, starts_on__in=self.months)
         return q
 
     def days_q(self, field: str = "day") -> Q:
@@ -239,12 +243,6 @@ def _renamed(rows, names: dict[str, str]) -> list[dict]:
 LINE_SUMS = ("lines", "units", "sales", "vat", "cost")
 
 
-def _scope(period: Period) -> Q:
-    """The rows of a day/month summary for the period's branches: every branch's own rows, or (all
-    branches) the rows that hold every branch together."""
-    return Q(branch__isnull=True) if period.branch_ids is None else Q(branch_id__in=period.branch_ids)
-
-
 def product_sales(
     period: Period, keys: tuple[str, ...] = ("product_id",), *, figures: tuple[str, ...] = LINE_SUMS, last_sold: bool = False
 ) -> list[dict]:
@@ -269,7 +267,7 @@ def product_sales(
         parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
             sources.append(_renamed(
-                ProductSalesSummary.objects.filter(parts.summary_q(), _scope(period))
+                ProductSalesSummary.objects.filter(parts.summary_q(period.branch_ids))
                 .values(*keys)
                 .annotate(**{summed[name][0]: summed[name][1] for name in wanted})
                 .order_by(),
@@ -579,7 +577,7 @@ def stock_movement_summary(*, period: Period) -> list[dict]:
     with use_replica():
         parts = period_parts(period)  # from the same database as the summaries it points to
         if parts.summed:
-            summary = StockMovementSummary.objects.filter(parts.summary_q(), _scope(period))
+            summary = StockMovementSummary.objects.filter(parts.summary_q(period.branch_ids))
             sources.append(_renamed(
                 summary.values("kind")
                 .annotate(

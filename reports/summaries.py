@@ -191,11 +191,6 @@ PRODUCT_KEY = ("product_id", "tax_class", "tax_rate")
 MOVEMENT_KEY = ("product_id", "kind")
 
 
-def _per_branch(branch_ids) -> Q:
-    """The rows of these branches (None: of every branch), not the every-branch-together rows."""
-    return Q(branch__isnull=False) if branch_ids is None else Q(branch_id__in=branch_ids)
-
-
 def _roll_up(model, source: Q, group: tuple[str, ...], figures: dict, latest: tuple[str, ...] = (), **fixed) -> None:
     """Write `model` rows summing the `source` rows of the same model per `group` (fixed fields set)."""
     sums = {f"s_{name}": Sum(name, output_field=field) if field else Sum(name) for name, field in figures.items()}
@@ -212,23 +207,16 @@ def _roll_up(model, source: Q, group: tuple[str, ...], figures: dict, latest: tu
 
 def _sum_days(first: dt.date, last: dt.date, *, branch_ids=None, product_ids=None, tables=ALL_TABLES) -> None:
     """Replace the day rows of `first`..`last` (both included) with sums of what is there now
-    (only those of `branch_ids` and, for product sales, of `product_ids` when given), then the
-    every-branch rows of those days from the branches' rows."""
-    days = Q(span=Span.DAY, starts_on__gte=first, starts_on__lte=last)
+    (only those of `branch_ids` and, for product sales, of `product_ids` when given)."""
+    days = Q(span=Span.DAY, starts_on__gte=first, starts_on__lte=last) & _branches(branch_ids)
     plain = Q(day__gte=first, day__lte=last) & _branches(branch_ids)
     if "products" in tables:
         products = Q() if product_ids is None else Q(product_id__in=product_ids)
-        ProductSalesSummary.objects.filter(days, products, _per_branch(branch_ids)).delete()
+        ProductSalesSummary.objects.filter(days, products).delete()
         ProductSalesSummary.objects.bulk_create(_product_day_rows(first, last, branch_ids, product_ids), batch_size=BATCH)
-        ProductSalesSummary.objects.filter(days, products, branch__isnull=True).delete()
-        _roll_up(ProductSalesSummary, days & products & Q(branch__isnull=False), ("starts_on", *PRODUCT_KEY),
-                 PRODUCT_FIGURES, ("last_sold_at",), span=Span.DAY, branch=None)
     if "movements" in tables:
-        StockMovementSummary.objects.filter(days, _per_branch(branch_ids)).delete()
+        StockMovementSummary.objects.filter(days).delete()
         StockMovementSummary.objects.bulk_create(_movement_day_rows(first, last, branch_ids), batch_size=BATCH)
-        StockMovementSummary.objects.filter(days, branch__isnull=True).delete()
-        _roll_up(StockMovementSummary, days & Q(branch__isnull=False), ("starts_on", *MOVEMENT_KEY), MOVEMENT_FIGURES,
-                 span=Span.DAY, branch=None)
     if "sales" in tables:
         SalesHourSummary.objects.filter(plain).delete()
         SalesHourSummary.objects.bulk_create(_sales_hour_rows(first, last, branch_ids), batch_size=BATCH)
@@ -238,27 +226,24 @@ def _sum_days(first: dt.date, last: dt.date, *, branch_ids=None, product_ids=Non
 
 
 def _sum_month(month: dt.date, *, branch_ids=None, product_ids=None, tables=("products", "movements")) -> None:
-    """Replace the month rows of `month` with the sums of its day rows (of `branch_ids` and, for
-    product sales, `product_ids` when given; the every-branch rows from the every-branch days)."""
+    """Replace the month rows of `month` with the sums of its day rows: each branch's (of `branch_ids`
+    when given) and every branch's together (day rows are kept per branch only). For product sales,
+    only `product_ids`' rows when given."""
     month = month_start(month)
     in_month = Q(span=Span.DAY, starts_on__gte=month, starts_on__lte=month_end(month))
     the_month = Q(span=Span.MONTH, starts_on=month)
-    if "products" in tables:
-        products = Q() if product_ids is None else Q(product_id__in=product_ids)
-        for scope, group, branch in (
-            (_per_branch(branch_ids), ("branch_id", *PRODUCT_KEY), {}),
-            (Q(branch__isnull=True), PRODUCT_KEY, {"branch": None}),
-        ):
-            ProductSalesSummary.objects.filter(the_month, products, scope).delete()
-            _roll_up(ProductSalesSummary, in_month & products & scope, group, PRODUCT_FIGURES, ("last_sold_at",),
-                     span=Span.MONTH, starts_on=month, **branch)
-    if "movements" in tables:
-        for scope, group, branch in (
-            (_per_branch(branch_ids), ("branch_id", *MOVEMENT_KEY), {}),
-            (Q(branch__isnull=True), MOVEMENT_KEY, {"branch": None}),
-        ):
-            StockMovementSummary.objects.filter(the_month, scope).delete()
-            _roll_up(StockMovementSummary, in_month & scope, group, MOVEMENT_FIGURES, span=Span.MONTH, starts_on=month, **branch)
+    for model, wanted, key, figures, latest in (
+        (ProductSalesSummary, "products", PRODUCT_KEY, PRODUCT_FIGURES, ("last_sold_at",)),
+        (StockMovementSummary, "movements", MOVEMENT_KEY, MOVEMENT_FIGURES, ()),
+    ):
+        if wanted not in tables:
+            continue
+        only = Q(product_id__in=product_ids) if product_ids is not None and wanted == "products" else Q()
+        model.objects.filter(the_month, only, _branches(branch_ids)).delete()
+        _roll_up(model, in_month & only & _branches(branch_ids), ("branch_id", *key), figures, latest,
+                 span=Span.MONTH, starts_on=month)
+        model.objects.filter(the_month, only, branch__isnull=True).delete()
+        _roll_up(model, in_month & only, key, figures, latest, span=Span.MONTH, starts_on=month, branch=None)
 
 
 # ---------------------------------------------------------------------------- the state
@@ -389,9 +374,6 @@ def summaries_check(*, first: dt.date | None = None, last: dt.date | None = None
         for label, model, build, fields in checks:
             expected = day_totals(build(start, end, None), fields)
             if hasattr(model, "span"):
-                for (day, _branch), values in list(expected.items()):  # every branch together
-                    together = expected.get((day, None), (ZERO,) * len(fields))
-                    expected[(day, None)] = tuple(a + b for a, b in zip(together, values))
                 stored_rows = model.objects.filter(span=Span.DAY, starts_on__gte=start, starts_on__lte=end)
             else:
                 stored_rows = model.objects.filter(day__gte=start, day__lte=end)
@@ -405,6 +387,8 @@ def summaries_check(*, first: dt.date | None = None, last: dt.date | None = None
                     model.objects.filter(span=Span.DAY, starts_on__gte=month, starts_on__lte=month_end(month)), fields
                 ).items():
                     in_days[branch] = tuple(a + b for a, b in zip(in_days.get(branch, (ZERO,) * len(fields)), values))
+                    # ... and every branch together, in the month's every-branch row
+                    in_days[None] = tuple(a + b for a, b in zip(in_days.get(None, (ZERO,) * len(fields)), values))
                 in_month = {b: v for (_, b), v in day_totals(model.objects.filter(span=Span.MONTH, starts_on=month), fields).items()}
                 for branch in sorted(set(in_days) | set(in_month), key=lambda b: b or 0):
                     if in_days.get(branch) != in_month.get(branch):

@@ -5,8 +5,9 @@ What is summed and when (reports/summaries.py writes these; reports/selectors.py
 
 - every day up to `SummaryState.summarized_through` (a past local day) is summed; later days, today
   always among them, are read live from the sales themselves, so a report is never behind the till;
-- product sales and stock movements are also summed per calendar month (`Span.MONTH`), so a year is
-  read from twelve month rows per product plus the days at either end of the range;
+- product sales and stock movements are also summed per calendar month (`Span.MONTH`), per branch and
+  for every branch together, so a year is read from twelve month rows per product plus the days at
+  either end of the range (day rows are kept per branch only);
 - a completed sale voided on a later day changes its own day's figures: the void re-sums that day (and
   its month) for that branch in the same transaction, so the report and the sale never disagree.
 
@@ -38,7 +39,7 @@ SUM_QTY = {"max_digits": 16, "decimal_places": 3}
 # product_id, walked a year of rows product by product through it to group them (6.6 s instead of 0.4 s,
 # bench/README.md). Their one index is the unique key, which starts with the span and the day.
 DERIVED = {"db_constraint": False, "db_index": False}
-EVERY_BRANCH = "Empty: every branch together (an owner's report reads these rows, half as many)."
+EVERY_BRANCH = "Empty: every branch together (month rows only; an owner's report reads these, half as many)."
 
 
 class Span(models.TextChoices):

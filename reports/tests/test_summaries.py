@@ -105,6 +105,7 @@ def test_every_report_gives_the_same_rows_from_the_summaries_as_from_the_sales(m
     assert ProductSalesSummary.objects.filter(span=Span.MONTH).exists()
     assert StockMovementSummary.objects.filter(span=Span.MONTH).exists()
     assert ProductSalesSummary.objects.filter(span=Span.MONTH, branch__isnull=True).exists()  # every branch together
+    assert not ProductSalesSummary.objects.filter(span=Span.DAY, branch__isnull=True).exists()  # months only
     summed = _all_reports(periods)
     for key in live:
         assert summed[key] == live[key], key
@@ -220,9 +221,11 @@ def test_check_finds_a_wrong_row_and_rebuild_mends_it(months):
     row = ProductSalesSummary.objects.filter(span=Span.DAY).first()
     ProductSalesSummary.objects.filter(pk=row.pk).update(sales=row.sales + 1)
     problems = summaries_check()
-    assert len(problems) == 2  # the day, and its month no longer the sum of its days
+    # the day, and its month's rows (the branch's and every branch's) no longer the sum of its days
+    assert len(problems) == 3, problems
     assert str(row.starts_on) in problems[0]
-    with pytest.raises(CommandError, match="2 difference"):
+    assert any("branch all" in problem for problem in problems)
+    with pytest.raises(CommandError, match="3 difference"):
         call_command("report_summaries", "--check")
     summaries_rebuild()
     assert summaries_check() == []

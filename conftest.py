@@ -120,6 +120,22 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 768, "height": 1024}}
 
 
+@pytest.fixture(scope="session")
+def browser_context_args_timeouts():
+    """Wait up to 15 s (not Playwright's 5 s) for what a page should show: CI's 2-core machine, busy
+    with the live server, a Huey consumer and Chromium, once took over 5 s to answer a log-out POST.
+    A passing check takes no longer for it."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(autouse=True)
+def _e2e_patience(request):
+    if request.node.get_closest_marker("e2e"):
+        request.getfixturevalue("browser_context_args_timeouts")
+
+
 @pytest.fixture
 def e2e(live_server):
     """A browser test: the live server's URL.

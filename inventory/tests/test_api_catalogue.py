@@ -4,21 +4,14 @@ categories, units, suppliers; bad input is a 400 with field errors and writes no
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from inventory.models import Category, Product, StockMovement, Supplier, Unit
 from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
 from pos.models import AuditLog
+from pos.tests.api_support import api_client
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    from rest_framework_simplejwt.tokens import RefreshToken
-
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return api
+client_for = api_client  # a JWT-carrying API client for a user
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ web pages, scoped to the caller's branch, nothing written on bad input."""
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from inventory.adjustment_services import stock_adjustment_request
 from inventory.models import Purchase, PurchaseLine, StockAdjustment, StockMovement
@@ -13,17 +12,11 @@ from inventory.selectors import stock_on_hand
 from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
 from pos.models import AuditLog
 from pos.roles import Role
+from pos.tests.api_support import api_client
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    from rest_framework_simplejwt.tokens import RefreshToken
-
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return api
+client_for = api_client  # a JWT-carrying API client for a user
 
 
 @pytest.fixture

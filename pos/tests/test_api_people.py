@@ -8,17 +8,11 @@ from rest_framework.test import APIClient
 
 from pos.models import AuditLog, Customer, User
 from pos.roles import Role
+from pos.tests.api_support import api_client
 from pos.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user):
-    from rest_framework_simplejwt.tokens import RefreshToken
-
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return api
+client_for = api_client  # a JWT-carrying API client for a user
 
 
 def new_person(branch, **extra):

@@ -172,12 +172,9 @@ def test_owners_and_managers_land_on_the_dashboard_after_login(client, owner):
 
 # ---------------------------------------------------------------------------- JSON API
 def _api(user):
-    from rest_framework.test import APIClient
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from pos.tests.api_support import api_client
 
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
+    return api_client(user)
 
 
 def test_api_report_amounts_are_strings_to_the_cent(shop, owner, django_assert_max_num_queries):

@@ -3,7 +3,7 @@ their pages, which check the rules and write the audit log); expense categories 
 
 from django.contrib import admin
 
-from .models import (
+from cashdesk.models import (
     C2BPayment,
     CashMovement,
     CashSession,

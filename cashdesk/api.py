@@ -31,7 +31,7 @@ from pos.sales_api import (
     guarded_by,
 )
 
-from .models import (
+from cashdesk.models import (
     CashSession,
     CustomerReceipt,
     Expense,
@@ -42,16 +42,16 @@ from .models import (
     StkRequest,
     SupplierPayment,
 )
-from .money_services import customer_receipt_record, expense_record, supplier_payment_record
-from .mpesa_services import mpesa_stk_start, mpesa_stk_stop_waiting
-from .selectors import (
+from cashdesk.money_services import customer_receipt_record, expense_record, supplier_payment_record
+from cashdesk.mpesa_services import mpesa_stk_start, mpesa_stk_stop_waiting
+from cashdesk.selectors import (
     customer_receipts_visible_to,
     expenses_visible_to,
     session_report_for_display,
     sessions_visible_to,
     supplier_payments_visible_to,
 )
-from .services import PaymentError, Tender, sale_checkout, session_close, session_open
+from cashdesk.services import PaymentError, Tender, sale_checkout, session_close, session_open
 
 
 # ---------------------------------------------------------------------------- cash sessions

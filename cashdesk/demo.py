@@ -41,7 +41,7 @@ INCOMING = [  # customers who paid the till from their phone, not yet matched to
 
 
 def seed_expense_categories(*, log) -> None:
-    from .models import ExpenseCategory
+    from cashdesk.models import ExpenseCategory
 
     created = sum(ExpenseCategory.objects.get_or_create(name=name)[1] for name in CATEGORIES)
     log(f"cash desk: {created} expense categories created")
@@ -52,8 +52,8 @@ def seed_money_out(*, log) -> None:
     from pos.models import DEFAULT_BRANCH_CODE, Branch, User
     from pos.roles import Role
 
-    from .models import Expense, ExpenseCategory, SupplierPayment
-    from .money_services import expense_record, supplier_payment_record
+    from cashdesk.models import Expense, ExpenseCategory, SupplierPayment
+    from cashdesk.money_services import expense_record, supplier_payment_record
 
     branch = Branch.objects.filter(code=DEFAULT_BRANCH_CODE).first()
     manager = User.objects.filter(branch=branch, role=Role.MANAGER, is_active=True).order_by("pk").first()
@@ -78,7 +78,7 @@ def seed_money_out(*, log) -> None:
     paid = 0
     from inventory.models import Purchase, PurchaseStatus
 
-    from .selectors import purchase_amount_owed
+    from cashdesk.selectors import purchase_amount_owed
 
     received = Purchase.objects.filter(
         branch=branch, status__in=[PurchaseStatus.RECEIVED, PurchaseStatus.PARTLY_RECEIVED]
@@ -115,8 +115,8 @@ def seed_money_out(*, log) -> None:
 def seed_incoming_mpesa(*, log) -> None:
     from django.conf import settings
 
-    from .models import C2BPayment, InboxKind
-    from .mpesa_services import mpesa_c2b_confirmation_apply, mpesa_inbox_store
+    from cashdesk.models import C2BPayment, InboxKind
+    from cashdesk.mpesa_services import mpesa_c2b_confirmation_apply, mpesa_inbox_store
 
     shortcode = getattr(settings, "MPESA_SHORTCODE", "174379") or "174379"
     now = timezone.localtime()

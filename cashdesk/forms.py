@@ -11,8 +11,8 @@ from django.db.models import Q
 from pos.models import Customer, User
 from pos.roles import Perm, Role
 
-from .models import CashMovementKind, ExpenseCategory, MoneyMethod, PaymentMethod
-from .selectors import DENOMINATIONS
+from cashdesk.models import CashMovementKind, ExpenseCategory, MoneyMethod, PaymentMethod
+from cashdesk.selectors import DENOMINATIONS
 
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "step": "0.01", "min": "0"}
 

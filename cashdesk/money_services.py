@@ -17,7 +17,7 @@ from pos.base import ZERO
 from pos.models import Customer, Sale, User
 from pos.roles import Perm
 
-from .models import (
+from cashdesk.models import (
     C2BPayment,
     C2BStatus,
     CustomerReceipt,
@@ -28,8 +28,8 @@ from .models import (
     Payment,
     SupplierPayment,
 )
-from .selectors import purchase_amount_owed, unpaid_account_sales
-from .services import (
+from cashdesk.selectors import purchase_amount_owed, unpaid_account_sales
+from cashdesk.services import (
     PaymentConflictError,
     PaymentError,
     _clean_amount,

@@ -12,19 +12,19 @@ from pos.models import Customer, Sale
 from pos.permissions import require_perm
 from pos.roles import Perm
 
-from . import money_services
-from .forms import CustomerReceiptForm, ExpenseCategoryForm, ExpenseForm, SupplierPaymentForm
-from .models import ExpenseCategory
-from .pdf import pdf_response
-from .selectors import (
+from cashdesk import money_services
+from cashdesk.forms import CustomerReceiptForm, ExpenseCategoryForm, ExpenseForm, SupplierPaymentForm
+from cashdesk.models import ExpenseCategory
+from cashdesk.pdf import pdf_response
+from cashdesk.selectors import (
     customer_receipts_visible_to,
     expenses_visible_to,
     session_current,
     supplier_payments_visible_to,
     unpaid_account_sales,
 )
-from .tables import CustomerReceiptTable, ExpenseTable, SupplierPaymentTable
-from .views import apply_domain_error
+from cashdesk.tables import CustomerReceiptTable, ExpenseTable, SupplierPaymentTable
+from cashdesk.views import apply_domain_error
 
 
 def _list(request, *, table, template: str, partial: str, context: dict | None = None):
@@ -130,7 +130,7 @@ def supplier_payment_create(request):
         # Another branch's purchase is not there for this user (its supplier and amount owed are not theirs).
         purchase = limit_to_branches(Purchase.objects.all(), request.user).filter(pk=int(purchase_id)).first()
         if purchase is not None:
-            from .selectors import purchase_amount_owed
+            from cashdesk.selectors import purchase_amount_owed
 
             initial = {
                 "purchase": purchase.pk,

@@ -37,7 +37,7 @@ from pos.models import Branch, Sale, SaleStatus, User
 from pos.phone import format_phone_local, mask_phone, msisdn, phone_or_none
 from pos.roles import Perm
 
-from .daraja import (
+from cashdesk.daraja import (
     CallbackShapeError,
     DarajaClient,
     DarajaError,
@@ -48,11 +48,11 @@ from .daraja import (
     parse_stk_callback,
     result_message,
 )
-from .daraja import (
+from cashdesk.daraja import (
     StkStatus as DarajaStatus,
 )
-from .daraja.config import BUY_GOODS as BUY_GOODS_TYPE
-from .models import (
+from cashdesk.daraja.config import BUY_GOODS as BUY_GOODS_TYPE
+from cashdesk.models import (
     STK_WAITING,
     C2BPayment,
     C2BStatus,
@@ -67,8 +67,8 @@ from .models import (
     StkRequest,
     StkStatus,
 )
-from .selectors import sale_amount_due, sale_reference
-from .services import PaymentConflictError, PaymentError, Tender, _validate_tenders, sale_checkout
+from cashdesk.selectors import sale_amount_due, sale_reference
+from cashdesk.services import PaymentConflictError, PaymentError, Tender, _validate_tenders, sale_checkout
 
 log = logging.getLogger("cashdesk.mpesa")
 
@@ -207,7 +207,7 @@ def mpesa_stk_start(
             status=StkStatus.QUEUED,
             message=f"Sending the request to {format_phone_local('+' + number)}…",
         )
-        from . import tasks
+        from cashdesk import tasks
 
         _enqueue(tasks.mpesa_send_stk_push, stk.pk, _local_callback_base(request))
     log.info("stk %s: KES %s for sale %s to %s", stk.pk, amount, sale.pk, mask_phone("+" + number))
@@ -226,7 +226,7 @@ def _callback_url(base: str | None = None) -> str:
     config = get_config()
     path = reverse("cashdesk:stk_callback", args=[config.callback_secret])
     if base and config.is_simulator:
-        from .daraja import validate_callback_url
+        from cashdesk.daraja import validate_callback_url
 
         return validate_callback_url(base + path, require_https=False)
     return callback_url(path, config=config)
@@ -292,7 +292,7 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
             )
             fields += ["status", "message"]
         stk.save(update_fields=fields)
-    from . import tasks
+    from cashdesk import tasks
 
     # Queue down: no scheduled query, but the periodic `mpesa_settle_stale_requests` asks about it later.
     schedule(tasks.mpesa_query_stk, args=(stk.pk,), delay=int(query_after().total_seconds()))
@@ -681,7 +681,7 @@ def open_sale_for_reference(reference: str) -> Sale | None:
 def mpesa_c2b_validate(*, inbox: MpesaInbox) -> dict:
     """Answer a C2B validation: accept every well-formed payment (the customer's money is never refused
     for a typo in the account number: a cashier matches it), reject a malformed request."""
-    from .daraja import C2BRejection, c2b_validation_accepted, c2b_validation_rejected
+    from cashdesk.daraja import C2BRejection, c2b_validation_accepted, c2b_validation_rejected
 
     if inbox.outcome == InboxOutcome.MALFORMED:
         return c2b_validation_rejected(C2BRejection.OTHER_ERROR)

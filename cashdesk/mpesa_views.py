@@ -21,13 +21,13 @@ from pos.permissions import require_perm
 from pos.phone import format_phone_local, phone_or_none
 from pos.roles import Perm
 
-from . import mpesa_services as mpesa
-from .daraja import c2b_confirmation_received, callback_secret_matches, get_config, stk_callback_accepted
-from .forms import C2BAttachForm, MismatchResolveForm, SetAsideForm
-from .models import InboxKind, InboxOutcome, PaymentMethod, PaymentStatus, StkRequest, StkStatus
-from .selectors import c2b_unmatched, sale_amount_due, sale_reference, stk_requests_flagged
-from .services import Tender
-from .tables import C2BPaymentTable
+from cashdesk import mpesa_services as mpesa
+from cashdesk.daraja import c2b_confirmation_received, callback_secret_matches, get_config, stk_callback_accepted
+from cashdesk.forms import C2BAttachForm, MismatchResolveForm, SetAsideForm
+from cashdesk.models import InboxKind, InboxOutcome, PaymentMethod, PaymentStatus, StkRequest, StkStatus
+from cashdesk.selectors import c2b_unmatched, sale_amount_due, sale_reference, stk_requests_flagged
+from cashdesk.services import Tender
+from cashdesk.tables import C2BPaymentTable
 
 log = logging.getLogger("cashdesk.mpesa")
 
@@ -75,7 +75,7 @@ def stk_callback(request, secret: str):
     if refused is not None:
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
-        from . import tasks
+        from cashdesk import tasks
 
         mpesa._enqueue(tasks.mpesa_apply_stk_callback, inbox.pk)
     else:
@@ -99,7 +99,7 @@ def c2b_confirmation(request, secret: str):
     if refused is not None:
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
-        from . import tasks
+        from cashdesk import tasks
 
         mpesa._enqueue(tasks.mpesa_apply_c2b_confirmation, inbox.pk)
     return JsonResponse(c2b_confirmation_received())

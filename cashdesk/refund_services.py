@@ -27,8 +27,8 @@ from pos.sale_services import (
     sale_void_record,
 )
 
-from .models import CashSession, Payment, PaymentMethod, PaymentStatus
-from .services import PaymentConflictError, PaymentError, session_expected_cash
+from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus
+from cashdesk.services import PaymentConflictError, PaymentError, session_expected_cash
 
 # The order in which "the way they paid" is refunded when a sale was paid several ways.
 REFUND_ORDER = [

@@ -18,7 +18,7 @@ from pos.base import ZERO, money
 from pos.models import Refund, RefundMethod, Sale, SaleLine, SaleStatus, User
 from pos.roles import Perm
 
-from .models import (
+from cashdesk.models import (
     STK_WAITING,
     C2BPayment,
     C2BStatus,

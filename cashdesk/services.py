@@ -27,7 +27,7 @@ from pos.models import Customer, LoyaltyKind, Sale, SaleStatus, ShopSettings, Us
 from pos.roles import Perm
 from pos.sale_services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
-from .models import (
+from cashdesk.models import (
     STK_WAITING,
     CashMovement,
     CashMovementKind,
@@ -38,7 +38,7 @@ from .models import (
     SessionStatus,
     StkRequest,
 )
-from .selectors import DENOMINATIONS, session_cash_figures, session_report
+from cashdesk.selectors import DENOMINATIONS, session_cash_figures, session_report
 
 MAX_TENDER = Decimal("10000000.00")
 

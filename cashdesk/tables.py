@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from .models import C2BPayment, CashSession, CustomerReceipt, Expense, SessionStatus, SupplierPayment
+from cashdesk.models import C2BPayment, CashSession, CustomerReceipt, Expense, SessionStatus, SupplierPayment
 
 
 class CashSessionTable(tables.Table):

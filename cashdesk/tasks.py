@@ -8,7 +8,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import mpesa_services
+from cashdesk import mpesa_services
 
 log = logging.getLogger("cashdesk.tasks")
 
@@ -51,7 +51,7 @@ def mpesa_settle_stale_requests() -> None:
 def mpesa_apply_stranded_callbacks() -> None:
     """Every minute: callbacks stored more than 30 s ago and still not applied (their task was lost)
     are applied now. Applying is idempotent, so one that is merely late is not applied twice."""
-    from .models import InboxKind
+    from cashdesk.models import InboxKind
 
     for inbox_id, kind in mpesa_services.mpesa_stranded_inbox():
         try:

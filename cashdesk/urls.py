@@ -6,7 +6,7 @@ The M-Pesa callback routes carry MPESA_CALLBACK_SECRET in their path and must ne
 
 from django.urls import path
 
-from . import money_views, mpesa_views, views
+from cashdesk import money_views, mpesa_views, views
 
 app_name = "cashdesk"
 

@@ -18,17 +18,17 @@ from pos.permissions import require_perm
 from pos.roles import Perm
 from pos.services import PinError, staff_verify_pin
 
-from . import services
-from .forms import CashMovementForm, ForceCloseForm, SessionCloseForm, SessionOpenForm
-from .models import CashMovement, CashSession, SessionStatus
-from .pdf import pdf_response
-from .selectors import (
+from cashdesk import services
+from cashdesk.forms import CashMovementForm, ForceCloseForm, SessionCloseForm, SessionOpenForm
+from cashdesk.models import CashMovement, CashSession, SessionStatus
+from cashdesk.pdf import pdf_response
+from cashdesk.selectors import (
     session_cash_figures,
     session_current,
     session_report_for_display,
     sessions_visible_to,
 )
-from .tables import CashSessionTable
+from cashdesk.tables import CashSessionTable
 
 
 def apply_domain_error(form, exc: DomainError) -> None:
@@ -44,7 +44,7 @@ def _redirect(request, url: str):
 
 # ---------------------------------------------------------------------------- the desk
 def _desk_context(request, *, movement_form=None, open_form=None) -> dict:
-    from .selectors import c2b_unmatched, stk_requests_flagged
+    from cashdesk.selectors import c2b_unmatched, stk_requests_flagged
 
     session = session_current(cashier=request.user)
     context = {"session": session, "denominations": None}

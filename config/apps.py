@@ -15,8 +15,8 @@ class ProjectConfig(AppConfig):
 
         from pos.middleware import stamp_activity_on_login
 
-        from . import tasks  # noqa: F401  (registers the nightly backup and the task log context)
-        from .logs import clear_log_context
+        from config import tasks  # noqa: F401  (registers the nightly backup and the task log context)
+        from config.logs import clear_log_context
 
         # Once the response is sent (streamed bodies included), the request's ids leave the thread's
         # log context, so gunicorn's own lines in between ("Worker exiting") carry no stale request id.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .logs import scrub
+from config.logs import scrub
 
 
 def scrub_event(event: dict[str, Any], hint: dict | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from django.conf import settings
 from huey.contrib.djhuey import HUEY, db_periodic_task, lock_task, on_startup, signal
 from huey.signals import SIGNAL_EXECUTING
 
-from .logs import task_log_context
+from config.logs import task_log_context
 
 log = structlog.get_logger("asiria.backup")
 
@@ -45,7 +45,7 @@ def nightly_backup() -> str | None:
     """Back up the database and media when BACKUP_ENABLED; returns the folder written (None if off)."""
     if not settings.BACKUP_ENABLED:
         return None
-    from .backup import backup_create
+    from config.backup import backup_create
 
     info = backup_create(label="nightly")
     log.info("backup_written", path=str(info.path), bytes=info.size_bytes, engine=info.engine)
@@ -61,6 +61,6 @@ def _bind_task_log_context(signal_name, task, *args, **kwargs) -> None:
 
 @on_startup()
 def _serve_consumer_metrics() -> None:
-    from .metrics import serve_consumer_metrics
+    from config.metrics import serve_consumer_metrics
 
     serve_consumer_metrics()

@@ -7,9 +7,9 @@ from django.views.generic import RedirectView
 
 from pos import views as pos_views
 
-from .api_docs import urlpatterns as api_doc_urls
-from .health import healthz
-from .metrics import metrics_view
+from config.api_docs import urlpatterns as api_doc_urls
+from config.health import healthz
+from config.metrics import metrics_view
 
 urlpatterns = [
     path("", pos_views.home, name="home"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pos.audit import AuditAction, audit_record
 from pos.roles import Perm
 
-from .models import (
+from inventory.models import (
     AdjustmentReason,
     AdjustmentStatus,
     Category,
@@ -24,8 +24,8 @@ from .models import (
     StockCount,
     StockCountLine,
 )
-from .selectors import product_by_code, stock_on_hand, stock_on_hand_map
-from .services import (
+from inventory.selectors import product_by_code, stock_on_hand, stock_on_hand_map
+from inventory.services import (
     StockConflictError,
     StockError,
     StockLine,

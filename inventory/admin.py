@@ -3,7 +3,7 @@ services (validation, the ledger, the audit log), so nothing here can add, chang
 
 from django.contrib import admin
 
-from .models import (
+from inventory.models import (
     Category,
     Product,
     ProductImport,

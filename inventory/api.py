@@ -28,8 +28,8 @@ from pos.models import Branch
 from pos.phone import PHONE_HELP
 from pos.roles import Perm
 
-from . import adjustment_services, purchase_services, services
-from .models import (
+from inventory import adjustment_services, purchase_services, services
+from inventory.models import (
     AdjustmentReason,
     Category,
     Product,
@@ -41,7 +41,7 @@ from .models import (
     Supplier,
     Unit,
 )
-from .selectors import (
+from inventory.selectors import (
     adjustment_list,
     low_stock_products,
     movement_list,

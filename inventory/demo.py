@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from pos.models import Branch, User
 
-from .barcodes import make_ean13
-from .demo_catalogue import CATALOGUE, FAVOURITES, SUPPLIERS, UNITS
-from .models import (
+from inventory.barcodes import make_ean13
+from inventory.demo_catalogue import CATALOGUE, FAVOURITES, SUPPLIERS, UNITS
+from inventory.models import (
     Category,
     MovementKind,
     Product,
@@ -31,7 +31,7 @@ from .models import (
     Transfer,
     Unit,
 )
-from .services import StockLine, stock_move
+from inventory.services import StockLine, stock_move
 
 DEMO_BRANCH_CODES = ("MAIN", "WSTL")
 SEED = 2025
@@ -175,9 +175,9 @@ def seed_opening_stock(*, log, days: int = 90) -> None:
 def seed_stock_activity(*, log) -> None:
     """A little history to look at: a received purchase per supplier, an order on its way, two
     requests waiting for approval and a transfer in transit."""
-    from .adjustment_services import stock_adjustment_request
-    from .models import AdjustmentReason
-    from .purchase_services import (
+    from inventory.adjustment_services import stock_adjustment_request
+    from inventory.models import AdjustmentReason
+    from inventory.purchase_services import (
         purchase_create,
         purchase_line_set,
         purchase_order,

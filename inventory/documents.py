@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from pos.selectors import shop_settings
 
-from .models import Purchase
+from inventory.models import Purchase
 
 
 def purchase_order_pdf(*, purchase: Purchase, base_url: str = "") -> bytes:

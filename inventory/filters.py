@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from pos.models import User
 
-from .models import (
+from inventory.models import (
     AdjustmentReason,
     AdjustmentStatus,
     AlertKind,
@@ -22,7 +22,7 @@ from .models import (
     Transfer,
     TransferStatus,
 )
-from .selectors import StockState, filter_stock_state, search_products
+from inventory.selectors import StockState, filter_stock_state, search_products
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

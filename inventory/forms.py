@@ -10,8 +10,8 @@ from pos.models import Branch
 from pos.roles import Perm
 from pos.selectors import branches_visible_to
 
-from .models import AdjustmentReason, Category, Product, Supplier, Unit
-from .selectors import product_by_code, product_search
+from inventory.models import AdjustmentReason, Category, Product, Supplier, Unit
+from inventory.selectors import product_by_code, product_search
 
 
 def apply_errors(form: forms.Form, exc) -> None:

@@ -18,8 +18,8 @@ from django.utils import timezone
 from pos.audit import AuditAction, audit_record
 from pos.roles import Perm
 
-from .models import Category, ImportStatus, MovementKind, Product, ProductImport, Supplier, TaxClass, Unit
-from .services import (
+from inventory.models import Category, ImportStatus, MovementKind, Product, ProductImport, Supplier, TaxClass, Unit
+from inventory.services import (
     PRODUCT_FIELDS,
     StockError,
     StockLine,
@@ -420,7 +420,7 @@ def product_import_confirm(*, user, product_import: ProductImport) -> ProductImp
     if locked.total_rows <= inline_max_rows():
         product_import_apply(import_id=locked.pk)
     else:
-        from .tasks import apply_product_import
+        from inventory.tasks import apply_product_import
 
         transaction.on_commit(lambda: apply_product_import(locked.pk))
     locked.refresh_from_db()
@@ -582,7 +582,7 @@ def _quantity(value: Decimal) -> str:
 
 def product_export_rows(*, branch_id: int):
     """The header, then one row per product (active or not), with stock at `branch_id`."""
-    from .selectors import products_with_stock
+    from inventory.selectors import products_with_stock
 
     yield EXPORT_COLUMNS
     qs = products_with_stock(branch_id=branch_id).select_related("default_supplier").order_by("name", "pk")

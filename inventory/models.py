@@ -16,7 +16,7 @@ from django.urls import reverse
 from pos.base import MoneyField, QuantityField, TimeStampedModel
 from pos.models import kra_pin_validator
 
-from .barcodes import validate_barcode
+from inventory.barcodes import validate_barcode
 
 
 class TaxClass(models.TextChoices):

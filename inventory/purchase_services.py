@@ -15,7 +15,7 @@ from pos.audit import AuditAction, audit_record
 from pos.base import CENT, money
 from pos.roles import Perm
 
-from .models import (
+from inventory.models import (
     MovementKind,
     Product,
     Purchase,
@@ -27,7 +27,7 @@ from .models import (
     TransferLine,
     TransferStatus,
 )
-from .services import (
+from inventory.services import (
     StockConflictError,
     StockError,
     StockLine,
@@ -351,7 +351,7 @@ def purchase_close(*, user, purchase: Purchase, reason: str, request=None) -> Pu
 @transaction.atomic
 def purchases_from_suggestions(*, user, branch, supplier_ids: list[int] | None = None) -> list[Purchase]:
     """Turn the branch's reorder suggestions into one draft purchase per supplier, in one click."""
-    from .selectors import reorder_suggestions
+    from inventory.selectors import reorder_suggestions
 
     _require_purchases(user, branch.pk)
     groups = reorder_suggestions(branch_id=branch.pk)

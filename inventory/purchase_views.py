@@ -15,14 +15,14 @@ from pos.models import Branch
 from pos.permissions import require_perm
 from pos.roles import Perm
 
-from . import purchase_services, services
-from .filters import PurchaseFilter, TransferFilter
-from .forms import LineForm, PurchaseForm, PurchaseLineForm, SupplierForm, TransferForm, apply_errors, parse_quantity
-from .models import MovementKind, Purchase, PurchaseStatus, StockMovement, Supplier, Transfer, TransferStatus
-from .selectors import limit_to_branches, purchase_list, reorder_suggestions, transfer_list
-from .services import StockError, may_use_branch
-from .tables import PurchaseTable, SupplierTable, TransferTable
-from .views import _page, viewing_branch
+from inventory import purchase_services, services
+from inventory.filters import PurchaseFilter, TransferFilter
+from inventory.forms import LineForm, PurchaseForm, PurchaseLineForm, SupplierForm, TransferForm, apply_errors, parse_quantity
+from inventory.models import MovementKind, Purchase, PurchaseStatus, StockMovement, Supplier, Transfer, TransferStatus
+from inventory.selectors import limit_to_branches, purchase_list, reorder_suggestions, transfer_list
+from inventory.services import StockError, may_use_branch
+from inventory.tables import PurchaseTable, SupplierTable, TransferTable
+from inventory.views import _page, viewing_branch
 
 PER_PAGE = 25
 
@@ -340,7 +340,7 @@ def purchase_receive(request, pk: int):
 @require_GET
 def purchase_pdf(request, pk: int):
     """The purchase order as an A4 PDF (WeasyPrint), to print or send to the supplier."""
-    from .documents import purchase_order_pdf
+    from inventory.documents import purchase_order_pdf
 
     purchase = _visible_purchase(request, pk)
     response = HttpResponse(

@@ -9,8 +9,8 @@ from django.urls import NoReverseMatch, reverse
 
 from pos.roles import Perm
 
-from .barcodes import barcode_problem
-from .models import (
+from inventory.barcodes import barcode_problem
+from inventory.models import (
     AdjustmentStatus,
     Product,
     Purchase,

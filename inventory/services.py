@@ -19,8 +19,8 @@ from pos.phone import normalize_phone
 from pos.roles import Perm
 from pos.selectors import shop_settings
 
-from .barcodes import barcode_problem
-from .models import (
+from inventory.barcodes import barcode_problem
+from inventory.models import (
     AlertKind,
     Category,
     MovementKind,
@@ -297,7 +297,7 @@ def _apply_alert_states(*, branch_id, quantities, settings_by_product, open_aler
 
 
 def _enqueue_alert_notifications(alert_ids) -> None:
-    from .tasks import notify_stock_alert
+    from inventory.tasks import notify_stock_alert
 
     from config.queue import enqueue
 
@@ -633,7 +633,7 @@ def product_set_active(*, actor, product: Product, active: bool, reason: str = "
 
 def product_has_history(product: Product) -> bool:
     """Anything that points at the product: stock movements, sales, purchases, transfers, counts…"""
-    from .models import StockCountLine
+    from inventory.models import StockCountLine
 
     if StockMovement.objects.filter(product=product).exists():
         return True

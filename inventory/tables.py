@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from .models import (
+from inventory.models import (
     Category,
     Product,
     Purchase,
@@ -18,8 +18,8 @@ from .models import (
     Transfer,
     Unit,
 )
-from .selectors import reference_url, stock_state_of
-from .templatetags.inventory_tags import kes, qty, signed_qty, state_badge, status_badge
+from inventory.selectors import reference_url, stock_state_of
+from inventory.templatetags.inventory_tags import kes, qty, signed_qty, state_badge, status_badge
 
 
 class HtmxTable(tables.Table):

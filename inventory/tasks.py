@@ -11,9 +11,9 @@ logger = logging.getLogger(__name__)
 def notify_stock_alert(alert_id: int) -> bool:
     """Tell people about a stock alert: the in-app badge counts it from now on, and the
     `stock_alert_raised` signal lets other apps send e-mail or WhatsApp. Idempotent."""
-    from .models import StockAlert
-    from .services import stock_alert_mark_notified
-    from .signals import stock_alert_raised
+    from inventory.models import StockAlert
+    from inventory.services import stock_alert_mark_notified
+    from inventory.signals import stock_alert_raised
 
     alert = stock_alert_mark_notified(alert_id=alert_id)
     if alert is None:
@@ -26,6 +26,6 @@ def notify_stock_alert(alert_id: int) -> bool:
 @db_task()
 def apply_product_import(import_id: int) -> None:
     """Apply a confirmed product CSV in one transaction, reporting progress as it goes."""
-    from .import_services import product_import_apply
+    from inventory.import_services import product_import_apply
 
     product_import_apply(import_id=import_id)

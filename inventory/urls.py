@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import purchase_views, views
+from inventory import purchase_views, views
 
 app_name = "inventory"
 

@@ -19,9 +19,9 @@ from pos.models import Branch
 from pos.permissions import require_perm
 from pos.roles import Perm
 
-from . import adjustment_services, import_services, services
-from .filters import AdjustmentFilter, AlertFilter, MovementFilter, ProductFilter
-from .forms import (
+from inventory import adjustment_services, import_services, services
+from inventory.filters import AdjustmentFilter, AlertFilter, MovementFilter, ProductFilter
+from inventory.forms import (
     AdjustmentRequestForm,
     CategoryForm,
     CountStartForm,
@@ -32,7 +32,7 @@ from .forms import (
     apply_errors,
     parse_quantity,
 )
-from .models import (
+from inventory.models import (
     Category,
     CountStatus,
     ImportStatus,
@@ -42,7 +42,7 @@ from .models import (
     StockCountLine,
     Unit,
 )
-from .selectors import (
+from inventory.selectors import (
     adjustment_list,
     count_list,
     limit_to_branches,
@@ -56,8 +56,8 @@ from .selectors import (
     products_with_stock,
     stock_on_hand_map,
 )
-from .services import StockError
-from .tables import (
+from inventory.services import StockError
+from inventory.tables import (
     AdjustmentTable,
     AlertTable,
     CategoryTable,
@@ -114,7 +114,7 @@ def _state_list(request, *, title: str, selector, empty: str, current: str):
     qs = selector(branch_id=branch.pk)
     query = request.GET.get("q", "").strip()
     if query:
-        from .selectors import search_products
+        from inventory.selectors import search_products
 
         qs = search_products(qs, query)
     table = ProductTable(
@@ -468,7 +468,7 @@ def movement_index(request):
 # ---------------------------------------------------------------------------- alerts
 @require_perm(Perm.VIEW_ALERTS)
 def alert_list(request):
-    from .models import StockAlert
+    from inventory.models import StockAlert
 
     qs = limit_to_branches(StockAlert.objects.select_related("product", "branch"), request.user)
     alert_filter = AlertFilter(request.GET, queryset=qs)
@@ -520,7 +520,7 @@ def adjustment_request(request):
 
 
 def _signed(value: Decimal) -> str:
-    from .templatetags.inventory_tags import signed_qty
+    from inventory.templatetags.inventory_tags import signed_qty
 
     return signed_qty(value)
 
@@ -687,7 +687,7 @@ def _count_context(request, count, *, highlight: int | None = None):
     elif show == "counted":
         lines = lines.filter(counted_quantity__isnull=False)
     if query:
-        from .selectors import search_products
+        from inventory.selectors import search_products
 
         lines = lines.filter(product__in=search_products(Product.objects.all(), query).values("pk"))
     rows = list(lines.order_by("product__name")[: COUNT_SHEET_LIMIT + 1])

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
 
-from .phone import PHONE_HELP, normalize_phone, phone_or_none
+from pos.phone import PHONE_HELP, normalize_phone, phone_or_none
 
 # Audit actions recorded from the login machinery (the strings live with `pos.audit.AuditAction`'s).
 LOGIN_RATE_LIMITED = "login_rate_limited"
@@ -124,7 +124,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def get_user_by_phone(self, phone: str):
-        from .models import User
+        from pos.models import User
 
         phone = phone_or_none(phone)
         if phone is None:
@@ -162,8 +162,8 @@ class AccountAdapter(DefaultAccountAdapter):
         try:
             super().pre_authenticate(request, **credentials)
         except forms.ValidationError:
-            from .audit import audit_record
-            from .models import User
+            from pos.audit import audit_record
+            from pos.models import User
 
             phone = phone_or_none(credentials.get("phone") or "")
             user = User.objects.filter(phone_number=phone).first() if phone else None
@@ -183,7 +183,7 @@ class AccountAdapter(DefaultAccountAdapter):
         (a `?next=` still wins)."""
         from django.urls import reverse
 
-        from .roles import Perm, Role
+        from pos.roles import Perm, Role
 
         user = getattr(request, "user", None)
         if getattr(user, "role", None) == Role.EMPLOYEE and user.has_perm(Perm.USE_TILL):
@@ -204,7 +204,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return False
 
     def pre_social_login(self, request, sociallogin) -> None:
-        from .models import User
+        from pos.models import User
 
         if sociallogin.is_existing:
             # Linked before (by a verified match); a deactivated person stays out.
@@ -240,7 +240,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         sociallogin.connect(request, user)
 
     def _refuse(self, request, sociallogin, reason: str) -> None:
-        from .audit import audit_record
+        from pos.audit import audit_record
 
         provider = getattr(getattr(sociallogin, "account", None), "provider", "") or ""
         emails = [e.email for e in getattr(sociallogin, "email_addresses", []) if e.email][:3]

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import AuditLog, Branch, ShopSettings, User
+from pos.models import AuditLog, Branch, ShopSettings, User
 
 
 @admin.register(Branch)

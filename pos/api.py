@@ -23,14 +23,14 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from config.api import ServiceViewSetMixin, TokenRateThrottle
 from config.api_schema import ErrorSerializer
 
-from .audit import AuditAction, audit_record
-from .customer_services import customer_create, customer_update
-from .models import AuditLog, Branch, Customer, User
-from .phone import PHONE_HELP, normalize_phone
-from .roles import Perm, Role
-from .sale_selectors import customer_list
-from .selectors import audit_log_list, branches_visible_to, staff_list
-from .services import staff_create, staff_reset_password, staff_set_active, staff_update
+from pos.audit import AuditAction, audit_record
+from pos.customer_services import customer_create, customer_update
+from pos.models import AuditLog, Branch, Customer, User
+from pos.phone import PHONE_HELP, normalize_phone
+from pos.roles import Perm, Role
+from pos.sale_selectors import customer_list
+from pos.selectors import audit_log_list, branches_visible_to, staff_list
+from pos.services import staff_create, staff_reset_password, staff_set_active, staff_update
 
 # ---------------------------------------------------------------------------- tokens
 

@@ -6,4 +6,4 @@ class PosConfig(AppConfig):
     verbose_name = "Till, people and sales"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (login / failed-login audit receivers)
+        from pos import signals  # noqa: F401  (login / failed-login audit receivers)

@@ -6,7 +6,7 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
-from .models import AuditLog
+from pos.models import AuditLog
 
 
 class AuditAction:

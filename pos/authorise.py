@@ -7,9 +7,9 @@ service as `authorised_by`, and the service checks the role again (`sale_service
 
 from django.http import HttpRequest
 
-from .models import User
-from .sale_selectors import authorisers_for
-from .services import PinError, staff_verify_pin
+from pos.models import User
+from pos.sale_selectors import authorisers_for
+from pos.services import PinError, staff_verify_pin
 
 
 def authoriser_from_post(request: HttpRequest, *, perm: str) -> User | None:

@@ -6,12 +6,12 @@ so the role table stays the one place that says who may do what.
 
 from allauth.account.auth_backends import AuthenticationBackend
 
-from .roles import ROLE_PERMISSIONS, role_has_perm
+from pos.roles import ROLE_PERMISSIONS, role_has_perm
 
 
 class RoleBackend(AuthenticationBackend):
     def get_user(self, user_id):
-        from .models import User
+        from pos.models import User
 
         user = User.objects.select_related("branch").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None

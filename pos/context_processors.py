@@ -5,7 +5,7 @@ from django.db import DatabaseError
 
 
 def shop(request):
-    from .selectors import shop_settings
+    from pos.selectors import shop_settings
 
     user = getattr(request, "user", None)
     ctx = {"SHOP_NAME": settings.SHOP_NAME}

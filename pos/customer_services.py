@@ -5,11 +5,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from .audit import AuditAction, audit_record
-from .base import ZERO, DomainError, money
-from .models import Customer, User
-from .phone import normalize_phone
-from .roles import Perm
+from pos.audit import AuditAction, audit_record
+from pos.base import ZERO, DomainError, money
+from pos.models import Customer, User
+from pos.phone import normalize_phone
+from pos.roles import Perm
 
 MAX_CREDIT_LIMIT = Decimal("100000000.00")
 

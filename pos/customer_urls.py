@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import customer_views as views
+from pos import customer_views as views
 
 app_name = "customers"
 

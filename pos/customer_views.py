@@ -5,13 +5,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_tables2 import RequestConfig
 
-from .customer_services import CustomerError, customer_create, customer_update
-from .models import Customer
-from .permissions import require_perm
-from .roles import Perm
-from .sale_selectors import customer_history, customer_list, customer_total_spent
-from .sales_tables import CustomerTable, SaleTable
-from .till_forms import CustomerForm
+from pos.customer_services import CustomerError, customer_create, customer_update
+from pos.models import Customer
+from pos.permissions import require_perm
+from pos.roles import Perm
+from pos.sale_selectors import customer_history, customer_list, customer_total_spent
+from pos.sales_tables import CustomerTable, SaleTable
+from pos.till_forms import CustomerForm
 
 
 def _apply_error(form, exc) -> None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 
-from .models import DEFAULT_BRANCH_CODE, Branch, ShopSettings, User
-from .phone import format_phone_local
-from .roles import Role
+from pos.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings, User
+from pos.phone import format_phone_local
+from pos.roles import Role
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ DEMO_CUSTOMERS = [
 def seed_customers(*, log) -> None:
     from decimal import Decimal
 
-    from .models import Customer
+    from pos.models import Customer
 
     branch = Branch.objects.get(code=DEFAULT_BRANCH_CODE)
     created = 0

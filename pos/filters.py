@@ -7,9 +7,9 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import AuditLog, User
-from .phone import phone_or_none
-from .selectors import staff_visible_to
+from pos.models import AuditLog, User
+from pos.phone import phone_or_none
+from pos.selectors import staff_visible_to
 
 
 def _local_midnight(day: date) -> datetime:

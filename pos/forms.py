@@ -4,10 +4,10 @@ from allauth.mfa.webauthn import forms as webauthn_forms
 from crispy_forms.helper import FormHelper
 from django import forms
 
-from .adapters import KenyanPhoneField
-from .models import Branch, ShopSettings, User
-from .roles import Role, roles_a_user_may_assign
-from .selectors import branches_visible_to
+from pos.adapters import KenyanPhoneField
+from pos.models import Branch, ShopSettings, User
+from pos.roles import Role, roles_a_user_may_assign
+from pos.selectors import branches_visible_to
 
 
 class _CrispyForm(forms.Form):

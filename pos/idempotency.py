@@ -13,8 +13,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from rest_framework.response import Response
 
-from .base import ConflictError, DomainError
-from .models import ApiIdempotencyKey
+from pos.base import ConflictError, DomainError
+from pos.models import ApiIdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

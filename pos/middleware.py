@@ -79,7 +79,7 @@ class IdleSessionTimeoutMiddleware:
         from django.contrib import messages
         from django.contrib.auth import logout
 
-        from .permissions import _login_redirect
+        from pos.permissions import _login_redirect
 
         import structlog
 

@@ -15,9 +15,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .base import MoneyField, QuantityField, TimeStampedModel
-from .phone import PHONE_HELP, normalize_phone, validate_phone
-from .roles import Role, role_has_perm
+from pos.base import MoneyField, QuantityField, TimeStampedModel
+from pos.phone import PHONE_HELP, normalize_phone, validate_phone
+from pos.roles import Role, role_has_perm
 
 DEFAULT_BRANCH_CODE = "MAIN"
 

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .base import ZERO, money
+from pos.base import ZERO, money
 
 
 class DiscountKind:

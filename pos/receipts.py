@@ -14,9 +14,9 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Sale, SaleReturn
-from .sale_selectors import vat_breakdown
-from .selectors import shop_settings
+from pos.models import Sale, SaleReturn
+from pos.sale_selectors import vat_breakdown
+from pos.selectors import shop_settings
 
 # WeasyPrint logs every layout step at INFO; one receipt is not news.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -9,10 +9,10 @@ from django.db.models.functions import Coalesce
 
 from inventory.models import Category, Product
 
-from .base import ZERO
-from .models import AuditLog, Customer, Sale, SaleLine, SaleReturn, SaleStatus, User
-from .phone import phone_or_none
-from .roles import Perm, Role, role_has_perm
+from pos.base import ZERO
+from pos.models import AuditLog, Customer, Sale, SaleLine, SaleReturn, SaleStatus, User
+from pos.phone import phone_or_none
+from pos.roles import Perm, Role, role_has_perm
 
 SALE_NUMBER = re.compile(r"^[A-Z0-9]{2,10}-\d{6}$")
 CREDIT_NOTE_NUMBER = re.compile(r"^[A-Z0-9]{2,10}-CN-\d{6}$")

@@ -15,9 +15,9 @@ from django.utils import timezone
 from inventory.models import MovementKind, Product
 from inventory.services import StockLine, quantity_problem, stock_move
 
-from .audit import AuditAction, audit_record
-from .base import CENT, ZERO, ConflictError, DomainError, money
-from .models import (
+from pos.audit import AuditAction, audit_record
+from pos.base import CENT, ZERO, ConflictError, DomainError, money
+from pos.models import (
     Customer,
     LoyaltyEntry,
     LoyaltyKind,
@@ -30,9 +30,9 @@ from .models import (
     SaleStatus,
     User,
 )
-from .pricing import DiscountKind, LineInput, PricingError, discount_amount, price_sale
-from .roles import Perm
-from .selectors import shop_settings
+from pos.pricing import DiscountKind, LineInput, PricingError, discount_amount, price_sale
+from pos.roles import Perm
+from pos.selectors import shop_settings
 
 
 class SaleError(DomainError):

@@ -30,14 +30,14 @@ from config.api import RolePermission
 from config.api_schema import ErrorSerializer
 from inventory.models import Product
 
-from .authorise import authoriser_from
-from .base import ZERO, money
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import run_idempotent
-from .models import Customer, RefundTo, Sale, SaleLine, SaleReturn, SaleStatus, User
-from .roles import Perm
-from .sale_selectors import sales_returnable_by, sales_visible_to
-from .sale_services import (
+from pos.authorise import authoriser_from
+from pos.base import ZERO, money
+from pos.idempotency import HEADER as IDEMPOTENCY_HEADER
+from pos.idempotency import run_idempotent
+from pos.models import Customer, RefundTo, Sale, SaleLine, SaleReturn, SaleStatus, User
+from pos.roles import Perm
+from pos.sale_selectors import sales_returnable_by, sales_visible_to
+from pos.sale_services import (
     ReturnItem,
     SaleConflictError,
     sale_add_product,

@@ -3,8 +3,8 @@
 import django_filters
 from django import forms
 
-from .models import Sale, SaleStatus, User
-from .roles import Perm
+from pos.models import Sale, SaleStatus, User
+from pos.roles import Perm
 
 
 class SaleFilter(django_filters.FilterSet):

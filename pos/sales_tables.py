@@ -3,8 +3,8 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from .models import Customer, Sale, SaleStatus
-from .templatetags.till_tags import kes
+from pos.models import Customer, Sale, SaleStatus
+from pos.templatetags.till_tags import kes
 
 STATUS_BADGES = {
     SaleStatus.COMPLETED: "text-bg-success",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import sales_views as views
+from pos import sales_views as views
 
 app_name = "sales"
 

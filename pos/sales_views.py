@@ -10,13 +10,13 @@ from django_tables2 import RequestConfig
 
 from cashdesk.refund_services import refundable_by_method, sale_return_refund, sale_void_completed
 
-from .authorise import authoriser_from_post, pin_context
-from .base import DomainError
-from .models import Sale, SaleReturn, SaleStatus
-from .permissions import require_perm
-from .receipts import credit_note_pdf, receipt_context, receipt_pdf
-from .roles import Perm
-from .sale_selectors import (
+from pos.authorise import authoriser_from_post, pin_context
+from pos.base import DomainError
+from pos.models import Sale, SaleReturn, SaleStatus
+from pos.permissions import require_perm
+from pos.receipts import credit_note_pdf, receipt_context, receipt_pdf
+from pos.roles import Perm
+from pos.sale_selectors import (
     sale_audit_trail,
     sale_find,
     sale_list,
@@ -25,12 +25,12 @@ from .sale_selectors import (
     sales_visible_to,
     vat_breakdown,
 )
-from .sale_services import AuthorisationRequired, sale_receipt_reprint
-from .sales_filters import SaleFilter
-from .sales_tables import SaleTable
-from .services import PinError
-from .till_forms import ReprintForm, ReturnForm, VoidCompletedForm
-from .till_views import RECEIPT_GRANTS
+from pos.sale_services import AuthorisationRequired, sale_receipt_reprint
+from pos.sales_filters import SaleFilter
+from pos.sales_tables import SaleTable
+from pos.services import PinError
+from pos.till_forms import ReprintForm, ReturnForm, VoidCompletedForm
+from pos.till_views import RECEIPT_GRANTS
 
 DONE = (SaleStatus.COMPLETED, SaleStatus.VOIDED)
 VOID_REASONS = ["Rang up the wrong items", "Duplicate sale", "Customer cancelled the purchase"]
@@ -161,7 +161,7 @@ def receipt_email(request, pk: int):
     elif not (sale.customer_id and sale.customer.email):
         messages.error(request, "The customer on this sale has no e-mail address.")
     else:
-        from .tasks import receipt_email_send
+        from pos.tasks import receipt_email_send
 
         receipt_email_send(sale.pk, resend=True)
         messages.success(request, f"Receipt sent to {sale.customer.email}.")

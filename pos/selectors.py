@@ -5,8 +5,8 @@ import re
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
-from .models import AuditLog, Branch, ShopSettings, User
-from .roles import Perm, Role
+from pos.models import AuditLog, Branch, ShopSettings, User
+from pos.roles import Perm, Role
 
 SHOP_SETTINGS_CACHE_KEY = "pos:shop_settings:v1"
 

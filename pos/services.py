@@ -12,12 +12,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .audit import AuditAction, audit_record, client_ip
-from .base import DomainError
-from .models import Branch, ShopSettings, User
-from .phone import normalize_phone
-from .roles import Perm, Role, roles_a_user_may_assign
-from .selectors import SHOP_SETTINGS_CACHE_KEY
+from pos.audit import AuditAction, audit_record, client_ip
+from pos.base import DomainError
+from pos.models import Branch, ShopSettings, User
+from pos.phone import normalize_phone
+from pos.roles import Perm, Role, roles_a_user_may_assign
+from pos.selectors import SHOP_SETTINGS_CACHE_KEY
 
 
 class StaffError(DomainError):

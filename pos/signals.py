@@ -9,8 +9,8 @@ from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from .audit import AuditAction, audit_record
-from .phone import phone_or_none
+from pos.audit import AuditAction, audit_record
+from pos.phone import phone_or_none
 
 PASSKEY_ADDED = "passkey_added"
 PASSKEY_REMOVED = "passkey_removed"
@@ -50,7 +50,7 @@ def _audit_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _audit_login_failed(sender, credentials, request=None, **kwargs):
-    from .models import User
+    from pos.models import User
 
     typed = credentials.get("phone") or credentials.get("phone_number") or credentials.get("username") or ""
     phone = phone_or_none(typed) if typed else None

@@ -3,8 +3,8 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from .models import AuditLog, User
-from .phone import format_phone_local
+from pos.models import AuditLog, User
+from pos.phone import format_phone_local
 
 
 class StaffTable(tables.Table):

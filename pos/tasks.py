@@ -17,9 +17,9 @@ def receipt_email_send(sale_id: int, resend: bool = False) -> bool:
 
     Idempotent: a retry after the mail went out finds `receipt_emailed_at` set and stops.
     """
-    from .models import Sale
-    from .receipts import receipt_pdf
-    from .selectors import shop_settings
+    from pos.models import Sale
+    from pos.receipts import receipt_pdf
+    from pos.selectors import shop_settings
 
     sale = Sale.objects.select_related("customer", "branch", "cashier").filter(pk=sale_id).first()
     if sale is None or sale.customer is None or not sale.customer.email or not sale.number:

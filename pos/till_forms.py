@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from django import forms
 
-from .base import MONEY_DIGITS
-from .models import RefundTo
-from .pricing import DiscountKind
+from pos.base import MONEY_DIGITS
+from pos.models import RefundTo
+from pos.pricing import DiscountKind
 
 MONEY = {"max_digits": MONEY_DIGITS, "decimal_places": 2}
 KEYPAD = {"inputmode": "decimal", "autocomplete": "off", "data-keypad-input": ""}
@@ -147,7 +147,7 @@ class ReturnForm(forms.Form):
             yield line, self[f"qty_{line.pk}"], self[f"restock_{line.pk}"], line.quantity - line.returned_quantity
 
     def items(self):
-        from .sale_services import ReturnItem
+        from pos.sale_services import ReturnItem
 
         data = self.cleaned_data
         return [

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import till_views as views
+from pos import till_views as views
 
 app_name = "till"
 

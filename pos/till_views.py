@@ -26,13 +26,13 @@ from inventory.models import Product
 from inventory.selectors import product_by_code, product_search
 from inventory.services import StockError
 
-from .authorise import authoriser_from_post, pin_context
-from .base import ZERO, DomainError
-from .customer_services import CustomerError, customer_create
-from .models import Customer, Sale, SaleLine, SaleStatus
-from .permissions import require_perm
-from .roles import Perm
-from .sale_selectors import (
+from pos.authorise import authoriser_from_post, pin_context
+from pos.base import ZERO, DomainError
+from pos.customer_services import CustomerError, customer_create
+from pos.models import Customer, Sale, SaleLine, SaleStatus
+from pos.permissions import require_perm
+from pos.roles import Perm
+from pos.sale_selectors import (
     SALE_NUMBER,
     category_products,
     customer_search,
@@ -42,7 +42,7 @@ from .sale_selectors import (
     till_favourites,
     vat_breakdown,
 )
-from .sale_services import (
+from pos.sale_services import (
     AuthorisationRequired,
     SaleError,
     sale_add_product,
@@ -58,9 +58,9 @@ from .sale_services import (
     sale_set_note,
     sale_void_open,
 )
-from .selectors import shop_settings
-from .services import PinError
-from .till_forms import (
+from pos.selectors import shop_settings
+from pos.services import PinError
+from pos.till_forms import (
     VOID_REASONS,
     DiscountForm,
     NoteForm,
@@ -649,7 +649,7 @@ def checkout(request):
         return _dialog(request, "pay", _pay_context(request, sale, form=form, error=exc.message))
     _grant_receipt(request, sale, "original")
     if sale.customer_id and sale.customer.email and not sale.receipt_emailed_at:
-        from .tasks import receipt_email_send
+        from pos.tasks import receipt_email_send
 
         from config.queue import enqueue_on_commit
 

@@ -7,9 +7,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
-from . import services
-from .filters import AuditLogFilter
-from .forms import (
+from pos import services
+from pos.filters import AuditLogFilter
+from pos.forms import (
     DeactivateForm,
     PasswordResetByManagerForm,
     PinForm,
@@ -17,12 +17,12 @@ from .forms import (
     StaffCreateForm,
     StaffForm,
 )
-from .models import User
-from .permissions import require_login, require_perm
-from .phone import format_phone_local
-from .roles import Perm, Role
-from .selectors import audit_log_list, shop_settings, staff_list
-from .tables import AuditLogTable, StaffTable
+from pos.models import User
+from pos.permissions import require_login, require_perm
+from pos.phone import format_phone_local
+from pos.roles import Perm, Role
+from pos.selectors import audit_log_list, shop_settings, staff_list
+from pos.tables import AuditLogTable, StaffTable
 
 
 def _apply_domain_error(form, exc) -> None:

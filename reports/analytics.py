@@ -38,9 +38,9 @@ from pos.audit import AuditAction
 from pos.base import ZERO
 from pos.models import AuditLog, Branch, Sale, SaleLine, SaleStatus
 
-from .analytics_models import BasketPair, ForecastMethod, ProductForecast
-from .forecasting import forecast_series
-from .selectors import MONEY, QTY, as_date, local_date, local_offset
+from reports.analytics_models import BasketPair, ForecastMethod, ProductForecast
+from reports.forecasting import forecast_series
+from reports.selectors import MONEY, QTY, as_date, local_date, local_offset
 
 Q3 = Decimal("0.001")
 HISTORY_DAYS = 120  # days of sales history a forecast looks at

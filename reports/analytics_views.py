@@ -24,9 +24,9 @@ from pos.models import Branch
 from pos.permissions import require_login, require_perm
 from pos.roles import Perm
 
-from . import analytics
-from .analytics_models import Channel, NotificationEvent
-from .notifications import (
+from reports import analytics
+from reports.analytics_models import Channel, NotificationEvent
+from reports.notifications import (
     NotificationError,
     events_for,
     notification_list,

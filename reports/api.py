@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 
 from pos.roles import Perm
 
-from . import selectors
-from .forms import ReportFilterForm
-from .registry import REPORTS, reports_for
+from reports import selectors
+from reports.forms import ReportFilterForm
+from reports.registry import REPORTS, reports_for
 
 
 def plain(value):

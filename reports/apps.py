@@ -6,7 +6,7 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from . import export_tasks  # noqa: F401  (registers the export task with Huey)
-        from . import receivers, tasks  # noqa: F401 - registers the Huey tasks
+        from reports import export_tasks  # noqa: F401  (registers the export task with Huey)
+        from reports import receivers, tasks  # noqa: F401 - registers the Huey tasks
 
         receivers.connect()

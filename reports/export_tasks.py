@@ -5,7 +5,7 @@ Registered from `ReportsConfig.ready()` so the consumer knows them (the analytic
 
 from huey.contrib.djhuey import db_task
 
-from . import export_services
+from reports import export_services
 
 
 @db_task(retries=1, retry_delay=30)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from pos.models import Branch
 from pos.roles import Perm
 
-from .selectors import Period
+from reports.selectors import Period
 
 MAX_SPAN_DAYS = 366  # a year (a leap year's too); longer spans are split by the owner into years
 

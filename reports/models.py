@@ -67,5 +67,5 @@ class ExportJob(TimeStampedModel):
 
 
 # The analytics and notifications models (a second module, so the two halves of the app stay apart).
-from .analytics_models import *  # noqa: E402,F401,F403
-from .summary_models import *  # noqa: E402,F401,F403
+from reports.analytics_models import *  # noqa: E402,F401,F403
+from reports.summary_models import *  # noqa: E402,F401,F403

@@ -26,7 +26,7 @@ from pos.base import ZERO, DomainError
 from pos.models import Branch, User
 from pos.roles import Perm, role_has_perm
 
-from .analytics_models import (
+from reports.analytics_models import (
     Channel,
     DeliveryStatus,
     Notification,
@@ -146,7 +146,7 @@ def notify(*, event: str, key: str, title: str, body: str = "", url: str = "", b
 
 
 def _enqueue(delivery_id: int) -> None:
-    from .tasks import send_delivery
+    from reports.tasks import send_delivery
 
     try:
         send_delivery(delivery_id)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pos.selectors import shop_settings
 
-from .registry import Report
+from reports.registry import Report
 
 PDF_STYLESHEET = "css/reports-pdf.css"
 

@@ -24,7 +24,7 @@ def _later(task, *args) -> None:
 
 def on_stock_alert(sender, alert_id: int, **kwargs) -> None:
     """inventory's `stock_alert_raised` (sent from its own Huey task)."""
-    from .notifications import notify_stock_alert
+    from reports.notifications import notify_stock_alert
 
     try:
         notify_stock_alert(alert_id=alert_id)
@@ -41,7 +41,7 @@ def on_cash_session_saved(sender, instance, **kwargs) -> None:
         return
     if abs(instance.difference) < settings.NOTIFY_CASH_DIFFERENCE_KES:
         return
-    from .tasks import notify_cash_difference_task
+    from reports.tasks import notify_cash_difference_task
 
     _later(notify_cash_difference_task, instance.pk)
 
@@ -51,7 +51,7 @@ def on_stk_saved(sender, instance, **kwargs) -> None:
 
     if instance.status != StkStatus.MISMATCH:
         return
-    from .tasks import notify_mpesa_mismatch_task
+    from reports.tasks import notify_mpesa_mismatch_task
 
     _later(notify_mpesa_mismatch_task, instance.pk)
 
@@ -65,7 +65,7 @@ def on_sale_saved(sender, instance, update_fields=None, **kwargs) -> None:
         return
     if update_fields is not None and "status" not in update_fields:
         return
-    from .summaries import summaries_sale_voided
+    from reports.summaries import summaries_sale_voided
 
     summaries_sale_voided(instance)
 

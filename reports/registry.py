@@ -11,8 +11,8 @@ from decimal import Decimal
 from pos.base import ZERO, money
 from pos.roles import Perm
 
-from . import selectors
-from .selectors import Period
+from reports import selectors
+from reports.selectors import Period
 
 
 @dataclass(frozen=True)

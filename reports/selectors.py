@@ -167,7 +167,7 @@ class Parts:
         """The rows of a day/month summary (`span`, `starts_on`, `branch`) that make up the summed days
         of these branches. Every branch (None): the months' every-branch rows, and the branches' own
         day rows (day rows are kept per branch only)."""
-        from .summary_models import Span
+        from reports.summary_models import Span
 
         branches = Q() if branch_ids is None else Q(branch_id__in=branch_ids)
         q = Q(pk__in=[])
@@ -189,7 +189,7 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 def period_parts(period: Period) -> Parts:
-    from .summary_models import SummaryState
+    from reports.summary_models import SummaryState
 
     through = SummaryState.objects.filter(pk=1).values_list("summarized_through", flat=True).first()
     if through is None or period.start > through:
@@ -248,7 +248,7 @@ def product_sales(
 ) -> list[dict]:
     """Sold lines grouped by `keys` (of product_id, tax_class, tax_rate): `figures` (of lines, units,
     sales, vat, cost — unrounded) and, with `last_sold`, last_sold_at, from the summaries and the live days."""
-    from .summary_models import ProductSalesSummary
+    from reports.summary_models import ProductSalesSummary
 
     summed = {
         "lines": ("n", Coalesce(Sum("lines"), Value(0))),
@@ -285,7 +285,7 @@ SALE_SUMS = ("count", "sales", "discounts", "vat")
 
 def sale_totals(period: Period, keys: tuple[str, ...]) -> list[dict]:
     """Completed sales grouped by `keys` (of day, hour, cashier_id): count, sales, discounts, VAT."""
-    from .summary_models import SalesHourSummary
+    from reports.summary_models import SalesHourSummary
 
     sources = []
     with use_replica():
@@ -414,7 +414,7 @@ def sales_by_cashier(*, period: Period) -> list[dict]:
 
 def sales_by_payment_method(*, period: Period) -> list[dict]:
     """What came in by each method for the period's sales: amount handed over less change."""
-    from .summary_models import PaymentSummary
+    from reports.summary_models import PaymentSummary
 
     labels = dict(PaymentMethod.choices)
     sources = []
@@ -569,7 +569,7 @@ def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
 
 def stock_movement_summary(*, period: Period) -> list[dict]:
     """Per kind of movement: how many, how many products, quantity in and out, value at cost."""
-    from .summary_models import StockMovementSummary
+    from reports.summary_models import StockMovementSummary
 
     labels = dict(MovementKind.choices)
     sources = []

@@ -28,8 +28,8 @@ from cashdesk.models import Payment, PaymentStatus
 from inventory.models import StockMovement
 from pos.models import Sale, SaleLine, SaleStatus
 
-from .selectors import local_date, local_hour, local_offset, as_date
-from .summary_models import (
+from reports.selectors import local_date, local_hour, local_offset, as_date
+from reports.summary_models import (
     SUM_COST,
     SUM_MONEY,
     SUM_QTY,

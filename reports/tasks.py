@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 def report_summaries_catch_up() -> str:
     """Sum the finished days the report summaries do not hold yet (yesterday, soon after midnight; the
     whole history on a new install). Nothing to do costs one query."""
-    from .summaries import summaries_catch_up
+    from reports.summaries import summaries_catch_up
 
     result = summaries_catch_up()
     if result.days:
@@ -35,7 +35,7 @@ def report_summaries_catch_up() -> str:
 @lock_task("asiria-nightly-analytics")
 def nightly_analytics() -> dict:
     """Forecasts and basket pairs for every branch, from the history up to yesterday."""
-    from .analytics import basket_pairs_refresh, forecasts_refresh
+    from reports.analytics import basket_pairs_refresh, forecasts_refresh
 
     result = {"forecasts": forecasts_refresh(), "basket_pairs": basket_pairs_refresh()}
     logger.info("nightly analytics: %s", result)
@@ -45,21 +45,21 @@ def nightly_analytics() -> dict:
 @db_periodic_task(at_shop_time(settings.DAILY_SUMMARY_HOUR, settings.DAILY_SUMMARY_MINUTE))
 @lock_task("asiria-daily-summary")
 def daily_summary() -> int:
-    from .notifications import send_daily_summary
+    from reports.notifications import send_daily_summary
 
     return len(send_daily_summary())
 
 
 @db_task()
 def notify_cash_difference_task(session_id: int) -> int:
-    from .notifications import notify_cash_difference
+    from reports.notifications import notify_cash_difference
 
     return len(notify_cash_difference(session_id=session_id))
 
 
 @db_task()
 def notify_mpesa_mismatch_task(stk_id: int) -> int:
-    from .notifications import notify_mpesa_mismatch
+    from reports.notifications import notify_mpesa_mismatch
 
     return len(notify_mpesa_mismatch(stk_id=stk_id))
 
@@ -68,8 +68,8 @@ def notify_mpesa_mismatch_task(stk_id: int) -> int:
 def send_delivery(delivery_id: int) -> str:
     """Send one e-mail/WhatsApp copy; on a temporary failure try again after 1, 2, 4, 8 minutes,
     then give up (the delivery row keeps the last error for the owner to see)."""
-    from .analytics_models import NotificationDelivery
-    from .notifications import MAX_ATTEMPTS, DeliveryFailed, delivery_attempt, delivery_give_up, retry_delay
+    from reports.analytics_models import NotificationDelivery
+    from reports.notifications import MAX_ATTEMPTS, DeliveryFailed, delivery_attempt, delivery_give_up, retry_delay
 
     try:
         return delivery_attempt(delivery_id=delivery_id)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import analytics_views, views
+from reports import analytics_views, views
 
 app_name = "reports"
 

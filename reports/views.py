@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from pos.permissions import require_perm
 from pos.roles import Perm
 
-from . import selectors
-from .export_services import ReportError, export_job_create, report_filters_text
-from .forms import MAX_SPAN_DAYS, ReportFilterForm
-from .models import ExportFormat, ExportJob, ExportStatus
-from .registry import REPORTS, Report, reports_for
+from reports import selectors
+from reports.export_services import ReportError, export_job_create, report_filters_text
+from reports.forms import MAX_SPAN_DAYS, ReportFilterForm
+from reports.models import ExportFormat, ExportJob, ExportStatus
+from reports.registry import REPORTS, Report, reports_for
 
 PAGE_ROWS = 200  # rows on the page; the CSV and PDF carry them all
 PDF_INLINE_MAX_ROWS = 1500  # more than this and the PDF is written in the background
@@ -107,7 +107,7 @@ def _invalid(request, report: Report, form: ReportFilterForm) -> HttpResponse:
 @require_perm(Perm.VIEW_REPORTS)
 def report_csv(request, slug: str):
     """The whole report as CSV, streamed row by row."""
-    from .pdf import csv_lines
+    from reports.pdf import csv_lines
 
     report = _report_or_404(request, slug)
     form = _filter_form(request)
@@ -127,7 +127,7 @@ def report_csv(request, slug: str):
 @require_perm(Perm.VIEW_REPORTS)
 def report_pdf(request, slug: str):
     """The report as an A4 PDF; a long one is written by a background task instead."""
-    from .pdf import render_report_pdf
+    from reports.pdf import render_report_pdf
 
     report = _report_or_404(request, slug)
     form = _filter_form(request)

@@ -7,7 +7,7 @@ Pure integration code (no models, no payment rules). The cash desk builds on the
 See docs/mpesa.md.
 """
 
-from .callbacks import (
+from cashdesk.daraja.callbacks import (
     C2BPayment,
     CallbackShapeError,
     ResultMessage,
@@ -19,7 +19,7 @@ from .callbacks import (
     parse_stk_callback,
     result_message,
 )
-from .client import (
+from cashdesk.daraja.client import (
     AccessToken,
     C2BRegisterResult,
     C2BSimulateResult,
@@ -33,7 +33,7 @@ from .client import (
     stk_password,
     whole_shillings,
 )
-from .config import (
+from cashdesk.daraja.config import (
     CallbackURLError,
     DarajaConfig,
     callback_secret_matches,
@@ -41,7 +41,7 @@ from .config import (
     get_config,
     validate_callback_url,
 )
-from .responses import (
+from cashdesk.daraja.responses import (
     C2BRejection,
     c2b_confirmation_received,
     c2b_validation_accepted,

@@ -3,7 +3,7 @@
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from .config import configuration_problems, get_config
+from cashdesk.daraja.config import configuration_problems, get_config
 
 
 @checks.register(checks.Tags.security)

@@ -35,8 +35,8 @@ from django.utils import timezone
 from pos.base import DomainError
 from pos.phone import mask_phone, msisdn
 
-from .callbacks import ResultMessage, result_message
-from .config import (
+from cashdesk.daraja.callbacks import ResultMessage, result_message
+from cashdesk.daraja.config import (
     BUY_GOODS,
     PRODUCTION,
     TRANSACTION_TYPES,

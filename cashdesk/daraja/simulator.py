@@ -66,7 +66,7 @@ import httpx
 
 from pos.phone import mask_phone
 
-from .config import (
+from cashdesk.daraja.config import (
     BUY_GOODS,
     PAYBILL,
     SANDBOX_PASSKEY,
@@ -75,7 +75,7 @@ from .config import (
     CallbackURLError,
     validate_callback_url,
 )
-from .responses import is_acceptance
+from cashdesk.daraja.responses import is_acceptance
 
 log = logging.getLogger("cashdesk.daraja.simulator")
 

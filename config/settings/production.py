@@ -1,7 +1,7 @@
 """Production: a real secret key is required, HTTPS everywhere, static files hashed by WhiteNoise."""
 
-from .base import *  # noqa: F403
-from .base import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without one
@@ -27,7 +27,7 @@ from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from config.logs import logging_config  # noqa: E402
 
-from .base import LOG_LEVEL, REDIS_URL, SESSION_ENGINE  # noqa: E402
+from config.settings.base import LOG_LEVEL, REDIS_URL, SESSION_ENGINE  # noqa: E402
 
 # JSON lines for Filebeat/Logstash unless LOG_FORMAT=console is asked for.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")

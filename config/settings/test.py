@@ -1,7 +1,7 @@
 """The test suite: fast hashing, tasks run inline, nothing leaves the machine."""
 
-from .base import *  # noqa: F403
-from .base import CACHES, HUEY, VAR_DIR
+from config.settings.base import *  # noqa: F403
+from config.settings.base import CACHES, HUEY, VAR_DIR
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -85,6 +85,6 @@ def stock_alert_badge(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.has_perm("inventory.view_stockalert"):
         return {"show": False}
-    from ..selectors import open_alert_badge_count
+    from inventory.selectors import open_alert_badge_count
 
     return {"show": True, "count": open_alert_badge_count(viewer=user)}

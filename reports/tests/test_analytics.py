@@ -14,7 +14,7 @@ from pos.tests.factories import CustomerFactory, UserFactory
 from reports import analytics
 from reports.analytics_models import BasketPair, ProductForecast
 
-from .analytics_support import completed_sale, local_dt
+from reports.tests.analytics_support import completed_sale, local_dt
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from reports.analytics_models import (
     ProductForecast,
 )
 
-from .analytics_support import completed_sale, local_dt
+from reports.tests.analytics_support import completed_sale, local_dt
 
 pytestmark = pytest.mark.django_db
 

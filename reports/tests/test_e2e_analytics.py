@@ -38,7 +38,7 @@ def oil_history(branch, settings):
     from pos.tests.factories import UserFactory
     from reports.analytics import basket_pairs_refresh, forecasts_refresh, local_today
 
-    from .analytics_support import completed_sale, local_dt
+    from reports.tests.analytics_support import completed_sale, local_dt
 
     settings.REORDER_LEAD_DAYS, settings.REORDER_COVER_DAYS = 7, 7
     supplier = SupplierFactory(name="Bidco Africa")

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from pos.roles import Role
+from core.roles import Role
 from pos.tests.factories import BranchFactory, UserFactory
 
 DEFAULT_PASSWORD = "correct-horse-77"
@@ -17,7 +17,7 @@ def _migration_data(django_db_setup, django_db_blocker):
     from django.conf import settings
     from django.contrib.sites.models import Site
 
-    from pos.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings
+    from pos.people.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings
 
     with django_db_blocker.unblock():
         Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})
@@ -29,7 +29,7 @@ def _migration_data(django_db_setup, django_db_blocker):
 def branch(db):
     """The branch migration 0002 creates. get_or_create: a transactional test (browser, concurrency)
     flushes the database afterwards, migration data included."""
-    from pos.models import DEFAULT_BRANCH_CODE, Branch
+    from pos.people.models import DEFAULT_BRANCH_CODE, Branch
 
     return Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})[0]
 

@@ -197,9 +197,9 @@ def configure(args) -> str:
 
 def build_catalogue(count: int) -> None:
     from inventory.barcodes import make_ean13
+    from inventory.ledger_services import StockLine, stock_move
     from inventory.models import Category, MovementKind, Product, TaxClass, Unit
-    from inventory.services import StockLine, stock_move
-    from pos.models import Branch
+    from pos.people.models import Branch
 
     have = Product.objects.count()
     if have >= count:
@@ -263,10 +263,10 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
+    from core.roles import Role
     from inventory.models import Product
     from inventory.selectors import product_by_code, product_search
-    from pos.models import Branch, User
-    from pos.roles import Role
+    from pos.people.models import Branch, User
 
     started = time.perf_counter()
     build_catalogue(args.products)

@@ -81,11 +81,11 @@ def prepare(*, tills: int, run: str, stock: int = 1_000_000) -> dict:
     """
     from django.db import transaction
 
+    from core.roles import Role
     from inventory.barcodes import make_ean13
+    from inventory.ledger_services import StockLine, stock_move
     from inventory.models import Category, MovementKind, Product, StockLevel, Unit
-    from inventory.services import StockLine, stock_move
-    from pos.models import Branch, User
-    from pos.roles import Role
+    from pos.people.models import Branch, User
 
     branch = Branch.objects.get(code="MAIN")
     unit, _ = Unit.objects.get_or_create(code="pc", defaults={"name": "Piece"})
@@ -123,10 +123,11 @@ def verify(*, cashier_ids: list[int], completed_ids: set[int], wait_seconds: flo
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Count, Q, Sum
 
-    from cashdesk.models import MpesaInbox, Payment, PaymentStatus, StkRequest
+    from cashdesk.models import Payment, PaymentStatus
+    from cashdesk.mpesa.models import MpesaInbox, StkRequest
     from inventory.management.commands.check_stock import stock_discrepancies
     from inventory.models import StockMovement
-    from pos.models import Sale, SaleLine, SaleStatus
+    from pos.sales.models import Sale, SaleLine, SaleStatus
 
     deadline = time.monotonic() + wait_seconds
     while True:  # the consumer may still be applying the last callbacks (a repeat, a stock alert…)
@@ -387,7 +388,7 @@ def server_env(*, port: int, daraja_url: str, workdir: Path, workers: int | None
 @contextlib.contextmanager
 def serving(*, workdir: Path, workers: int | None = None, huey_workers: int = 2, callback_delay: float = 1.0):
     """The Daraja simulator (a thread here), gunicorn and a Huey consumer (processes); yields the base URL."""
-    from cashdesk.daraja.simulator import DarajaSimulator
+    from cashdesk.mpesa.daraja.simulator import DarajaSimulator
 
     workdir.mkdir(parents=True, exist_ok=True)
     simulator = DarajaSimulator(port=0, callback_delay=callback_delay).start()

@@ -33,13 +33,14 @@ django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
 
-from cashdesk.models import CashSession, MpesaInbox, StkRequest  # noqa: E402
+from cashdesk.models import CashSession  # noqa: E402
+from cashdesk.mpesa.models import MpesaInbox, StkRequest
 from cashdesk.services import session_open  # noqa: E402
+from core.roles import Role  # noqa: E402
+from inventory.ledger_services import StockLine, stock_move  # noqa: E402
 from inventory.models import Category, Product, Unit  # noqa: E402
-from inventory.services import StockLine, stock_move  # noqa: E402
-from pos.models import DEFAULT_BRANCH_CODE, Branch, User  # noqa: E402
-from pos.roles import Role  # noqa: E402
-from pos.sale_services import sale_add_product, sale_get_or_open  # noqa: E402
+from pos.people.models import DEFAULT_BRANCH_CODE, Branch, User  # noqa: E402
+from pos.sales.services import sale_add_product, sale_get_or_open  # noqa: E402
 
 PHONE = "+254711000601"
 PASSWORD = "bench-mpesa-601"

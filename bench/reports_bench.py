@@ -76,7 +76,7 @@ def main():
         verbosity=0, autoclobber=not args.reuse, keepdb=args.reuse, serialize=False
     )
     try:
-        from pos.models import SaleLine
+        from pos.sales.models import SaleLine
 
         if not args.reuse or not SaleLine.objects.exists() or args.resume:
             started = time.perf_counter()
@@ -99,7 +99,9 @@ def generate(args):
 
     from cashdesk.models import CashSession, Payment
     from inventory.models import Category, Product, StockLevel, StockMovement, Unit
-    from pos.models import Branch, Customer, Sale, SaleLine, User
+    from pos.customers.models import Customer
+    from pos.people.models import Branch, User
+    from pos.sales.models import Sale, SaleLine
 
     rng = random.Random(7)
     resuming = args.resume and Product.objects.filter(sku__startswith="BP").exists()
@@ -304,7 +306,7 @@ def summarize(args):
     from django.db import transaction
     from django.utils import timezone
 
-    from pos.models import Sale
+    from pos.sales.models import Sale
     from reports.summaries import summaries_catch_up, summaries_rebuild, summaries_sale_voided, summarized_through
     from reports.summary_models import ProductSalesSummary, StockMovementSummary, SummaryState
 
@@ -335,14 +337,8 @@ SUMMARY_FIGURES: dict[str, float] = {}
 # ---------------------------------------------------------------------------- measurements
 def measure(args):
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
 
-    from pos.models import Branch, Sale, SaleLine, User
-    from pos.roles import Role
-    from reports import selectors
-    from reports.registry import REPORTS
+    from pos.sales.models import Sale, SaleLine
 
     lines = SaleLine.objects.count()
     sales = Sale.objects.count()
@@ -379,8 +375,8 @@ def _measure(args):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from pos.models import Branch, User
-    from pos.roles import Role
+    from core.roles import Role
+    from pos.people.models import Branch, User
     from reports import selectors
     from reports.registry import REPORTS
 

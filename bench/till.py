@@ -67,12 +67,13 @@ def run(args, vendor):
     from django.test.utils import CaptureQueriesContext
 
     from cashdesk.services import Tender, sale_checkout, session_open
+    from core.roles import Role
     from inventory.barcodes import make_ean13
+    from inventory.ledger_services import StockLine, stock_move
     from inventory.models import Category, MovementKind, Product, Unit
-    from inventory.services import StockLine, stock_move
-    from pos.models import Branch, Sale, SaleStatus, User
-    from pos.roles import Role
-    from pos.sale_services import sale_add_product, sale_get_or_open
+    from pos.people.models import Branch, User
+    from pos.sales.models import Sale, SaleStatus
+    from pos.sales.services import sale_add_product, sale_get_or_open
 
     print(f"# AsiriaPOS till bench — {connection.vendor} ({connection.settings_dict['NAME']}), {args.products:,} products")
     branch = Branch.objects.get(code="MAIN")

@@ -16,21 +16,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from config.api import RolePermission
-from inventory.models import Purchase, Supplier
-from pos.base import ConflictError
-from pos.idempotency import checkout_key, idempotency_key, run_idempotent
-from pos.models import Customer, Sale
-from pos.roles import Perm
-from pos.sale_selectors import sales_visible_to
-from pos.sales_api import (
-    IDEMPOTENCY_PARAMETER,
-    AuthoriserFields,
-    SalesHeaderSerializer,
-    errors,
-    guarded_by,
-)
-
 from cashdesk.models import (
     CashSession,
     CustomerReceipt,
@@ -39,11 +24,9 @@ from cashdesk.models import (
     Payment,
     PaymentMethod,
     SessionStatus,
-    StkRequest,
     SupplierPayment,
 )
 from cashdesk.money_services import customer_receipt_record, expense_record, supplier_payment_record
-from cashdesk.mpesa_services import mpesa_stk_start, mpesa_stk_stop_waiting
 from cashdesk.selectors import (
     customer_receipts_visible_to,
     expenses_visible_to,
@@ -52,6 +35,17 @@ from cashdesk.selectors import (
     supplier_payments_visible_to,
 )
 from cashdesk.services import PaymentError, Tender, sale_checkout, session_close, session_open
+from core.api import RolePermission
+from core.api_schema import errors
+from core.errors import ConflictError
+from core.idempotency import IDEMPOTENCY_PARAMETER, checkout_key, idempotency_key, run_idempotent
+from core.roles import Perm
+from inventory.models import Purchase, Supplier
+from pos.customers.models import Customer
+from pos.people.authorise import AuthoriserFields, guarded_by
+from pos.sales.models import Sale
+from pos.sales.selectors import sales_visible_to
+from pos.sales.serializers import SalesHeaderSerializer
 
 
 # ---------------------------------------------------------------------------- cash sessions
@@ -218,7 +212,7 @@ class PaymentFilter(django_filters.FilterSet):
         fields = ["sales_header", "session", "method", "status"]
 
 
-def _payable_sale(user, sale_id: int) -> Sale:
+def payable_sale(user, sale_id: int) -> Sale:
     """A sale the caller may take payment for, or a 400 that says why not (nothing is written)."""
     sale = sales_visible_to(user=user).filter(pk=sale_id).first()
     if sale is not None:
@@ -247,7 +241,7 @@ def _own_open_session(user, session_id: int) -> CashSession:
 
 
 def _checkout(request, *, sale_id: int, session_id: int, tenders: list[Tender]) -> Response:
-    sale = _payable_sale(request.user, sale_id)
+    sale = payable_sale(request.user, sale_id)
     _own_open_session(request.user, session_id)
     key = idempotency_key(request)
     sale = sale_checkout(
@@ -319,93 +313,6 @@ class SalesPaymentViewSet(
             return _checkout(request, sale_id=data["sales_header"], session_id=data["session"], tenders=tenders)
 
         return run_idempotent(request, endpoint="sales-payments:split", run=run)
-
-
-# ---------------------------------------------------------------------------- M-Pesa STK push
-class StkRequestSerializer(serializers.ModelSerializer):
-    sales_header = serializers.IntegerField(source="sale_id", read_only=True)
-    payment_status = serializers.CharField(source="payment.status", read_only=True)
-    sale_status = serializers.CharField(source="sale.status", read_only=True)
-
-    class Meta:
-        model = StkRequest
-        fields = [
-            "id", "sales_header", "payment", "payment_status", "sale_status", "amount", "status", "message",
-            "checkout_request_id", "receipt_number", "result_code", "result_desc", "created_at", "sent_at",
-            "answered_at",
-        ]
-        read_only_fields = fields
-
-
-class StkPushSerializer(serializers.Serializer):
-    sales_header = serializers.IntegerField(min_value=1)
-    phone = serializers.CharField(max_length=20, help_text="The customer's phone, any Kenyan format.")
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("1"), required=False, allow_null=True,
-        help_text="Whole shillings; default: what is left to pay after `other_payments`.",
-    )
-    other_payments = TenderSerializer(
-        many=True, required=False, help_text="The rest of a split (e.g. the cash part), taken when M-Pesa confirms."
-    )
-
-
-@extend_schema(tags=["m-pesa"])
-@extend_schema_view(
-    retrieve=extend_schema(summary="An STK push's status (poll it until it is PAID, FAILED, CANCELLED…)",
-                           responses={200: StkRequestSerializer, **errors(401, 403, 404)}),
-)
-class StkPushViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    serializer_class = StkRequestSerializer
-    permission_classes = [RolePermission]
-    required_perms = {"read": Perm.TAKE_PAYMENT, "write": Perm.TAKE_PAYMENT}
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return self.serializer_class.Meta.model.objects.none()
-        qs = StkRequest.objects.select_related("sale", "payment")
-        user = self.request.user
-        if user.has_perm(Perm.VIEW_ALL_SALES):
-            return qs if user.has_perm(Perm.ALL_BRANCHES) else qs.filter(branch_id=user.branch_id)
-        return qs.filter(sale__cashier=user)
-
-    @extend_schema(
-        summary="Send an M-Pesa payment request (STK push) to the customer's phone for a sale",
-        parameters=[IDEMPOTENCY_PARAMETER],
-        request=StkPushSerializer,
-        responses={202: StkRequestSerializer, **errors(400, 401, 403, 409)},
-    )
-    def create(self, request, *args, **kwargs):
-        def run():
-            serializer = StkPushSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-            sale = _payable_sale(request.user, data["sales_header"])
-            stk = mpesa_stk_start(
-                sale=sale,
-                phone=data["phone"],
-                user=request.user,
-                amount=data.get("amount"),
-                other_tenders=[
-                    Tender(p["method"], p["amount"], p.get("reference", "")) for p in data.get("other_payments", [])
-                ],
-                request=request,
-            )
-            stk = self.get_queryset().get(pk=stk.pk)
-            return Response(StkRequestSerializer(stk).data, status=status.HTTP_202_ACCEPTED)
-
-        return run_idempotent(request, endpoint="mpesa-stk-push:create", run=run)
-
-    @extend_schema(
-        summary="Stop waiting for the customer's PIN (they walked away, or pay another way)",
-        request=None,
-        responses={200: StkRequestSerializer, **errors(401, 403, 404)},
-    )
-    @action(detail=True, methods=["post"])
-    def stop(self, request, pk=None):
-        """A request already answered is left as it is; if M-Pesa later says the customer paid after
-        all, it is flagged for a manager (`mpesa_stk_stop_waiting`)."""
-        stk = mpesa_stk_stop_waiting(stk=self.get_object(), user=request.user, request=request)
-        return Response(StkRequestSerializer(self.get_queryset().get(pk=stk.pk)).data)
 
 
 # ---------------------------------------------------------------------------- money in and out
@@ -571,7 +478,6 @@ class ExpenseViewSet(_MoneyViewSet):
 router = SimpleRouter()
 router.register("cash-sessions", CashSessionViewSet, basename="cash-session")
 router.register("sales-payments", SalesPaymentViewSet, basename="sales-payment")
-router.register("mpesa/stk-push", StkPushViewSet, basename="mpesa-stk-push")
 router.register("payments", SupplierPaymentViewSet, basename="supplier-payment")
 router.register("receipts", CustomerReceiptViewSet, basename="customer-receipt")
 router.register("expenses", ExpenseViewSet, basename="expense")

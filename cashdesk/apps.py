@@ -6,4 +6,4 @@ class CashdeskConfig(AppConfig):
     verbose_name = "Cash desk"
 
     def ready(self) -> None:
-        from cashdesk.daraja import checks  # noqa: F401 - registers the M-Pesa settings check
+        from cashdesk.mpesa.daraja import checks  # noqa: F401 - registers the M-Pesa settings check

@@ -1,7 +1,7 @@
 """Demo data of the cash desk: expense categories, a few weeks of expenses and supplier payments (by
 bank or M-Pesa, so no drawer is touched), and incoming M-Pesa payments waiting to be matched.
 
-Run by `python manage.py seed_demo` (see pos/demo.py); each step is idempotent.
+Run by `python manage.py seed_demo` (see pos/people/demo.py); each step is idempotent.
 """
 
 import datetime as dt
@@ -48,12 +48,11 @@ def seed_expense_categories(*, log) -> None:
 
 
 def seed_money_out(*, log) -> None:
-    from inventory.models import Supplier
-    from pos.models import DEFAULT_BRANCH_CODE, Branch, User
-    from pos.roles import Role
-
     from cashdesk.models import Expense, ExpenseCategory, SupplierPayment
     from cashdesk.money_services import expense_record, supplier_payment_record
+    from core.roles import Role
+    from inventory.models import Supplier
+    from pos.people.models import DEFAULT_BRANCH_CODE, Branch, User
 
     branch = Branch.objects.filter(code=DEFAULT_BRANCH_CODE).first()
     manager = User.objects.filter(branch=branch, role=Role.MANAGER, is_active=True).order_by("pk").first()
@@ -76,9 +75,8 @@ def seed_money_out(*, log) -> None:
         )
         added += 1
     paid = 0
-    from inventory.models import Purchase, PurchaseStatus
-
     from cashdesk.selectors import purchase_amount_owed
+    from inventory.models import Purchase, PurchaseStatus
 
     received = Purchase.objects.filter(
         branch=branch, status__in=[PurchaseStatus.RECEIVED, PurchaseStatus.PARTLY_RECEIVED]
@@ -115,8 +113,8 @@ def seed_money_out(*, log) -> None:
 def seed_incoming_mpesa(*, log) -> None:
     from django.conf import settings
 
-    from cashdesk.models import C2BPayment, InboxKind
-    from cashdesk.mpesa_services import mpesa_c2b_confirmation_apply, mpesa_inbox_store
+    from cashdesk.mpesa.models import C2BPayment, InboxKind
+    from cashdesk.mpesa.services import mpesa_c2b_confirmation_apply, mpesa_inbox_store
 
     shortcode = getattr(settings, "MPESA_SHORTCODE", "174379") or "174379"
     now = timezone.localtime()

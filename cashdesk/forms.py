@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db.models import Q
 
-from pos.models import Customer, User
-from pos.roles import Perm, Role
-
 from cashdesk.models import CashMovementKind, ExpenseCategory, MoneyMethod, PaymentMethod
 from cashdesk.selectors import DENOMINATIONS
+from core.roles import Perm, Role
+from pos.customers.models import Customer
+from pos.people.models import User
 
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "step": "0.01", "min": "0"}
 
@@ -116,40 +116,6 @@ class SessionCloseForm(_CrispyForm):
 class ForceCloseForm(_CrispyForm):
     closing_total = amount_field("Cash counted in the drawer (KES)", min_value="0")
     reason = forms.CharField(max_length=255, help_text="Why the cashier could not close it themselves.")
-
-
-# ---------------------------------------------------------------------------- M-Pesa
-class StkStartForm(forms.Form):
-    phone = forms.CharField(max_length=20, label="Customer's M-Pesa number")
-    amount = forms.DecimalField(label="Amount (KES)", max_digits=12, decimal_places=2, required=False)
-    cash = forms.DecimalField(
-        label="Cash for the rest (KES)", max_digits=12, decimal_places=2, required=False, min_value=Decimal("0")
-    )
-
-
-class MpesaCodeForm(forms.Form):
-    code = forms.CharField(max_length=20, label="M-Pesa transaction code")
-
-
-class C2BSearchForm(forms.Form):
-    q = forms.CharField(required=False, label="Phone, code or name")
-    amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2, label="Amount")
-
-
-class C2BAttachForm(forms.Form):
-    sale_number = forms.CharField(max_length=24, label="Sale (number or S-id)", required=False)
-
-
-class MismatchResolveForm(_CrispyForm):
-    decision = forms.ChoiceField(
-        choices=[("accept", "Accept the amount M-Pesa received"), ("reject", "Reject: the customer gets a reversal")],
-        widget=forms.RadioSelect,
-    )
-    note = forms.CharField(max_length=255, required=False)
-
-
-class SetAsideForm(_CrispyForm):
-    note = forms.CharField(max_length=255, help_text="Why this payment belongs to no sale (e.g. paid twice, refunded).")
 
 
 # ---------------------------------------------------------------------------- money in and out

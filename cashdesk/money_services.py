@@ -12,14 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from pos.audit import AuditAction, audit_record
-from pos.base import ZERO
-from pos.models import Customer, Sale, User
-from pos.roles import Perm
-
 from cashdesk.models import (
-    C2BPayment,
-    C2BStatus,
     CustomerReceipt,
     CustomerReceiptAllocation,
     Expense,
@@ -28,6 +21,7 @@ from cashdesk.models import (
     Payment,
     SupplierPayment,
 )
+from cashdesk.mpesa.models import C2BPayment, C2BStatus
 from cashdesk.selectors import purchase_amount_owed, unpaid_account_sales
 from cashdesk.services import (
     PaymentConflictError,
@@ -37,6 +31,12 @@ from cashdesk.services import (
     session_cash_in,
     session_cash_out,
 )
+from core.money import ZERO
+from core.roles import Perm
+from pos.customers.models import Customer
+from pos.people.audit import AuditAction, audit_record
+from pos.people.models import User
+from pos.sales.models import Sale
 
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 

@@ -7,11 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from pos.base import DomainError
-from pos.models import Customer, Sale
-from pos.permissions import require_perm
-from pos.roles import Perm
-
 from cashdesk import money_services
 from cashdesk.forms import CustomerReceiptForm, ExpenseCategoryForm, ExpenseForm, SupplierPaymentForm
 from cashdesk.models import ExpenseCategory
@@ -25,6 +20,11 @@ from cashdesk.selectors import (
 )
 from cashdesk.tables import CustomerReceiptTable, ExpenseTable, SupplierPaymentTable
 from cashdesk.views import apply_domain_error
+from core.errors import DomainError
+from core.permissions import require_perm
+from core.roles import Perm
+from pos.customers.models import Customer
+from pos.sales.models import Sale
 
 
 def _list(request, *, table, template: str, partial: str, context: dict | None = None):

@@ -1,7 +1,7 @@
 """Money back to customers: returns (credit notes) and voids of completed sales.
 
 The goods side (credit note, returned quantities, stock back, points taken back) is
-`pos.sale_services.sale_return_record` / `sale_void_record`; this module pays the money back in
+`pos.sales.services.sale_return_record` / `sale_void_record`; this module pays the money back in
 the same transaction and keeps the drawer's maths right: a cash refund is a `pos.Refund` tied to
 the open cash session of whoever hands the cash over, and `session_expected_cash` subtracts it.
 
@@ -18,17 +18,14 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from pos.base import ZERO, money, retry_on_deadlock
-from pos.models import Customer, LoyaltyEntry, LoyaltyKind, Refund, RefundTo, Sale, SaleReturn, User
-from pos.sale_services import (
-    ReturnItem,
-    loyalty_change,
-    sale_return_record,
-    sale_void_record,
-)
-
 from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus
 from cashdesk.services import PaymentConflictError, PaymentError, session_expected_cash
+from core.db import retry_on_deadlock
+from core.money import ZERO, money
+from pos.customers.models import Customer, LoyaltyEntry, LoyaltyKind
+from pos.people.models import User
+from pos.sales.models import Refund, RefundTo, Sale, SaleReturn
+from pos.sales.services import ReturnItem, loyalty_change, sale_return_record, sale_void_record
 
 # The order in which "the way they paid" is refunded when a sale was paid several ways.
 REFUND_ORDER = [

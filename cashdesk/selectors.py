@@ -14,14 +14,7 @@ from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from pos.base import ZERO, money
-from pos.models import Refund, RefundMethod, Sale, SaleLine, SaleStatus, User
-from pos.roles import Perm
-
 from cashdesk.models import (
-    STK_WAITING,
-    C2BPayment,
-    C2BStatus,
     CashMovement,
     CashMovementKind,
     CashSession,
@@ -33,10 +26,13 @@ from cashdesk.models import (
     PaymentMethod,
     PaymentStatus,
     SessionStatus,
-    StkRequest,
-    StkStatus,
     SupplierPayment,
 )
+from cashdesk.mpesa.models import STK_WAITING, StkRequest
+from core.money import ZERO, money
+from core.roles import Perm
+from pos.people.models import User
+from pos.sales.models import Refund, RefundMethod, Sale, SaleLine, SaleStatus
 
 # KES notes and coins in circulation (Central Bank of Kenya), largest first.
 DENOMINATIONS: list[tuple[int, str]] = [
@@ -327,34 +323,6 @@ def session_current(*, cashier: User) -> CashSession | None:
 
 def session_drawer_cash(*, session: CashSession) -> Decimal:
     return session_cash_figures(session=session).expected
-
-
-def c2b_unmatched(*, viewer: User, query: str = "", amount: Decimal | None = None) -> QuerySet[C2BPayment]:
-    """Incoming M-Pesa payments nobody has attached yet: search by phone, amount or receipt code."""
-    qs = C2BPayment.objects.filter(status=C2BStatus.UNMATCHED)
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(Q(branch_id=viewer.branch_id) | Q(branch__isnull=True))
-    query = (query or "").strip()
-    if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
-        condition = Q(trans_id__iexact=query) | Q(customer_name__icontains=query) | Q(bill_ref_number__iexact=query)
-        if len(digits) >= 9:  # a whole phone number: the real one, or the masked one's visible end
-            condition |= Q(phone__endswith=digits[-9:]) | Q(msisdn__endswith=digits[-3:])
-        elif len(digits) >= 3:  # the last digits the customer reads out
-            condition |= Q(phone__endswith=digits) | Q(msisdn__endswith=digits)
-        qs = qs.filter(condition)
-    if amount is not None:
-        qs = qs.filter(amount=amount)
-    return qs.order_by("-trans_time", "-id")
-
-
-def stk_requests_flagged(*, viewer: User) -> QuerySet[StkRequest]:
-    qs = StkRequest.objects.filter(status=StkStatus.MISMATCH, resolved_at__isnull=True).select_related(
-        "sale", "requested_by", "payment"
-    )
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=viewer.branch_id)
-    return qs
 
 
 def sale_amount_due(*, sale: Sale) -> Decimal:

@@ -2,7 +2,7 @@
 that takes a sale's payments.
 
 `sale_checkout` is the one service that completes a sale: in one transaction it records the payments,
-then asks `pos.sale_services.sale_finalise` to number the sale and move the stock. It is idempotent
+then asks `pos.sales.services.sale_finalise` to number the sale and move the stock. It is idempotent
 on the till's idempotency key: a double tap or a retried request returns the first result.
 
 A closed session never changes: every write that touches a session locks its row and refuses a
@@ -18,17 +18,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config import metrics
-from config.logs import bind_log_context
-
-from pos.audit import AuditAction, audit_record
-from pos.base import ZERO, ConflictError, DomainError, money, retry_on_deadlock
-from pos.models import Customer, LoyaltyKind, Sale, SaleStatus, ShopSettings, User
-from pos.roles import Perm
-from pos.sale_services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
-
 from cashdesk.models import (
-    STK_WAITING,
     CashMovement,
     CashMovementKind,
     CashSession,
@@ -36,9 +26,20 @@ from cashdesk.models import (
     PaymentMethod,
     PaymentStatus,
     SessionStatus,
-    StkRequest,
 )
+from cashdesk.mpesa.models import STK_WAITING, StkRequest
 from cashdesk.selectors import DENOMINATIONS, session_cash_figures, session_report
+from core.db import retry_on_deadlock
+from core.errors import ConflictError, DomainError
+from core.money import ZERO, money
+from core.ops import metrics
+from core.ops.logs import bind_log_context
+from core.roles import Perm
+from pos.customers.models import Customer, LoyaltyKind
+from pos.people.audit import AuditAction, audit_record
+from pos.people.models import ShopSettings, User
+from pos.sales.models import Sale, SaleStatus
+from pos.sales.services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
 MAX_TENDER = Decimal("10000000.00")
 

@@ -6,7 +6,8 @@ The M-Pesa callback routes carry MPESA_CALLBACK_SECRET in their path and must ne
 
 from django.urls import path
 
-from cashdesk import money_views, mpesa_views, views
+from cashdesk import money_views, views
+from cashdesk.mpesa import views as mpesa_views
 
 app_name = "cashdesk"
 

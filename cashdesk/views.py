@@ -13,11 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
-from pos.base import DomainError
-from pos.permissions import require_perm
-from pos.roles import Perm
-from pos.services import PinError, staff_verify_pin
-
 from cashdesk import services
 from cashdesk.forms import CashMovementForm, ForceCloseForm, SessionCloseForm, SessionOpenForm
 from cashdesk.models import CashMovement, CashSession, SessionStatus
@@ -29,6 +24,10 @@ from cashdesk.selectors import (
     sessions_visible_to,
 )
 from cashdesk.tables import CashSessionTable
+from core.errors import DomainError
+from core.permissions import require_perm
+from core.roles import Perm
+from pos.people.services import PinError, staff_verify_pin
 
 
 def apply_domain_error(form, exc: DomainError) -> None:
@@ -44,7 +43,7 @@ def _redirect(request, url: str):
 
 # ---------------------------------------------------------------------------- the desk
 def _desk_context(request, *, movement_form=None, open_form=None) -> dict:
-    from cashdesk.selectors import c2b_unmatched, stk_requests_flagged
+    from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
 
     session = session_current(cashier=request.user)
     context = {"session": session, "denominations": None}

@@ -3,7 +3,7 @@
 `/api/schema/` is the schema, `/swagger/` Swagger UI (its start-up script is a separate request, so the
 strict `script-src 'self'` holds), `/redoc/` ReDoc. The sidecar package ships their files: no CDN.
 The pages are public (they show nothing but the schema); every call they make needs a token.
-The error responses every operation documents come from `config.api_schema`.
+The error responses every operation documents come from `core.api_schema`.
 """
 
 from django.urls import path

@@ -69,10 +69,10 @@ if Path("/dev/shm").is_dir():  # gunicorn's documented heartbeat place, not a da
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-logger_class = "config.gunicorn_logging.JsonLogger"
+logger_class = "core.ops.gunicorn_logging.JsonLogger"
 capture_output = False
 
-# --- Prometheus: each worker writes its counts to files here; /metrics adds them up (config/metrics.py).
+# --- Prometheus: each worker writes its counts to files here; /metrics adds them up (core/ops/metrics.py).
 # Set before any worker imports prometheus_client, so every worker runs in multiprocess mode.
 _metrics_dir_given = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="asiria-metrics-")

@@ -5,21 +5,20 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from pos import views as pos_views
-
 from config.api_docs import urlpatterns as api_doc_urls
-from config.health import healthz
-from config.metrics import metrics_view
+from core.ops.health import healthz
+from core.ops.metrics import metrics_view
+from pos.people import views as pos_views
 
 urlpatterns = [
     path("", pos_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("allauth.urls")),
-    path("people/", include("pos.urls")),
-    path("till/", include("pos.till_urls")),
-    path("sales/", include("pos.sales_urls")),
-    path("customers/", include("pos.customer_urls")),
+    path("people/", include("pos.people.urls")),
+    path("till/", include("pos.till.urls")),
+    path("sales/", include("pos.till.sales_urls")),
+    path("customers/", include("pos.till.customers_urls")),
     path("stock/", include("inventory.urls")),
     path("cash/", include("cashdesk.urls")),
     path("reports/", include("reports.urls")),
@@ -30,9 +29,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "config.errors.permission_denied"
-handler404 = "config.errors.page_not_found"
-handler500 = "config.errors.server_error"
+handler403 = "core.ops.error_pages.permission_denied"
+handler404 = "core.ops.error_pages.page_not_found"
+handler500 = "core.ops.error_pages.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

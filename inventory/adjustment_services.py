@@ -1,7 +1,7 @@
 """Writes for stock corrections: adjustments with manager approval, and stock counts (stock takes).
 
 Nothing here changes stock by itself: an approved adjustment and a posted count go through
-`inventory.services.stock_move` like every other change.
+`inventory.ledger_services.stock_move` like every other change.
 """
 
 from dataclasses import dataclass
@@ -10,9 +10,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from pos.audit import AuditAction, audit_record
-from pos.roles import Perm
-
+from core.roles import Perm
+from inventory.errors import StockConflictError, StockError, StockShortError, _require, _require_branch
+from inventory.ledger_services import StockLine, quantity_problem, stock_move
 from inventory.models import (
     AdjustmentReason,
     AdjustmentStatus,
@@ -25,16 +25,7 @@ from inventory.models import (
     StockCountLine,
 )
 from inventory.selectors import product_by_code, stock_on_hand, stock_on_hand_map
-from inventory.services import (
-    StockConflictError,
-    StockError,
-    StockLine,
-    StockShortError,
-    _require,
-    _require_branch,
-    quantity_problem,
-    stock_move,
-)
+from pos.people.audit import AuditAction, audit_record
 
 MAX_QUANTITY = Decimal("1000000")
 

@@ -22,13 +22,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from config.api import ServiceViewSetMixin
-from pos.base import QTY_DIGITS, QTY_PLACES, DomainError
-from pos.models import Branch
-from pos.phone import PHONE_HELP
-from pos.roles import Perm
-
-from inventory import adjustment_services, purchase_services, services
+from core import branches
+from core.api import ServiceViewSetMixin
+from core.errors import DomainError
+from core.money import QTY_DIGITS, QTY_PLACES
+from core.phone import PHONE_HELP
+from core.roles import Perm
+from inventory import adjustment_services, catalogue_services, purchase_services
 from inventory.models import (
     AdjustmentReason,
     Category,
@@ -52,6 +52,7 @@ from inventory.selectors import (
     purchase_list,
     search_products,
 )
+from pos.people.models import Branch
 
 router = SimpleRouter()
 
@@ -88,7 +89,7 @@ def _branch_for(request, branch: Branch | None) -> Branch:
     """The branch a request works at: the one given (if the caller may use it) or their own."""
     if branch is None:
         return request.user.branch
-    if not services.may_use_branch(request.user, branch.pk):
+    if not branches.may_use_branch(request.user, branch.pk):
         raise ValidationError({"branch": ["That branch is not yours to manage."]})
     return branch
 
@@ -103,11 +104,11 @@ class CategorySerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}}
 
     def create(self, validated_data):
-        return _call(None, services.category_save, actor=self.context["request"].user, data=validated_data)
+        return _call(None, catalogue_services.category_save, actor=self.context["request"].user, data=validated_data)
 
     def update(self, instance, validated_data):
         return _call(
-            None, services.category_save, actor=self.context["request"].user, data=validated_data, category=instance
+            None, catalogue_services.category_save, actor=self.context["request"].user, data=validated_data, category=instance
         )
 
 
@@ -118,10 +119,10 @@ class UnitSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}, "code": {"validators": []}}
 
     def create(self, validated_data):
-        return _call(None, services.unit_save, actor=self.context["request"].user, data=validated_data)
+        return _call(None, catalogue_services.unit_save, actor=self.context["request"].user, data=validated_data)
 
     def update(self, instance, validated_data):
-        return _call(None, services.unit_save, actor=self.context["request"].user, data=validated_data, unit=instance)
+        return _call(None, catalogue_services.unit_save, actor=self.context["request"].user, data=validated_data, unit=instance)
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -133,11 +134,11 @@ class SupplierSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}, "kra_pin": {"validators": []}}
 
     def create(self, validated_data):
-        return _call(None, services.supplier_save, actor=self.context["request"].user, data=validated_data)
+        return _call(None, catalogue_services.supplier_save, actor=self.context["request"].user, data=validated_data)
 
     def update(self, instance, validated_data):
         return _call(
-            None, services.supplier_save, actor=self.context["request"].user, data=validated_data, supplier=instance
+            None, catalogue_services.supplier_save, actor=self.context["request"].user, data=validated_data, supplier=instance
         )
 
 
@@ -244,7 +245,7 @@ class ProductSerializer(serializers.ModelSerializer):
         with transaction.atomic():
             product = _call(
                 {**_PRODUCT_RENAME, "opening_stock": "opening_stock"},
-                services.product_create,
+                catalogue_services.product_create,
                 actor=request.user,
                 data=validated_data,
                 opening_stock=opening,
@@ -252,7 +253,7 @@ class ProductSerializer(serializers.ModelSerializer):
                 request=request,
             )
             if not active:
-                product = services.product_set_active(
+                product = catalogue_services.product_set_active(
                     actor=request.user, product=product, active=False, request=request
                 )
         return product
@@ -266,11 +267,11 @@ class ProductSerializer(serializers.ModelSerializer):
             product = instance
             if validated_data:
                 product = _call(
-                    _PRODUCT_RENAME, services.product_update, actor=request.user, product=instance,
+                    _PRODUCT_RENAME, catalogue_services.product_update, actor=request.user, product=instance,
                     data=validated_data, request=request,
                 )
             if active is not None:
-                product = services.product_set_active(
+                product = catalogue_services.product_set_active(
                     actor=request.user, product=product, active=active, request=request
                 )
         return product
@@ -331,7 +332,7 @@ class ProductViewSet(ServiceViewSetMixin, viewsets.ModelViewSet):
             branch_id = int(raw)
         except ValueError as exc:
             raise ValidationError({"branch": ["A branch id is a number."]}) from exc
-        if not services.may_use_branch(self.request.user, branch_id):
+        if not branches.may_use_branch(self.request.user, branch_id):
             raise PermissionDenied("You may only see your own branch's stock.")
         if not Branch.objects.filter(pk=branch_id).exists():
             raise ValidationError({"branch": ["No such branch."]})
@@ -351,13 +352,13 @@ class ProductViewSet(ServiceViewSetMixin, viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         product = self.get_object()
         with transaction.atomic():
-            if services.product_has_history(product) or product.on_hand:
-                services.product_set_active(
+            if catalogue_services.product_has_history(product) or product.on_hand:
+                catalogue_services.product_set_active(
                     actor=request.user, product=product, active=False, reason="Deleted through the API", request=request
                 )
                 product = self.visible().get(pk=product.pk)
                 return Response(self.get_serializer(product).data, status=status.HTTP_200_OK)
-            _call(None, services.product_delete, actor=request.user, product=product, request=request)
+            _call(None, catalogue_services.product_delete, actor=request.user, product=product, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _state_list(self, selector):

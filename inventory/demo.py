@@ -14,10 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from pos.models import Branch, User
-
 from inventory.barcodes import make_ean13
 from inventory.demo_catalogue import CATALOGUE, FAVOURITES, SUPPLIERS, UNITS
+from inventory.ledger_services import StockLine, stock_move
 from inventory.models import (
     Category,
     MovementKind,
@@ -31,7 +30,7 @@ from inventory.models import (
     Transfer,
     Unit,
 )
-from inventory.services import StockLine, stock_move
+from pos.people.models import Branch, User
 
 DEMO_BRANCH_CODES = ("MAIN", "WSTL")
 SEED = 2025

@@ -4,9 +4,8 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from pos.selectors import shop_settings
-
 from inventory.models import Purchase
+from pos.people.selectors import shop_settings
 
 
 def purchase_order_pdf(*, purchase: Purchase, base_url: str = "") -> bytes:

@@ -4,8 +4,6 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from pos.models import User
-
 from inventory.models import (
     AdjustmentReason,
     AdjustmentStatus,
@@ -23,6 +21,7 @@ from inventory.models import (
     TransferStatus,
 )
 from inventory.selectors import StockState, filter_stock_state, search_products
+from pos.people.models import User
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -6,12 +6,11 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
-from pos.models import Branch
-from pos.roles import Perm
-from pos.selectors import branches_visible_to
-
+from core.roles import Perm
 from inventory.models import AdjustmentReason, Category, Product, Supplier, Unit
 from inventory.selectors import product_by_code, product_search
+from pos.people.models import Branch
+from pos.people.selectors import branches_visible_to
 
 
 def apply_errors(form: forms.Form, exc) -> None:

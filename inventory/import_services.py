@@ -15,23 +15,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from pos.audit import AuditAction, audit_record
-from pos.roles import Perm
-
-from inventory.models import Category, ImportStatus, MovementKind, Product, ProductImport, Supplier, TaxClass, Unit
-from inventory.services import (
+from core.roles import Perm
+from inventory.alert_services import stock_alerts_refresh
+from inventory.catalogue_services import (
     PRODUCT_FIELDS,
-    StockError,
-    StockLine,
     _check_opening_stock,
     _product_snapshot,
-    _require,
-    _require_branch,
     normalise_product,
     product_problems,
-    stock_alerts_refresh,
-    stock_move,
 )
+from inventory.errors import StockError, _require, _require_branch
+from inventory.ledger_services import StockLine, stock_move
+from inventory.models import Category, ImportStatus, MovementKind, Product, ProductImport, Supplier, TaxClass, Unit
+from pos.people.audit import AuditAction, audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The catalogue and the stock ledger.
 
-Stock changes only through `inventory.services.stock_move`, which writes one `StockMovement` per
+Stock changes only through `inventory.ledger_services.stock_move`, which writes one `StockMovement` per
 product and keeps `StockLevel.quantity` equal to the sum of the ledger (`manage.py check_stock`).
 """
 
@@ -13,10 +13,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from pos.base import MoneyField, QuantityField, TimeStampedModel
-from pos.models import kra_pin_validator
-
+from core.models import TimeStampedModel
+from core.money import MoneyField, QuantityField
 from inventory.barcodes import validate_barcode
+from pos.people.models import kra_pin_validator
 
 
 class TaxClass(models.TextChoices):
@@ -548,7 +548,7 @@ class PurchaseLine(models.Model):
 
     @property
     def line_total(self) -> Decimal:
-        from pos.base import money
+        from core.money import money
 
         return money(self.quantity_ordered * self.unit_cost)
 

@@ -1,7 +1,7 @@
 """Writes for buying and moving stock: purchase orders (draft → ordered → received), reorder
 suggestions turned into draft orders, and transfers between branches.
 
-Receiving and transfers change stock only through `inventory.services.stock_move`.
+Receiving and transfers change stock only through `inventory.ledger_services.stock_move`.
 """
 
 from datetime import date
@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from pos.audit import AuditAction, audit_record
-from pos.base import CENT, money
-from pos.roles import Perm
-
+from core.money import CENT, money
+from core.roles import Perm
+from inventory.errors import StockConflictError, StockError, StockShortError, _require, _require_branch
+from inventory.ledger_services import StockLine, quantity_problem, stock_move
 from inventory.models import (
     MovementKind,
     Product,
@@ -27,16 +27,7 @@ from inventory.models import (
     TransferLine,
     TransferStatus,
 )
-from inventory.services import (
-    StockConflictError,
-    StockError,
-    StockLine,
-    StockShortError,
-    _require,
-    _require_branch,
-    quantity_problem,
-    stock_move,
-)
+from pos.people.audit import AuditAction, audit_record
 
 MAX_QUANTITY = Decimal("1000000")
 

@@ -11,18 +11,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from pos.models import Branch
-from pos.permissions import require_perm
-from pos.roles import Perm
-
-from inventory import purchase_services, services
+from core.branches import may_use_branch
+from core.permissions import require_perm
+from core.roles import Perm
+from inventory import catalogue_services, purchase_services
+from inventory.errors import StockError
 from inventory.filters import PurchaseFilter, TransferFilter
-from inventory.forms import LineForm, PurchaseForm, PurchaseLineForm, SupplierForm, TransferForm, apply_errors, parse_quantity
+from inventory.forms import (
+    LineForm,
+    PurchaseForm,
+    PurchaseLineForm,
+    SupplierForm,
+    TransferForm,
+    apply_errors,
+    parse_quantity,
+)
 from inventory.models import MovementKind, Purchase, PurchaseStatus, StockMovement, Supplier, Transfer, TransferStatus
 from inventory.selectors import limit_to_branches, purchase_list, reorder_suggestions, transfer_list
-from inventory.services import StockError, may_use_branch
 from inventory.tables import PurchaseTable, SupplierTable, TransferTable
 from inventory.views import _page, viewing_branch
+from pos.people.models import Branch
 
 PER_PAGE = 25
 
@@ -57,7 +65,7 @@ def _supplier_form(request, supplier=None):
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
-            saved = services.supplier_save(actor=request.user, data=data, supplier=supplier)
+            saved = catalogue_services.supplier_save(actor=request.user, data=data, supplier=supplier)
         except (StockError, ValidationError) as exc:
             apply_errors(form, exc)
         else:

@@ -3,15 +3,15 @@
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 
-from pos.roles import Perm
-
+from core.roles import Perm
 from inventory.barcodes import barcode_problem
 from inventory.models import (
     AdjustmentStatus,
+    Category,
     Product,
     Purchase,
     PurchaseLine,
@@ -176,7 +176,7 @@ def out_of_stock_products(*, branch_id: int) -> QuerySet[Product]:
 
 def product_stock_by_branch(*, product_id: int, user) -> list[dict]:
     """Each visible branch's stock of a product, with what is in transit to it."""
-    from pos.models import Branch
+    from pos.people.models import Branch
 
     branches = Branch.objects.filter(is_active=True).order_by("name")
     ids = visible_branch_ids(user)
@@ -296,7 +296,7 @@ class SupplierGroup:
 
     @property
     def estimated_cost(self) -> Decimal:
-        from pos.base import money
+        from core.money import money
 
         return money(sum((s.quantity * s.product.cost_price for s in self.suggestions), Decimal("0")))
 
@@ -365,3 +365,25 @@ def stock_in_transit(*, product_id: int) -> Decimal:
 def product_has_open_requests(*, product_id: int, viewer) -> list[StockAdjustment]:
     """Pending adjustment requests for a product that the viewer may see (shown on its page)."""
     return list(adjustment_list(viewer=viewer).filter(product_id=product_id, status=AdjustmentStatus.PENDING)[:10])
+
+
+
+
+def till_favourites(*, limit: int = 24) -> list[Product]:
+    return list(
+        Product.objects.filter(is_active=True, is_favourite=True).select_related("unit").order_by("name")[:limit]
+    )
+
+
+def till_categories() -> list[Category]:
+    return list(
+        Category.objects.filter(is_active=True, show_on_till=True)
+        .filter(Exists(Product.objects.filter(category=OuterRef("pk"), is_active=True)))
+        .order_by("sort_order", "name")
+    )
+
+
+def category_products(*, category_id: int, limit: int = 60) -> list[Product]:
+    return list(
+        Product.objects.filter(is_active=True, category_id=category_id).select_related("unit").order_by("name")[:limit]
+    )

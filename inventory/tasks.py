@@ -11,8 +11,8 @@ logger = logging.getLogger(__name__)
 def notify_stock_alert(alert_id: int) -> bool:
     """Tell people about a stock alert: the in-app badge counts it from now on, and the
     `stock_alert_raised` signal lets other apps send e-mail or WhatsApp. Idempotent."""
+    from inventory.alert_services import stock_alert_mark_notified
     from inventory.models import StockAlert
-    from inventory.services import stock_alert_mark_notified
     from inventory.signals import stock_alert_raised
 
     alert = stock_alert_mark_notified(alert_id=alert_id)

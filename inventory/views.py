@@ -15,11 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_tables2 import RequestConfig
 
-from pos.models import Branch
-from pos.permissions import require_perm
-from pos.roles import Perm
-
-from inventory import adjustment_services, import_services, services
+from core.permissions import require_perm
+from core.roles import Perm
+from inventory import adjustment_services, catalogue_services, import_services
+from inventory.errors import StockError
 from inventory.filters import AdjustmentFilter, AlertFilter, MovementFilter, ProductFilter
 from inventory.forms import (
     AdjustmentRequestForm,
@@ -56,7 +55,6 @@ from inventory.selectors import (
     products_with_stock,
     stock_on_hand_map,
 )
-from inventory.services import StockError
 from inventory.tables import (
     AdjustmentTable,
     AlertTable,
@@ -66,6 +64,7 @@ from inventory.tables import (
     ProductTable,
     UnitTable,
 )
+from pos.people.models import Branch
 
 PER_PAGE = 25
 
@@ -168,12 +167,12 @@ def product_detail(request, pk: int):
         )
         context["movements"].columns.hide("product")
     if user.has_perm(Perm.MANAGE_CATALOGUE):
-        context["has_history"] = services.product_has_history(product)
+        context["has_history"] = catalogue_services.product_has_history(product)
     return render(request, "inventory/product_detail.html", context)
 
 
 def _product_data(form: ProductForm) -> dict:
-    data = {name: form.cleaned_data.get(name) for name in services.PRODUCT_FIELDS if name in form.cleaned_data}
+    data = {name: form.cleaned_data.get(name) for name in catalogue_services.PRODUCT_FIELDS if name in form.cleaned_data}
     if not data.get("image"):
         data.pop("image", None)
     elif data["image"] is False:  # "clear" ticked
@@ -192,7 +191,7 @@ def product_create(request):
     form = ProductForm(request.POST or None, request.FILES or None, creating=True)
     if request.method == "POST" and form.is_valid():
         try:
-            product = services.product_create(
+            product = catalogue_services.product_create(
                 actor=request.user,
                 data=_product_data(form),
                 opening_stock=form.cleaned_data.get("opening_stock"),
@@ -214,7 +213,7 @@ def product_edit(request, pk: int):
     form = ProductForm(request.POST or None, request.FILES or None, instance=Product.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.product_update(actor=request.user, product=product, data=_product_data(form), request=request)
+            catalogue_services.product_update(actor=request.user, product=product, data=_product_data(form), request=request)
         except (StockError, ValidationError) as exc:
             apply_errors(form, exc)
         else:
@@ -229,7 +228,7 @@ def product_toggle_active(request, pk: int):
     product = get_object_or_404(Product, pk=pk)
     form = DeactivateForm(request.POST)
     form.is_valid()
-    services.product_set_active(
+    catalogue_services.product_set_active(
         actor=request.user,
         product=product,
         active=not product.is_active,
@@ -247,7 +246,7 @@ def product_toggle_active(request, pk: int):
 def product_delete(request, pk: int):
     product = get_object_or_404(Product, pk=pk)
     try:
-        services.product_delete(actor=request.user, product=product, request=request)
+        catalogue_services.product_delete(actor=request.user, product=product, request=request)
     except StockError as exc:
         messages.error(request, exc.message)
         return redirect(product)
@@ -397,7 +396,7 @@ def category_create(request):
     return _simple_form(
         request,
         form=CategoryForm(request.POST or None),
-        service=services.category_save,
+        service=catalogue_services.category_save,
         instance=None,
         title="New category",
         success_url=lambda c: reverse("inventory:category_list"),
@@ -411,7 +410,7 @@ def category_edit(request, pk: int):
     return _simple_form(
         request,
         form=CategoryForm(request.POST or None, instance=Category.objects.get(pk=pk)),
-        service=services.category_save,
+        service=catalogue_services.category_save,
         instance=category,
         title=category.name,
         success_url=lambda c: reverse("inventory:category_list"),
@@ -425,7 +424,7 @@ def unit_create(request):
     return _simple_form(
         request,
         form=UnitForm(request.POST or None),
-        service=services.unit_save,
+        service=catalogue_services.unit_save,
         instance=None,
         title="New unit",
         success_url=lambda u: reverse("inventory:category_list"),
@@ -439,7 +438,7 @@ def unit_edit(request, pk: int):
     return _simple_form(
         request,
         form=UnitForm(request.POST or None, instance=Unit.objects.get(pk=pk)),
-        service=services.unit_save,
+        service=catalogue_services.unit_save,
         instance=unit,
         title=unit.name,
         success_url=lambda u: reverse("inventory:category_list"),

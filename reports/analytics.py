@@ -31,13 +31,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cashdesk.models import CashSession, SessionStatus
-from config.db_router import use_replica
+from core.money import ZERO
+from core.ops.db_router import use_replica
 from inventory.models import Product, PurchaseLine, StockLevel, Supplier
 from inventory.selectors import OPEN_PURCHASE_STATUSES
-from pos.audit import AuditAction
-from pos.base import ZERO
-from pos.models import AuditLog, Branch, Sale, SaleLine, SaleStatus
-
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, Branch
+from pos.sales.models import Sale, SaleLine, SaleStatus
 from reports.analytics_models import BasketPair, ForecastMethod, ProductForecast
 from reports.forecasting import forecast_series
 from reports.selectors import MONEY, QTY, as_date, local_date, local_offset
@@ -296,8 +296,8 @@ def reorder_suggestions(*, branch_id: int, supplier_id: int | None = None) -> li
 def reorder_draft_purchase(*, user, branch: Branch, supplier: Supplier):
     """One click: the supplier's forecast suggestions at the branch become a draft purchase, through
     inventory's purchase services (which check the user's role and branch)."""
+    from inventory.errors import StockError
     from inventory.purchase_services import purchase_create, purchase_line_set
-    from inventory.services import StockError
 
     groups = reorder_suggestions(branch_id=branch.pk, supplier_id=supplier.pk)
     suggestions = [s for g in groups if g.supplier is not None for s in g.suggestions]

@@ -18,8 +18,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pos.roles import Perm
-
+from core.roles import Perm
 from reports import selectors
 from reports.forms import ReportFilterForm
 from reports.registry import REPORTS, reports_for

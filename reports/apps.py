@@ -6,7 +6,10 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from reports import export_tasks  # noqa: F401  (registers the export task with Huey)
-        from reports import receivers, tasks  # noqa: F401 - registers the Huey tasks
+        from reports import (  # noqa: F401 - registers the Huey tasks
+            export_tasks,  # noqa: F401  (registers the export task with Huey)
+            receivers,
+            tasks,
+        )
 
         receivers.connect()

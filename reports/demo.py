@@ -7,7 +7,7 @@ the audit log stay true and `check_stock` stays clean. The one shortcut: an M-Pe
 as a confirmed payment with a receipt number on the sale before checkout, exactly what the STK callback
 does when Safaricom confirms (the simulator would take seconds per sale).
 
-Run by `python manage.py seed_demo` (see pos/demo.py); idempotent: a second run adds nothing.
+Run by `python manage.py seed_demo` (see pos/people/demo.py); idempotent: a second run adds nothing.
 """
 
 import datetime as dt
@@ -30,13 +30,14 @@ def _busy(day: dt.date) -> int:
 
 
 def seed_sales_history(*, log, days: int = 90) -> None:
-    from cashdesk.models import Payment, PaymentMethod, PaymentStatus
-    from cashdesk.models import CashSession
+    from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus
     from cashdesk.services import sale_checkout, session_close, session_expected_cash, session_open
+    from core.roles import Role
     from inventory.models import Product, StockLevel
-    from pos.models import DEFAULT_BRANCH_CODE, Branch, Customer, Sale, ShopSettings, User
-    from pos.roles import Role
-    from pos.sale_services import sale_add_product, sale_get_or_open, sale_set_customer
+    from pos.customers.models import Customer
+    from pos.people.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings, User
+    from pos.sales.models import Sale
+    from pos.sales.services import sale_add_product, sale_get_or_open, sale_set_customer
 
     if Sale.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
         log("reports: demo sales history already there")

@@ -6,8 +6,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from pos.base import DomainError
-
+from core.errors import DomainError
 from reports.forms import ReportFilterForm
 from reports.models import ExportFormat, ExportJob, ExportStatus
 from reports.registry import REPORTS

@@ -5,9 +5,8 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from pos.models import Branch
-from pos.roles import Perm
-
+from core.roles import Perm
+from pos.people.models import Branch
 from reports.selectors import Period
 
 MAX_SPAN_DAYS = 366  # a year (a leap year's too); longer spans are split by the owner into years

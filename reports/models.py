@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from pos.base import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class ExportFormat(models.TextChoices):
@@ -68,4 +68,5 @@ class ExportJob(TimeStampedModel):
 
 # The analytics and notifications models (a second module, so the two halves of the app stay apart).
 from reports.analytics_models import *  # noqa: E402,F401,F403
+from reports.notifications.models import *  # noqa: E402,F401,F403
 from reports.summary_models import *  # noqa: E402,F401,F403

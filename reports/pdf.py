@@ -9,8 +9,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from pos.selectors import shop_settings
-
+from pos.people.selectors import shop_settings
 from reports.registry import Report
 
 PDF_STYLESHEET = "css/reports-pdf.css"

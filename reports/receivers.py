@@ -24,7 +24,7 @@ def _later(task, *args) -> None:
 
 def on_stock_alert(sender, alert_id: int, **kwargs) -> None:
     """inventory's `stock_alert_raised` (sent from its own Huey task)."""
-    from reports.notifications import notify_stock_alert
+    from reports.notifications.services import notify_stock_alert
 
     try:
         notify_stock_alert(alert_id=alert_id)
@@ -41,17 +41,17 @@ def on_cash_session_saved(sender, instance, **kwargs) -> None:
         return
     if abs(instance.difference) < settings.NOTIFY_CASH_DIFFERENCE_KES:
         return
-    from reports.tasks import notify_cash_difference_task
+    from reports.notifications.tasks import notify_cash_difference_task
 
     _later(notify_cash_difference_task, instance.pk)
 
 
 def on_stk_saved(sender, instance, **kwargs) -> None:
-    from cashdesk.models import StkStatus
+    from cashdesk.mpesa.models import StkStatus
 
     if instance.status != StkStatus.MISMATCH:
         return
-    from reports.tasks import notify_mpesa_mismatch_task
+    from reports.notifications.tasks import notify_mpesa_mismatch_task
 
     _later(notify_mpesa_mismatch_task, instance.pk)
 
@@ -59,7 +59,7 @@ def on_stk_saved(sender, instance, **kwargs) -> None:
 def on_sale_saved(sender, instance, update_fields=None, **kwargs) -> None:
     """A completed sale voided later: its day's report summaries are summed again, in the void's own
     transaction (unlike the hooks above, this one must commit or roll back with the sale)."""
-    from pos.models import SaleStatus
+    from pos.sales.models import SaleStatus
 
     if instance.status != SaleStatus.VOIDED or instance.completed_at is None:
         return
@@ -73,9 +73,10 @@ def on_sale_saved(sender, instance, update_fields=None, **kwargs) -> None:
 def connect() -> None:
     from django.db.models.signals import post_save
 
-    from cashdesk.models import CashSession, StkRequest
-    from pos.models import Sale
+    from cashdesk.models import CashSession
+    from cashdesk.mpesa.models import StkRequest
     from inventory.signals import stock_alert_raised
+    from pos.sales.models import Sale
 
     stock_alert_raised.connect(on_stock_alert, dispatch_uid="reports.on_stock_alert")
     post_save.connect(on_cash_session_saved, sender=CashSession, dispatch_uid="reports.on_cash_session_saved")

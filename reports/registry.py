@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pos.base import ZERO, money
-from pos.roles import Perm
-
+from core.money import ZERO, money
+from core.roles import Perm
 from reports import selectors
 from reports.selectors import Period
 

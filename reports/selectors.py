@@ -34,10 +34,12 @@ from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
 from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus, SessionStatus
-from config.db_router import use_replica
+from core.money import ZERO, money
+from core.ops.db_router import use_replica
 from inventory.models import MovementKind, StockAlert, StockLevel, StockMovement, TaxClass
-from pos.base import ZERO, money
-from pos.models import AuditLog, Customer, LoyaltyEntry, LoyaltyKind, Refund, Sale, SaleLine, SaleReturnLine, SaleStatus
+from pos.customers.models import Customer, LoyaltyEntry, LoyaltyKind
+from pos.people.models import AuditLog
+from pos.sales.models import Refund, Sale, SaleLine, SaleReturnLine, SaleStatus
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 QTY = DecimalField(max_digits=14, decimal_places=3)
@@ -400,7 +402,7 @@ def sales_by_category(*, period: Period) -> list[dict]:
 
 
 def sales_by_cashier(*, period: Period) -> list[dict]:
-    from pos.models import User
+    from pos.people.models import User
 
     rows = sale_totals(period, ("cashier_id",))
     with use_replica():
@@ -690,7 +692,7 @@ def exceptions_by_cashier(*, period: Period) -> list[dict]:
         }
     completed = {row["cashier_id"]: row for row in sale_totals(period, ("cashier_id",))}
     people = set(counts) | set(completed) | set(voided) | set(refunds)
-    from pos.models import User
+    from pos.people.models import User
 
     with use_replica():
         names = dict(User.objects.filter(pk__in=people).values_list("pk", "full_name"))

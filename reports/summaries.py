@@ -26,9 +26,8 @@ from django.utils import timezone
 
 from cashdesk.models import Payment, PaymentStatus
 from inventory.models import StockMovement
-from pos.models import Sale, SaleLine, SaleStatus
-
-from reports.selectors import local_date, local_hour, local_offset, as_date
+from pos.sales.models import Sale, SaleLine, SaleStatus
+from reports.selectors import as_date, local_date, local_hour, local_offset
 from reports.summary_models import (
     SUM_COST,
     SUM_MONEY,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from reports import analytics_views, views
+from reports.notifications import views as notification_views
 
 app_name = "reports"
 
@@ -28,8 +29,8 @@ urlpatterns += [
     path("analytics/basket/", analytics_views.basket, name="analytics_basket"),
     path("analytics/customers/", analytics_views.customers, name="analytics_customers"),
     path("analytics/anomalies/", analytics_views.anomalies, name="analytics_anomalies"),
-    path("notifications/", analytics_views.notifications, name="notifications"),
-    path("notifications/<int:pk>/read/", analytics_views.notification_read, name="notification_read"),
-    path("notifications/read-all/", analytics_views.notification_read_all, name="notification_read_all"),
-    path("notifications/settings/", analytics_views.notification_settings, name="notification_settings"),
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification_read"),
+    path("notifications/read-all/", notification_views.notification_read_all, name="notification_read_all"),
+    path("notifications/settings/", notification_views.notification_settings, name="notification_settings"),
 ]

@@ -10,9 +10,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from pos.permissions import require_perm
-from pos.roles import Perm
-
+from core.permissions import require_perm
+from core.roles import Perm
 from reports import selectors
 from reports.export_services import ReportError, export_job_create, report_filters_text
 from reports.forms import MAX_SPAN_DAYS, ReportFilterForm

@@ -52,7 +52,7 @@ def kes_out(value) -> str:
 @register.filter
 def local_phone(value) -> str:
     """`254708374149` / `+254708374149` → `0708 374 149`."""
-    from pos.phone import format_phone_local, phone_or_none
+    from core.phone import format_phone_local, phone_or_none
 
     e164 = phone_or_none(str(value or ""))
     return format_phone_local(e164) if e164 else str(value or "")
@@ -61,7 +61,7 @@ def local_phone(value) -> str:
 @register.simple_tag(takes_context=True)
 def mpesa_pay_panel(context, sale):
     """The M-Pesa block of the till's pay panel for `sale` (see cashdesk/mpesa_panel.html#panel)."""
-    from cashdesk.mpesa_views import panel_context
+    from cashdesk.mpesa.views import panel_context
 
     request = context.get("request")
     return render_to_string(

@@ -10,7 +10,7 @@ def open_session(user, opening_float="1000.00"):
 def ring_up(cashier, branch, *items, customer=None):
     """An open sale for `cashier` with (price, quantity[, tax_class]) items, stocked at `branch`."""
     from inventory.tests.factories import ProductFactory, stock_in
-    from pos.sale_services import sale_add_product, sale_get_or_open
+    from pos.sales.services import sale_add_product, sale_get_or_open
 
     sale = sale_get_or_open(cashier=cashier)
     for item in items:

@@ -26,11 +26,12 @@ def prepare(world):
 
     from django.utils import timezone
 
-    from cashdesk.models import C2BPayment, Payment, StkRequest, StkStatus
+    from cashdesk.models import Payment
+    from cashdesk.mpesa.models import C2BPayment, StkRequest, StkStatus
     from cashdesk.services import session_open
+    from core.roles import Role
     from inventory.tests.factories import ProductFactory, stock_in
-    from pos.roles import Role
-    from pos.sale_services import sale_add_product, sale_get_or_open
+    from pos.sales.services import sale_add_product, sale_get_or_open
     from pos.tests.factories import UserFactory
 
     cashier = UserFactory(role=Role.EMPLOYEE, branch=world.branch, full_name="Drawer Cashier")

@@ -11,7 +11,7 @@ from cashdesk.models import Payment
 from cashdesk.tests.factories import open_session, ring_up
 from inventory.models import StockMovement
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.models import Sale, SaleLine
+from pos.sales.models import Sale, SaleLine
 from pos.tests.api_support import api_client
 from pos.tests.concurrency import run_together
 from pos.tests.factories import UserFactory

@@ -12,7 +12,7 @@ from decimal import Decimal as D
 import pytest
 from rest_framework.test import APIClient
 
-from pos.roles import Role
+from core.roles import Role
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

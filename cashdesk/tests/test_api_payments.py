@@ -9,9 +9,10 @@ from django.urls import reverse
 from cashdesk.models import CashSession, Payment
 from cashdesk.services import session_close
 from cashdesk.tests.factories import open_session, ring_up
+from core.models import ApiIdempotencyKey
+from core.roles import Role
 from inventory.models import StockLevel, StockMovement
-from pos.models import ApiIdempotencyKey, Sale, SaleStatus
-from pos.roles import Role
+from pos.sales.models import Sale, SaleStatus
 from pos.tests.api_support import api_client
 from pos.tests.factories import UserFactory
 
@@ -182,7 +183,7 @@ def test_malformed_json_is_a_400(employee):
 
 def test_stock_short_is_a_conflict_and_writes_nothing(employee, branch, session):
     from inventory.tests.factories import ProductFactory, stock_in
-    from pos.sale_services import sale_add_product, sale_get_or_open
+    from pos.sales.services import sale_add_product, sale_get_or_open
 
     product = ProductFactory(selling_price=D("10"))
     stock_in(product, branch, 1)

@@ -6,14 +6,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cashdesk.models import CashSession, Expense, ExpenseCategory, SessionStatus, StkRequest, StkStatus, SupplierPayment
+from cashdesk.models import CashSession, Expense, ExpenseCategory, SessionStatus, SupplierPayment
+from cashdesk.mpesa.models import StkRequest, StkStatus
 from cashdesk.services import Tender, sale_checkout
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, callback_url, sample_bytes
+from core.roles import Role
 from inventory.tests.factories import SupplierFactory
-from pos.audit import AuditAction
-from pos.models import AuditLog, SaleStatus
-from pos.roles import Role
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
+from pos.sales.models import SaleStatus
 from pos.tests.api_support import api_client
 from pos.tests.factories import DEFAULT_PIN, CustomerFactory, UserFactory
 

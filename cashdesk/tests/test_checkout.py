@@ -7,12 +7,12 @@ import pytest
 from cashdesk.models import Payment
 from cashdesk.services import PaymentConflictError, PaymentError, Tender, sale_checkout
 from cashdesk.tests.factories import open_session
+from inventory.errors import StockShortError
 from inventory.models import StockMovement
 from inventory.selectors import stock_on_hand
-from inventory.services import StockShortError
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.models import SaleSequence, SaleStatus
-from pos.sale_services import SaleError, sale_add_product, sale_get_or_open
+from pos.sales.models import SaleSequence, SaleStatus
+from pos.sales.services import SaleError, sale_add_product, sale_get_or_open
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,8 +116,8 @@ def test_an_empty_sale_cannot_be_completed(employee):
 
 def test_short_stock_writes_nothing_and_gives_the_number_back(ringing, employee, branch):
     sale, soap, bread = ringing
+    from inventory.ledger_services import StockLine, stock_move
     from inventory.models import MovementKind
-    from inventory.services import StockLine, stock_move
 
     stock_move(branch=branch, lines=[StockLine(soap.pk, D("-9"))], kind=MovementKind.ADJUSTMENT)  # 1 soap left, 2 in cart
     with pytest.raises(StockShortError, match="Soap: 1 in stock, 2 needed"):

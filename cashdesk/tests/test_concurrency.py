@@ -8,12 +8,12 @@ from django.db import connection
 from cashdesk.models import Payment
 from cashdesk.services import Tender, sale_checkout
 from cashdesk.tests.factories import open_session
+from inventory.errors import StockShortError
 from inventory.models import StockMovement
 from inventory.selectors import stock_on_hand
-from inventory.services import StockShortError
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.models import Sale, SaleStatus
-from pos.sale_services import sale_add_product, sale_get_or_open
+from pos.sales.models import Sale, SaleStatus
+from pos.sales.services import sale_add_product, sale_get_or_open
 from pos.tests.concurrency import run_together
 from pos.tests.factories import UserFactory
 

@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from cashdesk import demo
-from cashdesk.models import C2BPayment, C2BStatus, Expense, ExpenseCategory, MpesaInbox
-from pos.roles import Role
+from cashdesk.models import Expense, ExpenseCategory
+from cashdesk.mpesa.models import C2BPayment, C2BStatus, MpesaInbox
+from core.roles import Role
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,16 +13,18 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import expect
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
+from playwright.sync_api import expect
 
-from cashdesk.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
-from cashdesk.daraja.simulator import DarajaSimulator
-from cashdesk.models import InboxOutcome, MpesaInbox, Payment, SessionStatus, StkRequest, StkStatus
+from cashdesk.models import Payment, SessionStatus
+from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from cashdesk.mpesa.daraja.simulator import DarajaSimulator
+from cashdesk.mpesa.models import InboxOutcome, MpesaInbox, StkRequest, StkStatus
+from core.roles import Role
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.models import Sale, SaleStatus, ShopSettings
-from pos.roles import Role
+from pos.people.models import ShopSettings
+from pos.sales.models import Sale, SaleStatus
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

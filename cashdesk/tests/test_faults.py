@@ -24,17 +24,18 @@ from huey.contrib.djhuey import HUEY
 from huey.storage import RedisStorage, SqliteStorage
 from prometheus_client import REGISTRY
 
-from cashdesk import mpesa_services as mpesa
-from cashdesk import tasks
-from cashdesk.models import InboxOutcome, MpesaInbox, Payment, PaymentStatus, StkRequest, StkStatus
+from cashdesk.models import Payment, PaymentStatus
+from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa import tasks
+from cashdesk.mpesa.models import InboxOutcome, MpesaInbox, StkRequest, StkStatus
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, callback_url, sample_bytes, stk_callback_body
-from config.queue import enqueue_on_commit
+from core.ops.queue import enqueue_on_commit
+from core.roles import Role
 from inventory.management.commands.check_stock import stock_discrepancies
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.models import Sale, SaleStatus
-from pos.roles import Role
+from pos.sales.models import Sale, SaleStatus
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,9 +130,9 @@ def test_a_connection_lost_mid_checkout_writes_nothing_and_the_retry_completes_o
     key = uuid.uuid4().hex
     form = {"sale": sale.pk, "idempotency_key": key, "cash": "500"}
 
-    import pos.sale_services
+    import pos.sales.services
 
-    real_stock_move = pos.sale_services.stock_move
+    real_stock_move = pos.sales.services.stock_move
     written = {}
 
     def stock_move_then_lose_the_connection(**kwargs):
@@ -142,7 +143,7 @@ def test_a_connection_lost_mid_checkout_writes_nothing_and_the_retry_completes_o
             _lose_the_connection()  # …then the connection dies before the transaction commits
         return result
 
-    monkeypatch.setattr(pos.sale_services, "stock_move", stock_move_then_lose_the_connection)
+    monkeypatch.setattr(pos.sales.services, "stock_move", stock_move_then_lose_the_connection)
     failed = till.post("/till/checkout/", form, HTTP_HX_REQUEST="true")
     assert failed.status_code == 500
     assert written == {"payments": 1, "movements": 3}  # it really failed half-way through
@@ -231,7 +232,7 @@ def _sell_through_the_till(till, employee, branch, *prices) -> Sale:
 @pytest.mark.django_db(transaction=True)  # a Huey task closes its database connection when done
 def test_with_redis_stopped_the_till_still_sells_and_the_queue_catches_up(
         private_redis, real_queue, daraja, settings, employee, branch, client, django_capture_on_commit_callbacks):
-    settings.CACHES = {"default": {"BACKEND": "config.cache.ResilientRedisCache", "LOCATION": private_redis.url,
+    settings.CACHES = {"default": {"BACKEND": "core.ops.cache.ResilientRedisCache", "LOCATION": private_redis.url,
                                    "KEY_PREFIX": "asiria", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     real_queue(RedisStorage(name="asiria-faults", url=private_redis.url))

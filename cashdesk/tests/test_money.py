@@ -10,14 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cashdesk import money_services as money
-from cashdesk.models import (
-    C2BPayment,
-    C2BStatus,
-    CustomerReceipt,
-    Expense,
-    ExpenseCategory,
-    SupplierPayment,
-)
+from cashdesk.models import CustomerReceipt, Expense, ExpenseCategory, SupplierPayment
+from cashdesk.mpesa.models import C2BPayment, C2BStatus
 from cashdesk.selectors import session_cash_figures, unpaid_account_sales
 from cashdesk.services import (
     PaymentConflictError,
@@ -30,8 +24,9 @@ from cashdesk.services import (
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import callback_url, sample_bytes
 from inventory.tests.factories import SupplierFactory
-from pos.audit import AuditAction
-from pos.models import AuditLog, Customer
+from pos.customers.models import Customer
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
 from pos.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -288,7 +283,7 @@ def test_expense_with_an_attachment_and_its_private_download(manager_client, man
     assert expense.attachment.name.endswith(".pdf")
     download = manager_client.get(reverse("cashdesk:expense_attachment", args=[expense.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
-    from pos.roles import Role
+    from core.roles import Role
 
     elsewhere = UserFactory(role=Role.MANAGER, branch=other_branch)
     assert client_for(elsewhere).get(reverse("cashdesk:expense_attachment", args=[expense.pk])).status_code == 404
@@ -361,7 +356,7 @@ def test_expected_cash_counts_every_kind_of_money(debtor, employee, rent, branch
 
 def test_goods_returned_off_the_account_are_no_longer_owed(debtor, employee, manager):
     from cashdesk.refund_services import sale_return_refund
-    from pos.sale_services import ReturnItem
+    from pos.sales.services import ReturnItem
 
     older = unpaid_account_sales(customer=debtor)[0]
     sale_return_refund(

@@ -8,24 +8,16 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from cashdesk import mpesa_services as mpesa
-from cashdesk.models import (
-    C2BPayment,
-    C2BStatus,
-    InboxKind,
-    InboxOutcome,
-    MpesaInbox,
-    Payment,
-    PaymentStatus,
-    StkRequest,
-    StkStatus,
-)
+from cashdesk.models import Payment, PaymentStatus
+from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa.models import C2BPayment, C2BStatus, InboxKind, InboxOutcome, MpesaInbox, StkRequest, StkStatus
 from cashdesk.services import PaymentConflictError, PaymentError, Tender, session_close
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, callback_url, sample, sample_bytes, stk_callback_body
 from inventory.models import StockMovement
-from pos.audit import AuditAction
-from pos.models import AuditLog, SaleStatus
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
+from pos.sales.models import SaleStatus
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -391,7 +383,7 @@ def test_stale_requests_are_found(daraja, sale_1650, employee):
 def test_the_query_settles_a_paid_push_with_no_callback(daraja, sale_1650, employee):
     stk = _sent(daraja, sale_1650, employee)
     daraja.query_answer = (200, sample("stk_query_response_success"))
-    from cashdesk.tasks import mpesa_settle_stale_requests
+    from cashdesk.mpesa.tasks import mpesa_settle_stale_requests
 
     mpesa_settle_stale_requests.call_local()
     stk.refresh_from_db()
@@ -539,7 +531,7 @@ def test_a_manager_sets_an_incoming_payment_aside(manager, employee, client):
 
 
 def test_unmatched_list_search(employee, client_for):
-    from cashdesk.selectors import c2b_unmatched
+    from cashdesk.mpesa.selectors import c2b_unmatched
 
     client = client_for(employee)
     for name in ("c2b_confirmation_till", "c2b_confirmation_paybill"):

@@ -4,21 +4,13 @@
 import pytest
 from django.db import connection
 
-from cashdesk import mpesa_services as mpesa
-from cashdesk.models import (
-    C2BPayment,
-    InboxKind,
-    InboxOutcome,
-    MpesaInbox,
-    Payment,
-    PaymentStatus,
-    StkRequest,
-    StkStatus,
-)
+from cashdesk.models import Payment, PaymentStatus
+from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa.models import C2BPayment, InboxKind, InboxOutcome, MpesaInbox, StkRequest, StkStatus
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, sample_bytes
 from inventory.models import StockMovement
-from pos.models import Sale, SaleStatus
+from pos.sales.models import Sale, SaleStatus
 from pos.tests.concurrency import run_together
 from pos.tests.factories import UserFactory
 

@@ -8,23 +8,15 @@ import httpx
 import pytest
 from django.core.management import call_command
 
-from cashdesk import mpesa_services as mpesa
-from cashdesk.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
-from cashdesk.daraja.simulator import DarajaSimulator
-from cashdesk.models import (
-    C2BPayment,
-    C2BStatus,
-    InboxOutcome,
-    MpesaInbox,
-    Payment,
-    PaymentStatus,
-    StkRequest,
-    StkStatus,
-)
+from cashdesk.models import Payment, PaymentStatus
+from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from cashdesk.mpesa.daraja.simulator import DarajaSimulator
+from cashdesk.mpesa.models import C2BPayment, C2BStatus, InboxOutcome, MpesaInbox, StkRequest, StkStatus
 from cashdesk.services import Tender
 from cashdesk.tests.factories import open_session, ring_up
 from inventory.models import StockMovement
-from pos.models import Sale, SaleStatus
+from pos.sales.models import Sale, SaleStatus
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

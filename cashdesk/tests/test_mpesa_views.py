@@ -8,11 +8,12 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
-from cashdesk import mpesa_services as mpesa
-from cashdesk.models import C2BPayment, C2BStatus, Payment, PaymentStatus, StkRequest, StkStatus
+from cashdesk.models import Payment, PaymentStatus
+from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa.models import C2BPayment, C2BStatus, StkRequest, StkStatus
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, callback_url, sample_bytes, stk_callback_body
-from pos.models import SaleStatus
+from pos.sales.models import SaleStatus
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -11,12 +11,12 @@ import pytest
 from prometheus_client import REGISTRY
 from structlog.contextvars import clear_contextvars
 
-from cashdesk import mpesa_services as mpesa
-from cashdesk.models import InboxOutcome, MpesaInbox
+from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa.models import InboxOutcome, MpesaInbox
 from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, callback_url, sample_bytes
-from config.logs import formatter
-from pos.models import Sale, SaleStatus
+from core.ops.logs import formatter
+from pos.sales.models import Sale, SaleStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from cashdesk import money_services as money
-from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order, purchase_receive
 from cashdesk.tests.factories import open_session
+from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order, purchase_receive
 from inventory.tests.factories import ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_the_link_needs_the_permission_to_pay_suppliers(manager, branch):
 def test_another_branchs_purchase_does_not_fill_the_form(manager, other_branch, owner):
     from django.test import Client
 
-    from pos.roles import Role
+    from core.roles import Role
     from pos.tests.factories import UserFactory
 
     far_manager = UserFactory(role=Role.MANAGER, branch=other_branch, full_name="Far Manager")

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cashdesk.models import C2BPayment, CustomerReceipt, Expense, ExpenseCategory, StkRequest
+from cashdesk.models import CustomerReceipt, Expense, ExpenseCategory
+from cashdesk.mpesa.models import C2BPayment, StkRequest
 from cashdesk.services import Tender, cash_movement_record, sale_checkout
 from cashdesk.tests.factories import open_session, ring_up
 from pos.tests.factories import CustomerFactory

@@ -9,8 +9,8 @@ from django.urls import reverse
 from cashdesk.models import CashMovement, CashSession, SessionStatus
 from cashdesk.services import Tender, sale_checkout
 from cashdesk.tests.factories import open_session, ring_up
-from pos.models import ShopSettings
-from pos.roles import Role
+from core.roles import Role
+from pos.people.models import ShopSettings
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,9 @@ from cashdesk.services import (
     session_open,
 )
 from cashdesk.tests.factories import open_session, ring_up
-from pos.audit import AuditAction
-from pos.models import AuditLog, ShopSettings
-from pos.roles import Role
+from core.roles import Role
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, ShopSettings
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -340,8 +340,8 @@ def test_a_split_whose_parts_exceed_the_total_is_refused(employee, branch):
 # ---------------------------------------------------------------------------- refunds (the till's returns and voids)
 def test_cash_refunds_leave_the_drawer_and_show_in_the_z_report(employee, manager, branch):
     from cashdesk.refund_services import sale_return_refund, sale_void_completed
-    from pos.models import RefundTo
-    from pos.sale_services import ReturnItem
+    from pos.sales.models import RefundTo
+    from pos.sales.services import ReturnItem
 
     session = open_session(employee, "1000")
     sale = ring_up(employee, branch, ("100", "2"))

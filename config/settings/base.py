@@ -56,7 +56,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.microsoft",
     "allauth.socialaccount.providers.openid_connect",
-    # ours, in dependency order: reports -> cashdesk -> pos -> inventory
+    # ours, from the foundation up (docs/architecture.md)
+    "core",
     "pos",
     "inventory",
     "cashdesk",
@@ -75,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "pos.middleware.HtmxMessagesMiddleware",
+    "pos.people.middleware.HtmxMessagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pos.context_processors.shop",
+                "pos.people.context_processors.shop",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -141,8 +142,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Redis down = every read a miss, writes dropped: the till keeps selling (config/cache.py).
-            "BACKEND": "config.cache.ResilientRedisCache",
+            # Redis down = every read a miss, writes dropped: the till keeps selling (core/ops/cache.py).
+            "BACKEND": "core.ops.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "asiria",
             # A Redis that vanished from the network must not hold a till's request for long.
@@ -173,7 +174,7 @@ else:
 
 # ---------------------------------------------------------------------------- auth
 AUTH_USER_MODEL = "pos.User"
-AUTHENTICATION_BACKENDS = ["pos.backends.RoleBackend"]  # allauth's phone login + role permissions
+AUTHENTICATION_BACKENDS = ["pos.people.backends.RoleBackend"]  # allauth's phone login + role permissions
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -186,9 +187,9 @@ LOGOUT_REDIRECT_URL = "account_login"
 
 # django-allauth: phone number + password, no public sign-up, no SMS verification (staff are
 # created by an owner or manager who checks the number in person).
-ACCOUNT_ADAPTER = "pos.adapters.AccountAdapter"
-SOCIALACCOUNT_ADAPTER = "pos.adapters.SocialAccountAdapter"
-MFA_ADAPTER = "pos.adapters.MFAAdapter"
+ACCOUNT_ADAPTER = "pos.people.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "pos.people.adapters.SocialAccountAdapter"
+MFA_ADAPTER = "pos.people.adapters.MFAAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_LOGIN_METHODS = {"phone"}
@@ -259,9 +260,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGI
 MFA_TOTP_ISSUER = env.str("SHOP_NAME", default="AsiriaPOS")
 # Our forms turn a malformed passkey POST into a form error (allauth 65.21 + fido2 2.2 answer 500).
 MFA_FORMS = {
-    "login_webauthn": "pos.forms.PasskeyLoginForm",
-    "reauthenticate_webauthn": "pos.forms.PasskeyReauthenticateForm",
-    "add_webauthn": "pos.forms.PasskeyAddForm",
+    "login_webauthn": "pos.people.forms.PasskeyLoginForm",
+    "reauthenticate_webauthn": "pos.people.forms.PasskeyReauthenticateForm",
+    "add_webauthn": "pos.people.forms.PasskeyAddForm",
 }
 # Staff e-mails are typed in by a manager, not verified by a link: don't let that block passkeys.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
@@ -321,10 +322,10 @@ DEFAULT_COUNTRY_CODE = "254"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "config.api.StandardPagination",
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "core.api.StandardPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # JSON bodies only (415 otherwise)
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -332,7 +333,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     # 429 past these: per user (per address before login) and, stricter, on the token endpoints.
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_RATE_USER", default="600/minute"),
         "token": env.str("API_RATE_TOKEN", default="20/minute"),
@@ -360,12 +361,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PaymentMethodEnum": "cashdesk.models.PaymentMethod",
         "MoneyMethodEnum": "cashdesk.models.MoneyMethod",
-        "RefundToEnum": "pos.models.RefundTo",
+        "RefundToEnum": "pos.sales.models.RefundTo",
     },
 }
 
 # ---------------------------------------------------------------------------- M-Pesa (Daraja)
-# [daraja] begin. Read by cashdesk.daraja.config (validated there and by `manage.py check`);
+# [daraja] begin. Read by cashdesk.mpesa.daraja.config (validated there and by `manage.py check`);
 # docs/mpesa.md explains each one. Sandbox and production are switched by these variables only.
 # An empty variable means "use the default".
 
@@ -402,8 +403,8 @@ MPESA_TIMEOUT = float(_mpesa_env("MPESA_TIMEOUT", "15"))  # seconds per Daraja c
 
 # ---------------------------------------------------------------------------- logging
 # JSON lines (LOG_FORMAT=json, production's default) for Filebeat/Logstash, or readable console lines;
-# request id, user, role, branch and bound sale/payment ids on every line, secrets scrubbed (config/logs.py).
-from config.logs import logging_config  # noqa: E402
+# request id, user, role, branch and bound sale/payment ids on every line, secrets scrubbed (core/ops/logs.py).
+from core.ops.logs import logging_config  # noqa: E402
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="console")
@@ -422,7 +423,6 @@ def _insert_after(items: list, anchor: str, *new: str) -> list:
 
 INSTALLED_APPS += [  # noqa: F405
     "csp",
-    "config",  # backup/restore commands, config/tasks.py (nightly backup)
 ]
 
 # Middleware order, after this block: Security, WhiteNoise, metrics, request log context, CSP, sessions, …,
@@ -430,15 +430,15 @@ INSTALLED_APPS += [  # noqa: F405
 MIDDLEWARE = _insert_after(
     MIDDLEWARE,
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.metrics.PrometheusMiddleware",
-    "config.logs.RequestContextMiddleware",
-    "config.security.CSPMiddleware",
+    "core.ops.metrics.PrometheusMiddleware",
+    "core.ops.logs.RequestContextMiddleware",
+    "core.ops.csp.CSPMiddleware",
 )
-MIDDLEWARE = _insert_after(MIDDLEWARE, "django_htmx.middleware.HtmxMiddleware", "pos.middleware.IdleSessionTimeoutMiddleware")
+MIDDLEWARE = _insert_after(MIDDLEWARE, "django_htmx.middleware.HtmxMiddleware", "pos.people.middleware.IdleSessionTimeoutMiddleware")
 
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 
-# --- read replica for reports (config/db_router.py): `with use_replica():` reads go there
+# --- read replica for reports (core/ops/db_router.py): `with use_replica():` reads go there
 REPLICA_DATABASE_URL = env.str("REPLICA_DATABASE_URL", default="")
 if REPLICA_DATABASE_URL:
     DATABASES["replica"] = env.db_url_config(REPLICA_DATABASE_URL)
@@ -446,7 +446,7 @@ if REPLICA_DATABASE_URL:
         DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run never creates a second database
-DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+DATABASE_ROUTERS = ["core.ops.db_router.PrimaryReplicaRouter"]
 
 # --- the task queue may live in its own Redis database (e.g. redis://…/1 with the cache on /0): then a
 # cache.clear(), or Redis evicting cache keys under memory pressure, can never touch queued tasks.
@@ -463,18 +463,18 @@ else:
 # A till left logged in and unattended is logged out after this many minutes without a click (0 = never).
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 
-# --- metrics (config/metrics.py): GET /metrics with "Authorization: Bearer <METRICS_TOKEN>" or as an owner
+# --- metrics (core/ops/metrics.py): GET /metrics with "Authorization: Bearer <METRICS_TOKEN>" or as an owner
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 HUEY_METRICS_PORT = env.int("HUEY_METRICS_PORT", default=0)  # the consumer's own endpoint, 0 = off
 HUEY_METRICS_ADDR = env.str("HUEY_METRICS_ADDR", default="127.0.0.1")
 
-# --- error reports (config/sentry.py): off unless SENTRY_DSN is set; no personal data is sent
+# --- error reports (core/ops/sentry.py): off unless SENTRY_DSN is set; no personal data is sent
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
 SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 if SENTRY_DSN:
-    from config.sentry import init_sentry  # noqa: E402
+    from core.ops.sentry import init_sentry  # noqa: E402
 
     init_sentry(
         dsn=SENTRY_DSN,
@@ -483,7 +483,7 @@ if SENTRY_DSN:
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
     )
 
-# --- backups (config/backup.py, manage.py backup / restore, nightly task in config/tasks.py)
+# --- backups (core/ops/backup.py, manage.py backup / restore, nightly task in core/tasks.py)
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 BACKUP_ENABLED = env.bool("BACKUP_ENABLED", default=False)
@@ -492,7 +492,7 @@ BACKUP_MINUTE = env.int("BACKUP_MINUTE", default=0)
 MYSQLDUMP_BIN = env.str("MYSQLDUMP_BIN", default="")  # default: mariadb-dump, else mysqldump
 MYSQL_BIN = env.str("MYSQL_BIN", default="")  # default: mariadb, else mysql
 
-# --- Content Security Policy (django-csp; config/security.py). No inline script or style anywhere.
+# --- Content Security Policy (django-csp; core/ops/csp.py). No inline script or style anywhere.
 from csp.constants import NONE, SELF  # noqa: E402
 
 
@@ -533,7 +533,7 @@ CONTENT_SECURITY_POLICY = {
 _csp_report_uri = env.str("CSP_REPORT_URI", default="")
 if _csp_report_uri:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
-# Relaxations for third-party pages we serve but do not write (config/security.py applies them by path):
+# Relaxations for third-party pages we serve but do not write (core/ops/csp.py applies them by path):
 # Swagger UI and ReDoc put a <style> block in their page and set styles from script; ReDoc's search runs
 # in a blob: web worker. Their scripts still come only from our own static files.
 CONTENT_SECURITY_POLICY_PATH_UPDATES = {

@@ -25,9 +25,8 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 # ---------------------------------------------------------------------------- production readiness (issue 8)
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
-from config.logs import logging_config  # noqa: E402
-
 from config.settings.base import LOG_LEVEL, REDIS_URL, SESSION_ENGINE  # noqa: E402
+from core.ops.logs import logging_config  # noqa: E402
 
 # JSON lines for Filebeat/Logstash unless LOG_FORMAT=console is asked for.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")

@@ -25,7 +25,7 @@ ACCOUNT_RATE_LIMITS = {
 WHITENOISE_USE_FINDERS = True
 
 # ---------------------------------------------------------------------------- production readiness (issue 8)
-# Never a second database in the suite (config/tests/test_db_router.py makes its own replica).
+# Never a second database in the suite (core/tests/test_db_router.py makes its own replica).
 DATABASES.pop("replica", None)  # noqa: F405
 BACKUP_DIR = VAR_DIR / "test-backups"
 BACKUP_ENABLED = False

@@ -1,7 +1,7 @@
 """Role matrix for the API's documentation: the schema, Swagger UI and ReDoc are public pages.
 
 They are marked `api=True`: third-party pages (Swagger UI, ReDoc) that get their own CSP relaxation
-(config/security.py), so the inline-code check of our own pages does not apply to them.
+(core/ops/csp.py), so the inline-code check of our own pages does not apply to them.
 """
 
 from pos.tests.matrix import Case, public

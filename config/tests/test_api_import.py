@@ -1,4 +1,4 @@
-"""config.api can be the first module to load DRF's settings (a management command's system checks
+"""core.api can be the first module to load DRF's settings (a management command's system checks
 with DEBUG off): importing it must not be circular, or `run_huey` dies at start."""
 
 import os
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db  # the suite's session fixtures expect a data
 
 
 def test_config_api_imports_first_without_a_cycle(tmp_path):
-    code = "import django; django.setup(); import config.api; print(config.api.UserRateThrottle.__name__)"
+    code = "import django; django.setup(); import core.api; print(core.api.UserRateThrottle.__name__)"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "false",
            "ENV_FILE": str(tmp_path / "no.env"), "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
     env.pop("DATABASE_URL", None)

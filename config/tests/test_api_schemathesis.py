@@ -72,11 +72,11 @@ def owner_token(db):
     """A small shop: two branches, staff, customers, a catalogue with stock, purchases, adjustments."""
     from rest_framework_simplejwt.tokens import RefreshToken
 
+    from core.roles import Role
     from inventory.adjustment_services import stock_adjustment_request
     from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order
     from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
-    from pos.models import AuditLog, Branch
-    from pos.roles import Role
+    from pos.people.models import AuditLog, Branch
     from pos.tests.factories import BranchFactory, CustomerFactory, UserFactory
 
     main = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]

@@ -27,8 +27,8 @@ from config.tests.security_support import (
     get_cases,
     materialise,
 )
-from pos.models import Branch
-from pos.roles import Perm, Role, role_has_perm
+from core.roles import Perm, Role, role_has_perm
+from pos.people.models import Branch
 from pos.tests.factories import BranchFactory, UserFactory
 from pos.tests.matrix import FORBIDDEN, LOGIN
 from pos.tests.test_role_matrix import MODULES
@@ -128,7 +128,7 @@ def build_world_at(branch: Branch) -> SimpleNamespace:
 
 
 def _stamp_far_branch(far: Branch, near: Branch) -> dict[str, int]:
-    from pos.audit import audit_record
+    from pos.people.audit import audit_record
 
     stamped = {}
     for field in free_text_fields(skip_models=tuple(NOT_BRANCH_RECORDS)):
@@ -199,7 +199,7 @@ def test_no_branch_sees_another_branchs_records(two_branches):
 def test_the_walk_finds_branch_records():
     from cashdesk.models import CashSession, Payment
     from inventory.models import StockAdjustment, StockMovement
-    from pos.models import Sale, SaleLine
+    from pos.sales.models import Sale, SaleLine
 
     assert _branch_paths(Sale) == ["branch_id"]
     assert "sale__branch_id" in _branch_paths(SaleLine)

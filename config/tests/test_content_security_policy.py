@@ -138,7 +138,7 @@ def test_api_doc_pages_get_only_their_relaxations(client, path, settings):
     from django.http import HttpResponse
     from django.test import RequestFactory
 
-    from config.security import CSPMiddleware
+    from core.ops.csp import CSPMiddleware
 
     request = RequestFactory().get(path)
     response = CSPMiddleware(lambda r: HttpResponse("<html></html>"))(request)

@@ -22,7 +22,7 @@ def _watch(page, live_server):
 def test_swagger_ui_loads_and_calls_the_api_with_a_token(live_server, page):
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    from pos.roles import Role
+    from core.roles import Role
     from pos.tests.factories import CustomerFactory, UserFactory
 
     owner = UserFactory(role=Role.OWNER, is_superuser=True)

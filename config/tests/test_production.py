@@ -90,15 +90,15 @@ def test_production_uses_redis_for_cache_sessions_and_queue(tmp_path):
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["debug"] is False
     assert seen["session_engine"] == "django.contrib.sessions.backends.cached_db"
-    assert seen["cache"] == "config.cache.ResilientRedisCache"
+    assert seen["cache"] == "core.ops.cache.ResilientRedisCache"
     assert seen["huey"] == "huey.RedisHuey"
     assert seen["storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert seen["log_format"] == "json"
     assert seen["databases"] == ["default", "replica"] and seen["replica_engine"] == "django.db.backends.mysql"
     order = seen["middleware"]
-    assert order.index("whitenoise.middleware.WhiteNoiseMiddleware") < order.index("config.metrics.PrometheusMiddleware")
+    assert order.index("whitenoise.middleware.WhiteNoiseMiddleware") < order.index("core.ops.metrics.PrometheusMiddleware")
     assert order.index("django.contrib.auth.middleware.AuthenticationMiddleware") < order.index(
-        "pos.middleware.IdleSessionTimeoutMiddleware")
+        "pos.people.middleware.IdleSessionTimeoutMiddleware")
 
 
 def test_sessions_in_a_per_process_cache_are_refused(tmp_path):
@@ -124,7 +124,7 @@ def test_gunicorn_defaults_one_worker_per_core_and_production_settings(tmp_path)
     assert seen["worker_class"] == "sync" and seen["threads"] == 1
     assert seen["bind"] == "127.0.0.1:8000"
     assert seen["timeout"] == 30 and seen["graceful_timeout"] == 30
-    assert seen["accesslog"] == "-" and seen["logger_class"] == "config.gunicorn_logging.JsonLogger"
+    assert seen["accesslog"] == "-" and seen["logger_class"] == "core.ops.gunicorn_logging.JsonLogger"
     assert seen["forwarded_allow_ips"] == "127.0.0.1,::1" and seen["preload_app"] is False
     assert seen["settings"] == "config.settings.production"  # never the debug settings by accident
     assert seen["metrics_dir"]

@@ -45,7 +45,7 @@ def payload_for(pk, max_length, *, unique: bool):
 def _extra_objects(world):
     """What the matrix's world leaves out but a page shows: the owner's own cart, with a customer,
     a note and a line (the till page is rendered for the person logged in)."""
-    from pos.sale_services import sale_add_product, sale_get_or_open, sale_set_customer, sale_set_note
+    from pos.sales.services import sale_add_product, sale_get_or_open, sale_set_customer, sale_set_note
 
     owner = world.users["owner"]
     sale = sale_get_or_open(cashier=owner)
@@ -55,7 +55,7 @@ def _extra_objects(world):
 
 
 def _poison_everything() -> dict[str, int]:
-    from pos.audit import audit_record
+    from pos.people.audit import audit_record
 
     written = {}
     for field in free_text_fields(skip_models=("pos.AuditLog",)):

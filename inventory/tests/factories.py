@@ -56,7 +56,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
 def stock_in(product, branch, quantity, *, kind="OPENING", user=None):
     """Put stock on the shelf through the ledger (tests never write StockLevel directly)."""
-    from inventory.services import StockLine, stock_move
+    from inventory.ledger_services import StockLine, stock_move
 
     return stock_move(
         branch=branch, lines=[StockLine(product.pk, Decimal(str(quantity)))], kind=kind, user=user, reason="test stock"

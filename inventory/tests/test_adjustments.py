@@ -10,12 +10,13 @@ from inventory.adjustment_services import (
     stock_adjustment_request,
     stock_adjustments_decide,
 )
+from inventory.errors import StockConflictError, StockError
+from inventory.ledger_services import StockLine, stock_move
 from inventory.models import AdjustmentReason, AdjustmentStatus, MovementKind, StockAdjustment, StockMovement
 from inventory.selectors import pending_adjustments, stock_on_hand
-from inventory.services import StockConflictError, StockError, StockLine, stock_move
 from inventory.tests.factories import KilogramFactory, ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +130,7 @@ def test_below_zero_is_refused_at_approval_with_a_clear_message(employee, manage
 def test_adjustments_below_zero_are_refused_even_when_the_shop_allows_negative_sales(
     employee, manager, owner, branch, sugar
 ):
-    from pos.services import shop_settings_update
+    from pos.people.services import shop_settings_update
 
     shop_settings_update(actor=owner, data={"allow_negative_stock": True})
     adjustment = stock_adjustment_request(

@@ -5,9 +5,10 @@ from decimal import Decimal as D
 import pytest
 from django.db import IntegrityError, transaction
 
+from inventory.catalogue_services import product_set_active, product_update
+from inventory.ledger_services import StockLine, stock_move
 from inventory.models import AlertKind, MovementKind, StockAlert
 from inventory.selectors import low_stock_products, open_alert_badge_count, out_of_stock_products
-from inventory.services import StockLine, product_set_active, product_update, stock_move
 from inventory.signals import stock_alert_raised
 from inventory.tests.factories import ProductFactory, stock_in
 
@@ -90,7 +91,7 @@ def test_reorder_level_change_and_deactivation_refresh_alerts(branch, manager):
 def test_a_plain_sale_above_the_level_costs_no_alert_query(branch, django_assert_num_queries):
     product = ProductFactory(reorder_level=D("5"))
     stock_in(product, branch, 50)
-    from pos.selectors import shop_settings
+    from pos.people.selectors import shop_settings
 
     shop_settings()  # cached, like on a warm server
     # product, lock, update levels, insert movements, and the savepoint pair of the test's transaction

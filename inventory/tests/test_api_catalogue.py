@@ -7,7 +7,7 @@ import pytest
 
 from inventory.models import Category, Product, StockMovement, Supplier, Unit
 from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
-from pos.models import AuditLog
+from pos.people.models import AuditLog
 from pos.tests.api_support import api_client
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,13 @@ from decimal import Decimal
 
 import pytest
 
+from core.roles import Role
 from inventory.adjustment_services import stock_adjustment_request
 from inventory.models import Purchase, PurchaseLine, StockAdjustment, StockMovement
 from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order
 from inventory.selectors import stock_on_hand
 from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
-from pos.models import AuditLog
-from pos.roles import Role
+from pos.people.models import AuditLog
 from pos.tests.api_support import api_client
 from pos.tests.factories import UserFactory
 

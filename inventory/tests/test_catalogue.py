@@ -6,10 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from inventory.barcodes import make_ean13
-from inventory.models import MovementKind, Product, StockMovement
-from inventory.selectors import stock_on_hand
-from inventory.services import (
-    StockError,
+from inventory.catalogue_services import (
     category_save,
     product_create,
     product_delete,
@@ -18,9 +15,12 @@ from inventory.services import (
     supplier_save,
     unit_save,
 )
+from inventory.errors import StockError
+from inventory.models import MovementKind, Product, StockMovement
+from inventory.selectors import stock_on_hand
 from inventory.tests.factories import CategoryFactory, KilogramFactory, ProductFactory, UnitFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

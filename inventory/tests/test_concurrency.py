@@ -5,9 +5,10 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 
+from inventory.errors import StockShortError
+from inventory.ledger_services import StockLine, stock_move
 from inventory.models import MovementKind, StockMovement
 from inventory.selectors import stock_on_hand
-from inventory.services import StockLine, StockShortError, stock_move
 from inventory.tests.factories import ProductFactory, stock_in
 from pos.tests.concurrency import run_together
 
@@ -71,8 +72,8 @@ def test_opposite_order_batches_do_not_deadlock(branch):
 def test_two_concurrent_approvals_of_the_same_product_both_land(branch, employee, manager, owner):
     from inventory.adjustment_services import stock_adjustment_approve, stock_adjustment_request
     from inventory.models import AdjustmentReason, AdjustmentStatus, StockAdjustment
-    from pos.audit import AuditAction
-    from pos.models import AuditLog
+    from pos.people.audit import AuditAction
+    from pos.people.models import AuditLog
 
     product = ProductFactory(reorder_level=D("3"))
     stock_in(product, branch, 20)
@@ -103,8 +104,8 @@ def test_two_concurrent_approvals_of_the_same_product_both_land(branch, employee
 
 def test_one_request_approved_twice_at_once_lands_once(branch, employee, manager, owner):
     from inventory.adjustment_services import stock_adjustment_approve, stock_adjustment_request
+    from inventory.errors import StockConflictError
     from inventory.models import AdjustmentReason
-    from inventory.services import StockConflictError
 
     product = ProductFactory()
     stock_in(product, branch, 10)

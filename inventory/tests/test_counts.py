@@ -12,12 +12,13 @@ from inventory.adjustment_services import (
     stock_count_scan,
     stock_count_start,
 )
+from inventory.errors import StockConflictError, StockError
+from inventory.ledger_services import StockLine, stock_move
 from inventory.models import AdjustmentStatus, CountStatus, MovementKind, StockCount, StockMovement
 from inventory.selectors import stock_on_hand
-from inventory.services import StockConflictError, StockError, StockLine, stock_move
 from inventory.tests.factories import CategoryFactory, KilogramFactory, ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

@@ -59,6 +59,7 @@ def test_every_kind_of_change_then_check_stock_is_clean(manager, employee, branc
         stock_count_start,
     )
     from inventory.import_services import product_import_confirm, product_import_preview
+    from inventory.ledger_services import StockLine, stock_move
     from inventory.models import AdjustmentReason
     from inventory.purchase_services import (
         purchase_create,
@@ -70,7 +71,6 @@ def test_every_kind_of_change_then_check_stock_is_clean(manager, employee, branc
         transfer_line_set,
         transfer_receive,
     )
-    from inventory.services import StockLine, stock_move
     from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
     from pos.tests.factories import UserFactory
 

@@ -5,10 +5,10 @@ from decimal import Decimal as D
 import pytest
 from playwright.sync_api import expect
 
+from core.roles import Role
 from inventory.models import AdjustmentStatus, StockAdjustment
 from inventory.selectors import stock_on_hand
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.roles import Role
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ def log_in(context, live_server, user):
 
 
 def test_cashier_requests_and_manager_approves_in_place(live_server, browser):
-    from pos.models import Branch
+    from pos.people.models import Branch
 
     branch = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
     cashier = UserFactory(role=Role.EMPLOYEE, branch=branch, full_name="Akinyi Cashier")
@@ -72,7 +72,7 @@ def test_cashier_requests_and_manager_approves_in_place(live_server, browser):
 def test_count_sheet_scanning_focuses_the_line(live_server, browser):
     from inventory.adjustment_services import stock_count_start
     from inventory.tests.factories import CategoryFactory
-    from pos.models import Branch
+    from pos.people.models import Branch
 
     branch = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
     cashier = UserFactory(role=Role.EMPLOYEE, branch=branch, full_name="Counting Cashier")

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from inventory.barcodes import make_ean13
+from inventory.errors import StockError
 from inventory.import_services import (
     ImportFileError,
     import_progress,
@@ -16,7 +17,6 @@ from inventory.import_services import (
 )
 from inventory.models import Category, ImportStatus, MovementKind, Product, ProductImport, StockMovement
 from inventory.selectors import stock_on_hand
-from inventory.services import StockError
 from inventory.tests.factories import (
     CategoryFactory,
     KilogramFactory,
@@ -25,8 +25,8 @@ from inventory.tests.factories import (
     UnitFactory,
     stock_in,
 )
-from pos.audit import AuditAction
-from pos.models import AuditLog
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

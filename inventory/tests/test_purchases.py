@@ -4,6 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from inventory.errors import StockConflictError, StockError
+from inventory.ledger_services import StockLine, stock_move
 from inventory.models import MovementKind, PurchaseLine, PurchaseStatus, StockMovement
 from inventory.purchase_services import (
     moving_average_cost,
@@ -17,10 +19,9 @@ from inventory.purchase_services import (
     purchases_from_suggestions,
 )
 from inventory.selectors import reorder_suggestions, stock_on_hand
-from inventory.services import StockConflictError, StockError, StockLine, stock_move
 from inventory.tests.factories import KilogramFactory, ProductFactory, SupplierFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from inventory.errors import StockError, StockShortError
+from inventory.ledger_services import StockLine, quantity_problem, stock_move
 from inventory.models import MovementKind, StockLevel, StockMovement
 from inventory.selectors import stock_on_hand
-from inventory.services import StockError, StockLine, StockShortError, quantity_problem, stock_move
 from inventory.tests.factories import KilogramFactory, ProductFactory, stock_in
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_negative_stock_when_the_business_allows_it(branch):
 
 
 def test_shop_setting_allows_negative_stock(branch, owner):
-    from pos.services import shop_settings_update
+    from pos.people.services import shop_settings_update
 
     shop_settings_update(actor=owner, data={"allow_negative_stock": True})
     product = ProductFactory()

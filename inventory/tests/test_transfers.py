@@ -4,6 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.roles import Role
+from inventory.errors import StockConflictError, StockError
 from inventory.models import MovementKind, StockMovement, TransferStatus
 from inventory.purchase_services import (
     transfer_cancel,
@@ -14,9 +16,7 @@ from inventory.purchase_services import (
     transfer_receive,
 )
 from inventory.selectors import product_stock_by_branch, stock_in_transit, stock_on_hand, transfer_list
-from inventory.services import StockConflictError, StockError
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.roles import Role
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

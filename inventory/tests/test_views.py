@@ -511,7 +511,7 @@ def test_receive_form_errors(manager_client, ordered_purchase):
 
 
 def test_purchase_order_pdf(manager_client, ordered_purchase, tmp_path):
-    from pos.selectors import shop_settings
+    from pos.people.selectors import shop_settings
 
     response = manager_client.get(reverse("inventory:purchase_pdf", args=[ordered_purchase.pk]))
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")

@@ -4,8 +4,8 @@ import django.core.serializers.json
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import pos.models
-import pos.phone
+import pos.people.models
+import core.phone
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('password', models.CharField(max_length=128, verbose_name='password')),
                 ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
                 ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('phone_number', models.CharField(error_messages={'unique': 'Someone already has this number.'}, help_text='A Kenyan mobile number, e.g. 0712 345 678 or +254 712 345 678.', max_length=16, unique=True, validators=[pos.phone.validate_phone])),
+                ('phone_number', models.CharField(error_messages={'unique': 'Someone already has this number.'}, help_text='A Kenyan mobile number, e.g. 0712 345 678 or +254 712 345 678.', max_length=16, unique=True, validators=[core.phone.validate_phone])),
                 ('full_name', models.CharField(max_length=150)),
                 ('email', models.EmailField(blank=True, error_messages={'unique': 'Someone already uses this e-mail address.'}, help_text='Optional. Used for receipts, reports and single sign-on.', max_length=254, null=True, unique=True)),
                 ('role', models.CharField(choices=[('OWNER', 'Owner'), ('MANAGER', 'Manager'), ('EMPLOYEE', 'Employee')], default='EMPLOYEE', max_length=10)),
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 'permissions': [('manage_owners', 'Can create and edit owners'), ('all_branches', 'Can see every branch'), ('use_till', 'Can use the till')],
             },
             managers=[
-                ('objects', pos.models.UserManager()),
+                ('objects', pos.people.models.UserManager()),
             ],
         ),
         migrations.CreateModel(

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import pos.phone
+import core.phone
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('name', models.CharField(max_length=150)),
-                ('phone_number', models.CharField(blank=True, help_text='A Kenyan mobile number, e.g. 0712 345 678 or +254 712 345 678.', max_length=16, null=True, unique=True, validators=[pos.phone.validate_phone])),
+                ('phone_number', models.CharField(blank=True, help_text='A Kenyan mobile number, e.g. 0712 345 678 or +254 712 345 678.', max_length=16, null=True, unique=True, validators=[core.phone.validate_phone])),
                 ('email', models.EmailField(blank=True, max_length=254)),
                 ('kra_pin', models.CharField(blank=True, max_length=11, validators=[django.core.validators.RegexValidator('^[AP]\\d{9}[A-Z]$', 'A KRA PIN is a letter (A or P), nine digits and a letter, e.g. P051234567X.')], verbose_name='KRA PIN')),
                 ('credit_limit', models.DecimalField(decimal_places=2, default=Decimal('0.00'), help_text='Most the customer may owe on account. 0 = no sales on account.', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),

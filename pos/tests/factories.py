@@ -1,8 +1,8 @@
 import factory
 from django.contrib.auth.hashers import make_password
 
-from pos.models import Branch, User
-from pos.roles import Role
+from core.roles import Role
+from pos.people.models import Branch, User
 
 DEFAULT_PASSWORD = "correct-horse-77"
 DEFAULT_PIN = "2580"

@@ -1,11 +1,11 @@
 """Role matrix for the foundation's URLs (people, settings, audit log, start page, health)."""
 
-from pos.tests.matrix import FORBIDDEN, LOGIN, OK, Case, Exempt, everyone_but_anonymous, managers_and_owners, owners_only, public
+from pos.tests.matrix import LOGIN, OK, Case, Exempt, everyone_but_anonymous, managers_and_owners, owners_only, public
 
 
 def prepare(world):
+    from core.roles import Role
     from pos.tests.factories import UserFactory
-    from pos.roles import Role
 
     world.staff_member = UserFactory(role=Role.EMPLOYEE, branch=world.branch, full_name="Target Cashier")
     world.an_owner = UserFactory(role=Role.OWNER, branch=world.branch, full_name="Second Owner")
@@ -130,7 +130,7 @@ class TillWorld:
         from decimal import Decimal
 
         from cashdesk.services import Tender, sale_checkout
-        from pos.sale_services import sale_add_product, sale_get_or_open
+        from pos.sales.services import sale_add_product, sale_get_or_open
 
         assert self.sessions
         sale = sale_get_or_open(cashier=cashier)
@@ -151,7 +151,7 @@ class TillWorld:
         from decimal import Decimal
 
         from cashdesk.refund_services import sale_return_refund
-        from pos.sale_services import ReturnItem
+        from pos.sales.services import ReturnItem
 
         sale = self._completed(self.employee)
         return sale_return_refund(sale=sale, items=[ReturnItem(sale.lines.get().pk, Decimal("1"))], user=self.employee,
@@ -159,7 +159,7 @@ class TillWorld:
 
     @cached_property
     def held_sale(self):
-        from pos.sale_services import sale_add_product, sale_get_or_open, sale_hold
+        from pos.sales.services import sale_add_product, sale_get_or_open, sale_hold
 
         held = sale_get_or_open(cashier=self.manager)
         sale_add_product(sale=held, product=self.product, user=self.manager)
@@ -167,7 +167,7 @@ class TillWorld:
 
     @cached_property
     def open_sale(self):
-        from pos.sale_services import sale_get_or_open
+        from pos.sales.services import sale_get_or_open
 
         sale = sale_get_or_open(cashier=self.employee)
         assert self.line.sale_id == sale.pk
@@ -175,7 +175,7 @@ class TillWorld:
 
     @cached_property
     def line(self):
-        from pos.sale_services import sale_add_product, sale_get_or_open
+        from pos.sales.services import sale_add_product, sale_get_or_open
 
         return sale_add_product(sale=sale_get_or_open(cashier=self.employee), product=self.product, user=self.employee)
 

@@ -1,4 +1,4 @@
-"""Role matrix for the people side of the JSON API (pos/api.py): tokens, staff, branches, clients, audit log.
+"""Role matrix for the people side of the JSON API (pos/people/api.py): tokens, staff, branches, clients, audit log.
 
 `api=True`: a JWT for each role; anonymous expects 401.
 """
@@ -19,8 +19,8 @@ API_MANAGERS = {"anonymous": LOGIN, "employee": FORBIDDEN, "manager": OK, "owner
 
 
 def prepare(world):
-    from pos.models import AuditLog
-    from pos.roles import Role
+    from core.roles import Role
+    from pos.people.models import AuditLog
     from pos.tests.factories import CustomerFactory, UserFactory
 
     world.api_staff = UserFactory(role=Role.EMPLOYEE, branch=world.branch, full_name="API Target")

@@ -1,4 +1,4 @@
-"""Role matrix for the sales API (`pos/sales_api.py`; see pos/tests/matrix.py).
+"""Role matrix for the sales API (`pos/till/sales_api.py`; see pos/tests/matrix.py).
 
 The world adds a cashier of their own ("API Cashier") with a completed sale paid by card. With the
 cash desk's "Drawer Cashier" and their open sale (cashdesk/tests/role_matrix.py), a cashier gets 404
@@ -15,9 +15,9 @@ def prepare(world):
     import uuid
 
     from cashdesk.services import Tender, sale_checkout, session_open
+    from core.roles import Role
     from inventory.tests.factories import ProductFactory, stock_in
-    from pos.roles import Role
-    from pos.sale_services import sale_add_product, sale_get_or_open
+    from pos.sales.services import sale_add_product, sale_get_or_open
     from pos.tests.factories import UserFactory
 
     cashier = UserFactory(role=Role.EMPLOYEE, branch=world.branch, full_name="API Cashier")

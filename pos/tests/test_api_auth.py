@@ -4,8 +4,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from pos.models import AuditLog
-from pos.roles import Role
+from core.roles import Role
+from pos.people.models import AuditLog
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

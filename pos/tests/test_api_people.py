@@ -1,4 +1,4 @@
-"""Staff, branches, clients and the audit log through the JSON API (pos/api.py): the web pages' services
+"""Staff, branches, clients and the audit log through the JSON API (pos/people/api.py): the web pages' services
 and rules, branch scoping, bad input as 400 with nothing written, bounded queries."""
 
 from decimal import Decimal
@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from pos.models import AuditLog, Customer, User
-from pos.roles import Role
+from core.roles import Role
+from pos.customers.models import Customer
+from pos.people.models import AuditLog, User
 from pos.tests.api_support import api_client
 from pos.tests.factories import DEFAULT_PASSWORD, CustomerFactory, UserFactory
 

@@ -7,11 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cashdesk.tests.factories import open_session, ring_up
+from core.models import ApiIdempotencyKey
+from core.roles import Role
 from inventory.models import StockMovement
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import ApiIdempotencyKey, AuditLog, Sale, SaleLine, SaleStatus
-from pos.roles import Role
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
+from pos.sales.models import Sale, SaleLine, SaleStatus
 from pos.tests.api_support import api_client
 from pos.tests.factories import DEFAULT_PIN, CustomerFactory, UserFactory
 

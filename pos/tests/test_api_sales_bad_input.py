@@ -4,7 +4,7 @@
 import pytest
 from django.urls import reverse
 
-from pos.models import Sale
+from pos.sales.models import Sale
 from pos.tests.api_support import api_client
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from pos.audit import AuditAction, audit_record
-from pos.models import AuditLog
+from pos.people.audit import AuditAction, audit_record
+from pos.people.models import AuditLog
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from pos.models import Branch, User
-from pos.roles import Role
+from core.roles import Role
+from pos.people.models import Branch, User
 
 pytestmark = pytest.mark.django_db
 

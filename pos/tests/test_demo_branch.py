@@ -2,8 +2,8 @@
 
 import pytest
 
-from pos.demo import seed_people
-from pos.models import DEFAULT_BRANCH_CODE, Branch
+from pos.people.demo import seed_people
+from pos.people.models import DEFAULT_BRANCH_CODE, Branch
 
 pytestmark = pytest.mark.django_db
 

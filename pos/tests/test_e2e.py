@@ -14,9 +14,9 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import Page, expect
 
-from pos.audit import AuditAction
-from pos.models import AuditLog
-from pos.roles import Role
+from core.roles import Role
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 # serialized_rollback: the flush after each test would otherwise take the migration-made MAIN branch along.

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory, override_settings
 from django.urls import include, path, reverse
 
-from config import errors
+from core.ops import error_pages as errors
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,9 @@ def _forbidden(request):
 
 # The project's URLs plus two that fail on purpose (the pages link to the real ones).
 urlpatterns = [path("boom/", _boom), path("forbidden/", _forbidden), path("", include("config.urls"))]
-handler403 = "config.errors.permission_denied"
-handler404 = "config.errors.page_not_found"
-handler500 = "config.errors.server_error"
+handler403 = "core.ops.error_pages.permission_denied"
+handler404 = "core.ops.error_pages.page_not_found"
+handler500 = "core.ops.error_pages.server_error"
 
 
 def test_404_is_styled(employee_client, client):
@@ -67,8 +67,8 @@ def test_500_renders_even_when_the_database_and_context_processors_fail(monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr("pos.context_processors.shop", broken)
-    monkeypatch.setattr("pos.selectors.shop_settings", broken)
+    monkeypatch.setattr("pos.people.context_processors.shop", broken)
+    monkeypatch.setattr("pos.people.selectors.shop_settings", broken)
     response = errors.server_error(RequestFactory().get("/"))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()

@@ -4,7 +4,7 @@ import pytest
 from django.db import OperationalError
 from django.urls import reverse
 
-from config import health
+from core.ops import health
 
 pytestmark = pytest.mark.django_db
 

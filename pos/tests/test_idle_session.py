@@ -5,7 +5,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from pos.middleware import BACKGROUND_HEADER, IDLE_SESSION_KEY
+from pos.people.middleware import BACKGROUND_HEADER, IDLE_SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 

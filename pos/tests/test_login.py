@@ -9,11 +9,11 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from pos.adapters import LOGIN_RATE_LIMITED, MANAGED_ON_STAFF_PAGE
-from pos.audit import AuditAction
-from pos.models import AuditLog, User
-from pos.phone import INVALID_PHONE
-from pos.roles import Role
+from core.phone import INVALID_PHONE
+from core.roles import Role
+from pos.people.adapters import LOGIN_RATE_LIMITED, MANAGED_ON_STAFF_PAGE
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, User
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +118,7 @@ def test_a_deactivated_person_cannot_log_in(client, cashier):
 
 
 def test_deactivating_someone_ends_their_open_session(client, cashier, owner):
-    from pos import services
+    from pos.people import services
 
     client.force_login(cashier)
     assert client.get(reverse("home")).status_code == 200

@@ -8,10 +8,10 @@ from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
-from pos.audit import AuditAction
-from pos.forms import PASSKEY_FORMS
-from pos.models import AuditLog
-from pos.signals import PASSKEY_ADDED, PASSKEY_REMOVED
+from pos.people.audit import AuditAction
+from pos.people.forms import PASSKEY_FORMS
+from pos.people.models import AuditLog
+from pos.people.signals import PASSKEY_ADDED, PASSKEY_REMOVED
 from pos.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def test_the_add_page_offers_passwordless_ticked_and_carries_its_data_as_json(em
 
 
 # allauth 65.21 + fido2 2.x answer a malformed credential with a 500 (KeyError "rawId");
-# settings.MFA_FORMS = pos.forms.PASSKEY_FORMS turns it into allauth's form error.
+# settings.MFA_FORMS = pos.people.forms.PASSKEY_FORMS turns it into allauth's form error.
 @override_settings(MFA_FORMS=PASSKEY_FORMS)
 @pytest.mark.parametrize("credential", ['{"id": "forged"}', "[]", "42", '{"id": "x", "rawId": "%%%", "response": {}}'])
 def test_a_bad_credential_is_a_clear_error_and_adds_nothing(employee_client, employee, credential):

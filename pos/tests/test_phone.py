@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from pos.phone import INVALID_PHONE, format_phone_local, mask_phone, msisdn, normalize_phone, phone_or_none
+from core.phone import INVALID_PHONE, format_phone_local, mask_phone, msisdn, normalize_phone, phone_or_none
 
 
 @pytest.mark.parametrize(

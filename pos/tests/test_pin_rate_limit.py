@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
-from pos.audit import AuditAction
-from pos.models import AuditLog, User
-from pos.roles import Role
-from pos.services import PinError, staff_verify_pin
+from core.roles import Role
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, User
+from pos.people.services import PinError, staff_verify_pin
 from pos.tests.factories import DEFAULT_PIN, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from pos.base import money
-from pos.pricing import DiscountKind, LineInput, PricingError, discount_amount, price_sale, vat_included
+from core.money import money
+from pos.sales.pricing import DiscountKind, LineInput, PricingError, discount_amount, price_sale, vat_included
 
 
 def line(qty, price, tax_class="B", rate="16", kind="", value="0"):

@@ -12,19 +12,11 @@ from cashdesk.tests.factories import open_session
 from inventory.models import MovementKind, StockMovement
 from inventory.selectors import stock_on_hand
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import (
-    AuditLog,
-    LoyaltyEntry,
-    LoyaltyKind,
-    Refund,
-    RefundMethod,
-    SaleLine,
-    SaleReturn,
-    SaleStatus,
-    ShopSettings,
-)
-from pos.sale_services import (
+from pos.customers.models import LoyaltyEntry, LoyaltyKind
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, ShopSettings
+from pos.sales.models import Refund, RefundMethod, SaleLine, SaleReturn, SaleStatus
+from pos.sales.services import (
     AuthorisationRequired,
     ReturnItem,
     SaleConflictError,
@@ -42,7 +34,7 @@ def set_shop(**values):
     """Change the owner's settings the way the settings page does (the cached copy is dropped)."""
     from django.core.cache import cache
 
-    from pos.selectors import SHOP_SETTINGS_CACHE_KEY
+    from pos.people.selectors import SHOP_SETTINGS_CACHE_KEY
 
     ShopSettings.objects.filter(pk=1).update(**values)
     cache.delete(SHOP_SETTINGS_CACHE_KEY)
@@ -243,7 +235,7 @@ def test_returning_everything_in_parts_refunds_exactly_the_line_total(employee, 
     open_session(manager, "1000")
     open_session(employee)
     sale = ring_up(employee, (soap, "3"))
-    from pos.sale_services import sale_set_cart_discount
+    from pos.sales.services import sale_set_cart_discount
 
     sale_set_cart_discount(sale=sale, kind="AMOUNT", value=D("1.00"), user=employee)  # 347.00 over 3 units
     sale = sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("347"))], idempotency_key="parts")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from pos.roles import Role
+from core.roles import Role
 from pos.tests.factories import UserFactory
 from pos.tests.matrix import FORBIDDEN, LOGIN, OK, ROLES
 
@@ -38,7 +38,7 @@ ALL_EXEMPT = [exempt for module in MODULES for exempt in getattr(module, "EXEMPT
 
 
 def build_world():
-    from pos.models import Branch
+    from pos.people.models import Branch
 
     world = SimpleNamespace()
     world.branch = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]

@@ -6,9 +6,10 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from inventory.tests.factories import KilogramFactory, ProductFactory
-from pos.audit import AuditAction
-from pos.models import AuditLog, Sale, SaleStatus
-from pos.sale_services import (
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
+from pos.sales.models import Sale, SaleStatus
+from pos.sales.services import (
     SaleConflictError,
     SaleError,
     sale_add_product,

@@ -9,16 +9,13 @@ from django.urls import reverse
 
 from cashdesk.services import Tender, sale_checkout
 from cashdesk.tests.factories import open_session
+from core.roles import Role
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog, Customer, Refund, SaleReturn, SaleStatus
-from pos.roles import Role
-from pos.sale_services import (
-    sale_add_product,
-    sale_get_or_open,
-    sale_line_override_price,
-    sale_line_remove,
-)
+from pos.customers.models import Customer
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
+from pos.sales.models import Refund, SaleReturn, SaleStatus
+from pos.sales.services import sale_add_product, sale_get_or_open, sale_line_override_price, sale_line_remove
 from pos.tests.factories import DEFAULT_PASSWORD, DEFAULT_PIN, CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +39,7 @@ def sell(cashier, product, quantity="2", key=None, customer=None, tenders=None):
     sale = sale_get_or_open(cashier=cashier)
     sale_add_product(sale=sale, product=product, user=cashier, quantity=D(quantity))
     if customer:
-        from pos.sale_services import sale_set_customer
+        from pos.sales.services import sale_set_customer
 
         sale_set_customer(sale=sale, customer=customer, user=cashier)
     sale.refresh_from_db()
@@ -210,7 +207,7 @@ def test_only_the_owner_sets_a_credit_limit(employee_client, owner_client, owner
 
 
 def test_customer_service_refuses_a_limit_without_permission(manager):
-    from pos.customer_services import CustomerError, customer_create
+    from pos.customers.services import CustomerError, customer_create
 
     with pytest.raises(CustomerError, match="Only the owner"):
         customer_create(actor=manager, data={"name": "X", "credit_limit": D("10")})
@@ -232,7 +229,7 @@ def test_customer_history_and_total_spent(manager_client, employee, manager, soa
     first = sell(employee, soap, quantity="2", customer=person)  # 232
     sell(employee, soap, quantity="1", customer=person)  # 116
     from cashdesk.refund_services import sale_return_refund
-    from pos.sale_services import ReturnItem
+    from pos.sales.services import ReturnItem
 
     sale_return_refund(sale=first, items=[ReturnItem(first.lines.get().pk, D("1"))], user=manager, reason="x")
     page = manager_client.get(reverse("customers:detail", args=[person.pk])).content.decode()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pos.models import ShopSettings
-from pos.selectors import shop_settings
+from pos.people.models import ShopSettings
+from pos.people.selectors import shop_settings
 
 pytestmark = pytest.mark.django_db
 

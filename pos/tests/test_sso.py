@@ -17,11 +17,11 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.test import RequestFactory, override_settings
 
-from pos import services
-from pos.adapters import SSO_REFUSED, SocialAccountAdapter
-from pos.audit import AuditAction
-from pos.models import AuditLog, User
-from pos.roles import Role
+from core.roles import Role
+from pos.people import services
+from pos.people.adapters import SSO_REFUSED, SocialAccountAdapter
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, User
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def _request(user=None):
     if user is not None:
         from django.contrib.auth import login
 
-        login(request, user, backend="pos.backends.RoleBackend")
+        login(request, user, backend="pos.people.backends.RoleBackend")
     else:
         request.user = AnonymousUser()
     return request

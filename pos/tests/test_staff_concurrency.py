@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.db import connection
 
-from pos import services
-from pos.models import User
-from pos.roles import Role
-from pos.services import StaffError
+from core.roles import Role
+from pos.people import services
+from pos.people.models import User
+from pos.people.services import StaffError
 from pos.tests.factories import UserFactory
 
 

@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
-from pos import services
-from pos.audit import AuditAction
-from pos.models import AuditLog, User
-from pos.roles import Role
-from pos.services import PinError, StaffError
+from core.roles import Role
+from pos.people import services
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, User
+from pos.people.services import PinError, StaffError
 from pos.tests.factories import DEFAULT_PIN, BranchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 
-from pos.audit import AuditAction
-from pos.models import AuditLog, User
-from pos.roles import Role
+from core.roles import Role
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, User
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -280,7 +280,7 @@ def test_the_header_shows_the_shop_and_the_branch(employee_client, branch):
 
 
 def test_shop_settings_change_is_audited(owner_client):
-    from pos.models import ShopSettings
+    from pos.people.models import ShopSettings
 
     data = {
         "shop_name": "Duka la Mama", "kra_pin": "P051234567X", "address": "Tom Mboya St", "phone_number": "",

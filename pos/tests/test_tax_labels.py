@@ -11,7 +11,7 @@ from django.urls import reverse
 from cashdesk.services import Tender, sale_checkout
 from cashdesk.tests.factories import open_session, ring_up
 from inventory.models import TaxClass, tax_label
-from pos.receipts import receipt_context
+from pos.sales.receipts import receipt_context
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from django.db import connection
 from cashdesk.refund_services import sale_return_refund
 from cashdesk.services import PaymentError, Tender, sale_checkout
 from cashdesk.tests.factories import open_session
+from core.roles import Role
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.models import Sale, SaleReturn
-from pos.roles import Role
-from pos.sale_services import ReturnItem, SaleError, sale_add_product, sale_get_or_open, sale_set_customer
+from pos.sales.models import Sale, SaleReturn
+from pos.sales.services import ReturnItem, SaleError, sale_add_product, sale_get_or_open, sale_set_customer
 from pos.tests.concurrency import run_together
 from pos.tests.factories import CustomerFactory, UserFactory
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from core.roles import Role
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog, Sale, SaleStatus, ShopSettings
-from pos.roles import Role
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, ShopSettings
+from pos.sales.models import Sale, SaleStatus
 from pos.tests.factories import DEFAULT_PASSWORD, DEFAULT_PIN, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

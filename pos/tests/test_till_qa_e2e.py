@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from cashdesk.tests.factories import open_session
+from core.roles import Role
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.roles import Role
 from pos.tests.factories import UserFactory
 from pos.tests.test_till_e2e import TABLET, login, scan
 

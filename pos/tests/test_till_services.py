@@ -6,11 +6,13 @@ import pytest
 
 from cashdesk.services import Tender, sale_checkout
 from cashdesk.tests.factories import open_session
+from core.roles import Role
 from inventory.selectors import stock_on_hand
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog, Sale, SaleStatus, ShopSettings
-from pos.sale_services import (
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog, ShopSettings
+from pos.sales.models import Sale, SaleStatus
+from pos.sales.services import (
     AuthorisationRequired,
     SaleConflictError,
     SaleError,
@@ -29,7 +31,6 @@ from pos.sale_services import (
     sale_void_open,
 )
 from pos.tests.factories import CustomerFactory, UserFactory
-from pos.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def set_shop(**values):
     """Change the owner's settings the way the settings page does (the cached copy is dropped)."""
     from django.core.cache import cache
 
-    from pos.selectors import SHOP_SETTINGS_CACHE_KEY
+    from pos.people.selectors import SHOP_SETTINGS_CACHE_KEY
 
     ShopSettings.objects.filter(pk=1).update(**values)
     cache.delete(SHOP_SETTINGS_CACHE_KEY)
@@ -239,7 +240,7 @@ def test_held_sales_reserve_no_stock(employee, branch):
     sale_checkout(sale=other, user=employee, tenders=[Tender("CASH", D("100"))], idempotency_key="h1")
     assert stock_on_hand(product_id=soap.pk, branch_id=branch.pk) == D("0")
     sale_resume(sale=held, user=employee)
-    from inventory.services import StockShortError
+    from inventory.errors import StockShortError
 
     with pytest.raises(StockShortError):
         sale_checkout(sale=held, user=employee, tenders=[Tender("CASH", D("100"))], idempotency_key="h2")

@@ -11,13 +11,15 @@ from django.urls import reverse
 
 from cashdesk.models import CashSession, Payment
 from cashdesk.tests.factories import open_session
+from core.roles import Role
 from inventory.selectors import stock_on_hand
 from inventory.tests.factories import CategoryFactory, ProductFactory, stock_in
-from pos.audit import AuditAction
-from pos.models import AuditLog, Customer, Sale, SaleStatus
-from pos.sale_services import sale_add_product, sale_get_or_open
+from pos.customers.models import Customer
+from pos.people.audit import AuditAction
+from pos.people.models import AuditLog
+from pos.sales.models import Sale, SaleStatus
+from pos.sales.services import sale_add_product, sale_get_or_open
 from pos.tests.factories import DEFAULT_PIN, CustomerFactory, UserFactory
-from pos.roles import Role
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -145,7 +147,7 @@ def test_unknown_barcode_is_a_clear_message_and_changes_nothing(employee_client,
 
 
 def test_unknown_barcode_offers_managers_create_product(manager_client, shelf, monkeypatch):
-    import pos.till_views as views
+    import pos.till.views as views
 
     real_reverse = views.reverse
 
@@ -571,9 +573,10 @@ def _pdf_text(content: bytes) -> str:
 
 
 def test_the_receipt_pdf(employee_client, paid, employee):
-    from pos.models import ShopSettings
-    from pos.selectors import SHOP_SETTINGS_CACHE_KEY
     from django.core.cache import cache
+
+    from pos.people.models import ShopSettings
+    from pos.people.selectors import SHOP_SETTINGS_CACHE_KEY
 
     ShopSettings.objects.filter(pk=1).update(shop_name="Mama Njeri Supermarket", kra_pin="P051234567X")
     cache.delete(SHOP_SETTINGS_CACHE_KEY)
@@ -634,7 +637,7 @@ def test_the_receipt_is_emailed_when_the_customer_has_an_address(
     assert mimetype == "application/pdf" and sale.number in _pdf_text(content)
     sale.refresh_from_db()
     assert sale.receipt_emailed_at is not None
-    from pos.tasks import receipt_email_send
+    from pos.sales.tasks import receipt_email_send
 
     assert receipt_email_send.call_local(sale.pk) is False  # a retry sends nothing twice
     assert len(mailoutbox) == 1

@@ -23,6 +23,6 @@ def notification_badge(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"show": False}
-    from reports.notifications import unread_count
+    from reports.notifications.services import unread_count
 
     return {"show": True, "unread": unread_count(user=user)}

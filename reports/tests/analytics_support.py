@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from pos.models import Sale, SaleLine, SaleStatus
+from pos.sales.models import Sale, SaleLine, SaleStatus
 
 _numbers = itertools.count(1)
 

@@ -19,7 +19,7 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 def sell(cashier, items, *, when, tenders, customer=None):
     """Ring up `items` [(product, qty)] and check out through the real services, back-dated to `when`."""
     from cashdesk.services import Tender, sale_checkout
-    from pos.sale_services import sale_add_product, sale_get_or_open
+    from pos.sales.services import sale_add_product, sale_get_or_open
 
     sale = sale_get_or_open(cashier=cashier)
     for product, quantity in items:
@@ -42,8 +42,8 @@ def shop(branch, other_branch):
     WSTL, 10 Mar 12:00  Baraka (Westlands): 10 × Sugar = 1160.00: never in a MAIN report
     """
     from cashdesk.services import session_open
+    from core.roles import Role
     from inventory.tests.factories import CategoryFactory, ProductFactory, stock_in
-    from pos.roles import Role
     from pos.tests.factories import CustomerFactory, UserFactory
 
     groceries = CategoryFactory(name="Groceries")

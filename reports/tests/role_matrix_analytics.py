@@ -11,7 +11,7 @@ from pos.tests.matrix import LOGIN, OK, Case, everyone_but_anonymous, managers_a
 def prepare(world):
     from django.utils import timezone
 
-    from reports.analytics_models import Notification, NotificationEvent
+    from reports.notifications.models import Notification, NotificationEvent
 
     world.notifications = {
         role: Notification.objects.create(

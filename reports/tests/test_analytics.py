@@ -6,14 +6,13 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
+from core.roles import Role
+from inventory.errors import StockError
 from inventory.models import Purchase, PurchaseStatus
-from inventory.services import StockError
 from inventory.tests.factories import ProductFactory, SupplierFactory, UnitFactory, stock_in
-from pos.roles import Role
 from pos.tests.factories import CustomerFactory, UserFactory
 from reports import analytics
 from reports.analytics_models import BasketPair, ProductForecast
-
 from reports.tests.analytics_support import completed_sale, local_dt
 
 pytestmark = pytest.mark.django_db
@@ -266,7 +265,7 @@ def test_robust_z_by_hand():
 
 def test_cashier_anomalies_flag_the_one_who_voids_far_more(branch, other_branch):
     from cashdesk.models import CashSession, SessionStatus
-    from pos.audit import AuditAction, audit_record
+    from pos.people.audit import AuditAction, audit_record
 
     today = timezone.localdate()  # audit rows are stamped now
 
@@ -325,7 +324,8 @@ def test_nightly_task_and_command_refresh_both(branch, cashier):
 
 
 def test_periodic_tasks_fire_at_shop_time(settings):
-    from reports.tasks import daily_summary, nightly_analytics
+    from reports.notifications.tasks import daily_summary
+    from reports.tasks import nightly_analytics
 
     # 18:00 UTC is 21:00 in Nairobi: the daily summary's default; 22:30 UTC is 01:30, the analytics'.
     summary, nightly = daily_summary.task_class(), nightly_analytics.task_class()

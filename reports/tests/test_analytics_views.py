@@ -8,18 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.roles import Role
 from inventory.models import Purchase
 from inventory.tests.factories import ProductFactory, SupplierFactory, stock_in
-from pos.roles import Role
 from pos.tests.factories import CustomerFactory, UserFactory
-from reports.analytics_models import (
-    BasketPair,
-    Notification,
-    NotificationEvent,
-    NotificationPreference,
-    ProductForecast,
-)
-
+from reports.analytics_models import BasketPair, ProductForecast
+from reports.notifications.models import Notification, NotificationEvent, NotificationPreference
 from reports.tests.analytics_support import completed_sale, local_dt
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_history_keeps_the_ledgers_true_and_runs_once():
     from cashdesk.models import CashSession, Payment, SessionStatus
-    from pos.models import Sale, SaleStatus
+    from pos.sales.models import Sale, SaleStatus
     from reports.demo import KEY_PREFIX
 
     call_command("seed_demo", days=4, stdout=StringIO())

@@ -33,11 +33,10 @@ SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "/tmp/shots"))
 def oil_history(branch, settings):
     """Bidco Africa's Cooking oil 1L below its reorder level, with three weeks of sales; the nightly
     analytics (reports.tasks.nightly_analytics) run over them."""
+    from core.roles import Role
     from inventory.tests.factories import ProductFactory, SupplierFactory, stock_in
-    from pos.roles import Role
     from pos.tests.factories import UserFactory
     from reports.analytics import basket_pairs_refresh, forecasts_refresh, local_today
-
     from reports.tests.analytics_support import completed_sale, local_dt
 
     settings.REORDER_LEAD_DAYS, settings.REORDER_COVER_DAYS = 7, 7

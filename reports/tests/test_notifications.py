@@ -11,11 +11,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from core.roles import Role
 from inventory.tests.factories import ProductFactory, stock_in
-from pos.roles import Role
 from pos.tests.factories import UserFactory
-from reports import notifications as notes
-from reports.analytics_models import (
+from reports.notifications.models import (
     Channel,
     DeliveryStatus,
     Notification,
@@ -23,7 +22,7 @@ from reports.analytics_models import (
     NotificationEvent,
     NotificationPreference,
 )
-
+from reports.notifications import services as notes
 from reports.tests.analytics_support import completed_sale, local_dt
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +149,8 @@ def test_a_real_close_with_a_big_shortfall_notifies(branch, owner, manager, empl
 
 
 def test_mpesa_mismatch_notifies(branch, owner, manager, employee, django_capture_on_commit_callbacks):
-    from cashdesk.models import Payment, PaymentMethod, StkRequest, StkStatus
+    from cashdesk.models import Payment, PaymentMethod
+    from cashdesk.mpesa.models import StkRequest, StkStatus
     from cashdesk.tests.factories import ring_up
 
     sale = ring_up(employee, branch, ("1650.00", 1))
@@ -225,7 +225,7 @@ def _whatsapp_delivery(user):
 def test_whatsapp_message_through_the_cloud_api(owner, whatsapp, settings):
     settings.SITE_URL = "https://shop.example.com"
     delivery = _whatsapp_delivery(owner)
-    from reports.tasks import send_delivery
+    from reports.notifications.tasks import send_delivery
 
     assert send_delivery.call_local(delivery.pk) == DeliveryStatus.SENT
     [request] = whatsapp["calls"]
@@ -250,7 +250,7 @@ def test_whatsapp_template_when_one_is_configured(owner, whatsapp, settings):
 def test_a_temporary_failure_is_retried_with_back_off(owner, whatsapp):
     from huey.contrib.djhuey import HUEY
 
-    from reports.tasks import send_delivery
+    from reports.notifications.tasks import send_delivery
 
     HUEY.flush()
     delivery = _whatsapp_delivery(owner)
@@ -269,7 +269,7 @@ def test_a_temporary_failure_is_retried_with_back_off(owner, whatsapp):
 
 
 def test_gives_up_after_the_last_try(owner, whatsapp):
-    from reports.tasks import send_delivery
+    from reports.notifications.tasks import send_delivery
 
     delivery = _whatsapp_delivery(owner)
     NotificationDelivery.objects.filter(pk=delivery.pk).update(attempts=notes.MAX_ATTEMPTS - 1)

@@ -103,7 +103,7 @@ def test_vat_per_tax_class_for_the_return(shop):
 
 def test_a_return_is_taken_off_vat_and_the_day(shop):
     from cashdesk.refund_services import sale_return_refund
-    from pos.sale_services import ReturnItem
+    from pos.sales.services import ReturnItem
 
     sale = shop.sales[0]
     sugar_line = sale.lines.get(product=shop.sugar)
@@ -122,7 +122,7 @@ def test_a_return_is_taken_off_vat_and_the_day(shop):
 
 
 def _manager(shop):
-    from pos.roles import Role
+    from core.roles import Role
     from pos.tests.factories import UserFactory
 
     return UserFactory(role=Role.MANAGER, branch=shop.main, full_name="Mark Manager")
@@ -173,7 +173,7 @@ def test_cash_sessions_over_short_per_cashier(shop):
 
 
 def test_exceptions_per_cashier_from_the_audit_log_and_the_sales(shop):
-    from pos.sale_services import sale_add_product, sale_get_or_open, sale_line_override_price, sale_line_remove
+    from pos.sales.services import sale_add_product, sale_get_or_open, sale_line_override_price, sale_line_remove
 
     manager = _manager(shop)
     sale = sale_get_or_open(cashier=shop.akinyi)

@@ -37,9 +37,9 @@ def months(branch, other_branch):
     """Sales over four months at two branches, on both sides of Nairobi midnight and of month ends,
     stock received and adjusted on those days, and sales today (never summed)."""
     from cashdesk.services import session_open
-    from inventory.services import StockLine, stock_move
+    from core.roles import Role
+    from inventory.ledger_services import StockLine, stock_move
     from inventory.tests.factories import CategoryFactory, KilogramFactory, ProductFactory
-    from pos.roles import Role
     from pos.tests.factories import CustomerFactory, UserFactory
 
     today = timezone.localdate()

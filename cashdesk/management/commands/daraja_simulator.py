@@ -5,8 +5,8 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cashdesk.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, get_config
-from cashdesk.daraja.simulator import DEMO_PHONES, DarajaSimulator
+from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, get_config
+from cashdesk.mpesa.daraja.simulator import DEMO_PHONES, DarajaSimulator
 
 
 class Command(BaseCommand):
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         passkeys = {SANDBOX_SHORTCODE: SANDBOX_PASSKEY, config.shortcode: config.passkey}
         if options["delay"] < 0 or (options["no_answer_delay"] or 0) < 0:
             raise CommandError("Delays cannot be negative.")
-        logging.getLogger("cashdesk.daraja.simulator").setLevel(logging.INFO)
+        logging.getLogger("cashdesk.mpesa.daraja.simulator").setLevel(logging.INFO)
         simulator = DarajaSimulator(
             options["host"],
             options["port"],

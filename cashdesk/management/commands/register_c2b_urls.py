@@ -12,8 +12,8 @@ import dataclasses
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from cashdesk.daraja import CallbackURLError, DarajaClient, DarajaError, callback_url, get_config
-from pos.models import Branch
+from cashdesk.mpesa.daraja import CallbackURLError, DarajaClient, DarajaError, callback_url, get_config
+from pos.people.models import Branch
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ import pytest
 import respx
 from django.core.cache import cache
 
-from cashdesk.daraja.client import DarajaClient
-from cashdesk.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
-from cashdesk.daraja.simulator import DarajaSimulator
+from cashdesk.mpesa.daraja.client import DarajaClient
+from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
+from cashdesk.mpesa.daraja.simulator import DarajaSimulator
 from cashdesk.tests.daraja_support import CallbackReceiver
 
 SANDBOX_URL = "https://sandbox.safaricom.co.ke"

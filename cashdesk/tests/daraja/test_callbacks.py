@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cashdesk.daraja.callbacks import (
+from cashdesk.mpesa.daraja.callbacks import (
     CallbackShapeError,
     StkStatus,
     load_body,
@@ -17,7 +17,7 @@ from cashdesk.daraja.callbacks import (
     parse_stk_callback,
     result_message,
 )
-from cashdesk.daraja.responses import (
+from cashdesk.mpesa.daraja.responses import (
     C2BRejection,
     c2b_confirmation_received,
     c2b_validation_accepted,

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from django.core.cache import cache
 
-from cashdesk.daraja import client as client_module
-from cashdesk.daraja.callbacks import StkStatus
-from cashdesk.daraja.client import (
+from cashdesk.mpesa.daraja import client as client_module
+from cashdesk.mpesa.daraja.callbacks import StkStatus
+from cashdesk.mpesa.daraja.client import (
     DarajaClient,
     DarajaError,
     DarajaInputError,
@@ -23,7 +23,7 @@ from cashdesk.daraja.client import (
     stk_password,
     whole_shillings,
 )
-from cashdesk.daraja.config import SANDBOX_PASSKEY
+from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY
 from cashdesk.tests.daraja_support import sample
 
 CALLBACK = "https://pos.example.co.ke/hooks/s3cr3t/stk/"

@@ -9,8 +9,8 @@ import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from cashdesk.daraja.checks import mpesa_settings_check
-from cashdesk.daraja.config import (
+from cashdesk.mpesa.daraja.checks import mpesa_settings_check
+from cashdesk.mpesa.daraja.config import (
     SANDBOX_PASSKEY,
     CallbackURLError,
     callback_secret_matches,

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cashdesk.daraja.callbacks import StkStatus, parse_c2b_confirmation, parse_c2b_validation, parse_stk_callback
-from cashdesk.daraja.client import DarajaClient, DarajaError, daraja_timestamp, stk_password
-from cashdesk.daraja.config import SANDBOX_PASSKEY
-from cashdesk.daraja.responses import c2b_validation_rejected
-from cashdesk.daraja.simulator import DEMO_PHONES, Behaviour, DarajaSimulator
+from cashdesk.mpesa.daraja.callbacks import StkStatus, parse_c2b_confirmation, parse_c2b_validation, parse_stk_callback
+from cashdesk.mpesa.daraja.client import DarajaClient, DarajaError, daraja_timestamp, stk_password
+from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY
+from cashdesk.mpesa.daraja.responses import c2b_validation_rejected
+from cashdesk.mpesa.daraja.simulator import DEMO_PHONES, Behaviour, DarajaSimulator
 
 ROOT = Path(__file__).resolve().parents[3]
 STK_PATH = "/hooks/s3cr3t/stk/"

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pos.models import Branch
+from pos.people.models import Branch
 
 
 class Command(BaseCommand):

@@ -1,0 +1,42 @@
+"""Forms of the M-Pesa pages and the pay panel's M-Pesa block."""
+
+
+from decimal import Decimal
+
+from django import forms
+
+from cashdesk.forms import _CrispyForm
+
+
+# ---------------------------------------------------------------------------- M-Pesa
+class StkStartForm(forms.Form):
+    phone = forms.CharField(max_length=20, label="Customer's M-Pesa number")
+    amount = forms.DecimalField(label="Amount (KES)", max_digits=12, decimal_places=2, required=False)
+    cash = forms.DecimalField(
+        label="Cash for the rest (KES)", max_digits=12, decimal_places=2, required=False, min_value=Decimal("0")
+    )
+
+
+class MpesaCodeForm(forms.Form):
+    code = forms.CharField(max_length=20, label="M-Pesa transaction code")
+
+
+class C2BSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Phone, code or name")
+    amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2, label="Amount")
+
+
+class C2BAttachForm(forms.Form):
+    sale_number = forms.CharField(max_length=24, label="Sale (number or S-id)", required=False)
+
+
+class MismatchResolveForm(_CrispyForm):
+    decision = forms.ChoiceField(
+        choices=[("accept", "Accept the amount M-Pesa received"), ("reject", "Reject: the customer gets a reversal")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(max_length=255, required=False)
+
+
+class SetAsideForm(_CrispyForm):
+    note = forms.CharField(max_length=255, help_text="Why this payment belongs to no sale (e.g. paid twice, refunded).")

@@ -1,0 +1,438 @@
+"""M-Pesa views: the pay panel's M-Pesa block (start a push, poll its status, stop, type a code), the
+callbacks Safaricom posts (secret path, answered at once), unmatched incoming payments and flagged
+mismatches for managers.
+"""
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed, HttpResponseNotFound, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
+from django_tables2 import RequestConfig
+
+from cashdesk.models import PaymentMethod, PaymentStatus
+from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa.daraja import c2b_confirmation_received, callback_secret_matches, get_config, stk_callback_accepted
+from cashdesk.mpesa.forms import C2BAttachForm, MismatchResolveForm, SetAsideForm
+from cashdesk.mpesa.models import InboxKind, InboxOutcome, StkRequest, StkStatus
+from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
+from cashdesk.mpesa.tables import C2BPaymentTable
+from cashdesk.selectors import sale_amount_due, sale_reference
+from cashdesk.services import Tender
+from core.errors import DomainError
+from core.permissions import require_perm
+from core.phone import format_phone_local, phone_or_none
+from core.roles import Perm
+from pos.people.audit import client_ip
+from pos.sales.receipts import receipt_grant
+from pos.sales.models import Sale, SaleStatus
+
+log = logging.getLogger("cashdesk.mpesa")
+
+# The simulator's customers (docs/mpesa.md): shown on the panel in simulator mode only.
+SIMULATOR_PHONES = [
+    ("0708 374 149", "pays"),
+    ("0700 000 001", "cancels"),
+    ("0700 000 002", "never answers"),
+    ("0700 000 003", "not enough money"),
+    ("0700 000 006", "pays 1 shilling less"),
+]
+
+
+# ---------------------------------------------------------------------------- the callbacks
+def _wrong_secret(request, kind: str):
+    # Never log the path itself: a near-miss of the secret is still half a secret.
+    log.warning(
+        "M-Pesa %s with a wrong secret from %s (path length %s): answered 404",
+        InboxKind(kind).label,
+        client_ip(request),
+        len(request.path),
+    )
+    return _unlogged(HttpResponseNotFound("Not found", content_type="text/plain"))
+
+
+def _unlogged(response):
+    # Django's request logger would write the path (with the secret, or a near miss of it) to the log.
+    response._has_been_logged = True
+    return response
+
+
+def _callback(request, secret: str, kind: str):
+    if not callback_secret_matches(secret):
+        return None, _wrong_secret(request, kind)
+    if request.method != "POST":
+        return None, _unlogged(HttpResponseNotAllowed(["POST"]))
+    inbox = mpesa.mpesa_inbox_store(kind=kind, raw_body=request.body, remote_addr=client_ip(request))
+    return inbox, None
+
+
+@csrf_exempt
+def stk_callback(request, secret: str):
+    """Daraja's STK result: stored raw, applied by a Huey task, answered at once."""
+    inbox, refused = _callback(request, secret, InboxKind.STK_CALLBACK)
+    if refused is not None:
+        return refused
+    if inbox.outcome != InboxOutcome.MALFORMED:
+        from cashdesk.mpesa import tasks
+
+        mpesa._enqueue(tasks.mpesa_apply_stk_callback, inbox.pk)
+    else:
+        log.warning("M-Pesa STK callback #%s is malformed (%s): stored, nothing changed", inbox.pk, inbox.detail)
+    return JsonResponse(stk_callback_accepted())
+
+
+@csrf_exempt
+def c2b_validation(request, secret: str):
+    """Safaricom asks whether to accept a till/paybill payment (answer within ~8 s)."""
+    inbox, refused = _callback(request, secret, InboxKind.C2B_VALIDATION)
+    if refused is not None:
+        return refused
+    return JsonResponse(mpesa.mpesa_c2b_validate(inbox=inbox))
+
+
+@csrf_exempt
+def c2b_confirmation(request, secret: str):
+    """Safaricom tells us a till/paybill payment went through: stored, matched by a Huey task."""
+    inbox, refused = _callback(request, secret, InboxKind.C2B_CONFIRMATION)
+    if refused is not None:
+        return refused
+    if inbox.outcome != InboxOutcome.MALFORMED:
+        from cashdesk.mpesa import tasks
+
+        mpesa._enqueue(tasks.mpesa_apply_c2b_confirmation, inbox.pk)
+    return JsonResponse(c2b_confirmation_received())
+
+
+# ---------------------------------------------------------------------------- the pay panel
+def _visible_sale(request, sale_id: int) -> Sale:
+    """The cashier's own sale, or any sale of the branch for someone who sees all sales."""
+    qs = Sale.objects.select_related("branch", "customer")
+    if request.user.has_perm(Perm.VIEW_ALL_SALES):
+        if not request.user.has_perm(Perm.ALL_BRANCHES):
+            qs = qs.filter(branch_id=request.user.branch_id)
+    else:
+        qs = qs.filter(cashier=request.user)
+    return get_object_or_404(qs, pk=sale_id)
+
+
+def _visible_stk(request, pk: int) -> StkRequest:
+    qs = StkRequest.objects.select_related("sale", "branch", "payment")
+    if request.user.has_perm(Perm.VIEW_ALL_SALES):
+        if not request.user.has_perm(Perm.ALL_BRANCHES):
+            qs = qs.filter(branch_id=request.user.branch_id)
+    else:
+        qs = qs.filter(sale__cashier=request.user)
+    return get_object_or_404(qs, pk=pk)
+
+
+def panel_context(
+    *,
+    sale: Sale,
+    user,
+    stk: StkRequest | None = None,
+    error: str = "",
+    values: dict | None = None,
+    in_till: bool = False,
+) -> dict:
+    """What the M-Pesa block of the pay panel shows (also used by the `mpesa_pay_panel` template tag)."""
+    if stk is None:  # a fresh panel shows a push still waiting, or the last one that paid / was flagged
+        stk = StkRequest.objects.filter(sale=sale).order_by("-created_at", "-id").first()
+        if stk is not None and not (stk.is_waiting or stk.status in (StkStatus.PAID, StkStatus.MISMATCH)):
+            stk = None
+    due = sale_amount_due(sale=sale) if sale.status == SaleStatus.OPEN else Decimal("0.00")
+    config = get_config()
+    default_phone = ""
+    if sale.customer_id and sale.customer and sale.customer.phone_number:
+        default_phone = format_phone_local(sale.customer.phone_number)
+    values = values or {}
+    return {
+        "sale": sale,
+        "stk": stk,
+        "due": due,
+        "due_whole": mpesa.whole_shillings_due(due),
+        "reference": sale_reference(sale),
+        "branch": sale.branch,
+        "error": error,
+        "phone_value": values.get("mpesa_phone", default_phone),
+        "amount_value": values.get("mpesa_amount", ""),
+        "code_value": values.get("mpesa_code", ""),
+        "simulator_phones": SIMULATOR_PHONES if config.is_simulator else [],
+        "in_till": in_till,
+    }
+
+
+def _in_till(request) -> bool:
+    """The block sits in the till's pay panel (it sends in_till=1 with every request)."""
+    return (request.POST.get("in_till") or request.GET.get("in_till")) == "1"
+
+
+def _panel(request, sale: Sale, *, stk=None, error: str = "", status: int = 200):
+    context = panel_context(
+        sale=sale, user=request.user, stk=stk, error=error, values=request.POST or None, in_till=_in_till(request)
+    )
+    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
+    return render(request, template, context, status=status)
+
+
+def _money_or_none(value: str) -> Decimal | None:
+    value = (value or "").strip().replace(",", "")
+    if not value:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise DomainError("Enter amounts as numbers, e.g. 500 or 500.50.", field="amount")
+
+
+def _other_tenders(post) -> list[Tender]:
+    """The rest of a split, as typed in the till's pay panel around the M-Pesa block."""
+    tenders = []
+    for name, method in (
+        ("cash", PaymentMethod.CASH),
+        ("card", PaymentMethod.CARD),
+        ("account", PaymentMethod.CUSTOMER_CREDIT),
+        ("loyalty", PaymentMethod.LOYALTY),
+    ):
+        amount = _money_or_none(post.get(name, ""))
+        if amount:
+            reference = post.get("card_reference", "") if method == PaymentMethod.CARD else ""
+            tenders.append(Tender(method, amount, reference))
+    return tenders
+
+
+@require_perm(Perm.TAKE_PAYMENT)
+def mpesa_panel(request, sale_id: int):
+    sale = _visible_sale(request, sale_id)
+    return _panel(request, sale)
+
+
+@require_perm(Perm.TAKE_PAYMENT)
+@require_POST
+def mpesa_stk_start(request, sale_id: int):
+    sale = _visible_sale(request, sale_id)
+    try:
+        stk = mpesa.mpesa_stk_start(
+            sale=sale,
+            phone=request.POST.get("mpesa_phone", ""),
+            amount=_money_or_none(request.POST.get("mpesa_amount", "")),
+            other_tenders=_other_tenders(request.POST),
+            user=request.user,
+            request=request,
+        )
+    except DomainError as exc:
+        return _panel(request, sale, error=exc.message, status=200 if request.htmx else 400)
+    stk.refresh_from_db()
+    return _status_response(request, stk)
+
+
+def _announce(response, sale: Sale, amount) -> None:
+    """Tell the page (after the panel has settled): `mpesaPaid`, and `saleCompleted` once the sale is done.
+
+    cashdesk.js reloads the till's pay panel on a partial payment (its "still to pay" changes) and
+    locks the pay form once the sale is complete.
+    """
+    complete = sale.status == SaleStatus.COMPLETED
+    trigger_client_event(
+        response, "mpesaPaid", {"sale": sale.pk, "amount": str(amount), "complete": complete}, after="settle"
+    )
+    if complete:
+        trigger_client_event(response, "saleCompleted", {"sale": sale.pk, "number": sale.number}, after="settle")
+
+
+def _till_paid(request, sale: Sale):
+    """In the till, a sale M-Pesa completed turns the whole pay dialog into "paid" (no reload): the
+    response is retargeted from the M-Pesa block to the dialog's content."""
+    if sale.cashier_id == request.user.pk:  # the till's own rule: who rang it up may print its receipt
+        receipt_grant(request, sale, "original")
+    payments = sale.payments.filter(status=PaymentStatus.CONFIRMED).order_by("pk")
+    response = render(request, "cashdesk/partials/mpesa_till_paid.html", {"sale": sale, "payments": payments})
+    retarget(response, "#till-dialog-content")
+    reswap(response, "innerHTML")
+    return response
+
+
+def _status_response(request, stk: StkRequest):
+    sale = Sale.objects.select_related("branch", "customer").get(pk=stk.sale_id)
+    if stk.status == StkStatus.PAID and sale.status == SaleStatus.OPEN:
+        # The callback's completion may have failed or not run yet (another worker): try again; idempotent.
+        if mpesa.mpesa_sale_complete_if_paid(stk=stk) is not None:
+            sale.refresh_from_db()
+        stk.refresh_from_db()
+    if request.htmx and _in_till(request) and stk.status == StkStatus.PAID and sale.status == SaleStatus.COMPLETED:
+        response = _till_paid(request, sale)
+        _announce(response, sale, stk.amount)
+        return response
+    context = panel_context(sale=sale, user=request.user, stk=stk, in_till=_in_till(request))
+    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
+    response = render(request, template, context)
+    if request.htmx and stk.status == StkStatus.PAID:
+        _announce(response, sale, stk.amount)
+    return response
+
+
+@require_perm(Perm.TAKE_PAYMENT)
+def mpesa_status(request, pk: int):
+    """Polled by the panel every second while the customer is typing their PIN."""
+    return _status_response(request, _visible_stk(request, pk))
+
+
+@require_perm(Perm.TAKE_PAYMENT)
+@require_POST
+def mpesa_stop(request, pk: int):
+    stk = _visible_stk(request, pk)
+    try:
+        mpesa.mpesa_stk_stop_waiting(stk=stk, user=request.user, request=request)
+    except DomainError as exc:
+        return _panel(request, stk.sale, error=exc.message)
+    return _panel(request, Sale.objects.get(pk=stk.sale_id))
+
+
+@require_perm(Perm.TAKE_PAYMENT, Perm.ATTACH_MPESA)
+@require_POST
+def mpesa_code_attach(request, sale_id: int):
+    """The customer paid the till/paybill from their phone and reads out the M-Pesa code."""
+    sale = _visible_sale(request, sale_id)
+    try:
+        payment, sale = mpesa.mpesa_c2b_attach(
+            sale=sale, user=request.user, code=request.POST.get("mpesa_code", ""), request=request
+        )
+    except DomainError as exc:
+        return _panel(request, sale, error=exc.message, status=200 if request.htmx else 400)
+    if request.htmx and _in_till(request) and sale.status == SaleStatus.COMPLETED:
+        response = _till_paid(request, sale)
+        _announce(response, sale, payment.amount)
+        return response
+    context = panel_context(sale=sale, user=request.user, in_till=_in_till(request))
+    context["attached"] = payment
+    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
+    response = render(request, template, context)
+    if request.htmx:
+        _announce(response, sale, payment.amount)
+    return response
+
+
+# ---------------------------------------------------------------------------- incoming payments (C2B)
+@require_perm(Perm.ATTACH_MPESA)
+def c2b_list(request):
+    query = request.GET.get("q", "").strip()
+    amount = None
+    raw_amount = request.GET.get("amount", "").strip().replace(",", "")
+    if raw_amount:
+        try:
+            amount = Decimal(raw_amount)
+        except InvalidOperation:
+            messages.error(request, "The amount must be a number.")
+    table = C2BPaymentTable(c2b_unmatched(viewer=request.user, query=query, amount=amount))
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    my_sale = Sale.objects.filter(open_for_cashier=request.user.pk).first()
+    context = {
+        "table": table,
+        "query": query,
+        "amount": raw_amount,
+        "my_sale": my_sale,
+        "my_sale_due": sale_amount_due(sale=my_sale) if my_sale else None,
+        "my_sale_reference": sale_reference(my_sale) if my_sale else "",
+    }
+    template = "cashdesk/c2b_list.html#c2b-table" if request.htmx else "cashdesk/c2b_list.html"
+    return render(request, template, context)
+
+
+def _sale_from_reference(request, text: str) -> Sale | None:
+    text = (text or "").strip().upper()
+    qs = Sale.objects.filter(status=SaleStatus.OPEN)
+    if not request.user.has_perm(Perm.VIEW_ALL_SALES):
+        qs = qs.filter(cashier=request.user)
+    elif not request.user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=request.user.branch_id)
+    if not text:
+        return qs.filter(open_for_cashier=request.user.pk).first()
+    if text.startswith("S-") and text[2:].isdigit():
+        return qs.filter(pk=int(text[2:])).first()
+    return None
+
+
+@require_perm(Perm.ATTACH_MPESA)
+@require_POST
+def c2b_attach(request, pk: int):
+    row = get_object_or_404(c2b_unmatched(viewer=request.user), pk=pk)
+    form = C2BAttachForm(request.POST)
+    form.is_valid()
+    sale = _sale_from_reference(request, form.cleaned_data.get("sale_number", ""))
+    if sale is None:
+        messages.error(request, "No open sale with that reference (S-… from the till's pay panel).")
+        return redirect("cashdesk:c2b_list")
+    try:
+        payment, sale = mpesa.mpesa_c2b_attach(sale=sale, user=request.user, c2b=row, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("cashdesk:c2b_list")
+    if sale.status == SaleStatus.COMPLETED:
+        messages.success(
+            request, f"M-Pesa {payment.mpesa_receipt} paid sale {sale.number} in full: the sale is complete."
+        )
+    else:
+        messages.success(
+            request,
+            f"M-Pesa {payment.mpesa_receipt} (KES {payment.amount:,.2f}) added to {sale_reference(sale)}; "
+            f"KES {sale_amount_due(sale=sale):,.2f} still to pay.",
+        )
+    return redirect("cashdesk:c2b_list")
+
+
+@require_perm(Perm.MANAGE_MPESA)
+@require_http_methods(["GET", "POST"])
+def c2b_set_aside(request, pk: int):
+    row = get_object_or_404(c2b_unmatched(viewer=request.user), pk=pk)
+    form = SetAsideForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mpesa.mpesa_c2b_set_aside(c2b=row, user=request.user, note=form.cleaned_data["note"], request=request)
+        except DomainError as exc:
+            form.add_error("note", exc.message)
+        else:
+            messages.success(request, f"M-Pesa {row.trans_id} set aside.")
+            return redirect("cashdesk:c2b_list")
+    return render(
+        request, "cashdesk/c2b_set_aside.html", {"row": row, "form": form}, status=400 if form.errors else 200
+    )
+
+
+# ---------------------------------------------------------------------------- flagged pushes
+@require_perm(Perm.MANAGE_MPESA)
+def mpesa_flagged(request):
+    context = {"flagged": stk_requests_flagged(viewer=request.user)}
+    return render(request, "cashdesk/mpesa_flagged.html", context)
+
+
+@require_perm(Perm.MANAGE_MPESA)
+@require_http_methods(["GET", "POST"])
+def mpesa_resolve(request, pk: int):
+    qs = StkRequest.objects.select_related("sale", "requested_by", "payment")
+    if not request.user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=request.user.branch_id)
+    stk = get_object_or_404(qs, pk=pk, status=StkStatus.MISMATCH)
+    form = MismatchResolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            stk = mpesa.mpesa_mismatch_resolve(
+                stk=stk,
+                user=request.user,
+                accept=form.cleaned_data["decision"] == "accept",
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, stk.message)
+            return redirect("cashdesk:mpesa_flagged")
+    context = {
+        "stk": stk,
+        "form": form,
+        "phone": phone_or_none(stk.phone) and format_phone_local(phone_or_none(stk.phone)),
+    }
+    return render(request, "cashdesk/mpesa_resolve.html", context, status=400 if form.errors else 200)

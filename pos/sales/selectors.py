@@ -1,0 +1,186 @@
+"""Reads for the till, sales, returns and customers (the writes are in `sale_services`, `customer_services`)."""
+
+import re
+from collections import OrderedDict
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from core.money import ZERO
+from core.phone import phone_or_none
+from core.roles import Perm
+from pos.customers.models import Customer
+from pos.people.models import AuditLog, User
+from pos.sales.models import Sale, SaleLine, SaleReturn, SaleStatus
+
+SALE_NUMBER = re.compile(r"^[A-Z0-9]{2,10}-\d{6}$")
+CREDIT_NOTE_NUMBER = re.compile(r"^[A-Z0-9]{2,10}-CN-\d{6}$")
+
+
+# ---------------------------------------------------------------------------- the till
+def cart_lines(*, sale: Sale) -> list[SaleLine]:
+    return list(sale.lines.all())
+
+
+def vat_breakdown(lines) -> list[dict]:
+    """VAT included per tax class, summed from each line's stored (already rounded) figures."""
+    buckets: OrderedDict[str, dict] = OrderedDict()
+    for line in sorted(lines, key=lambda line: line.tax_class):
+        bucket = buckets.setdefault(
+            line.tax_class, {"tax_class": line.tax_class, "rate": line.tax_rate, "taxable": ZERO, "tax": ZERO, "total": ZERO}
+        )
+        bucket["taxable"] += line.line_total - line.tax_amount
+        bucket["tax"] += line.tax_amount
+        bucket["total"] += line.line_total
+    return list(buckets.values())
+
+
+def held_sales(*, user: User) -> QuerySet[Sale]:
+    """Sales parked at the cashier's branch, oldest first, with their size for the list."""
+    return (
+        Sale.objects.filter(status=SaleStatus.HELD, branch_id=user.branch_id)
+        .select_related("cashier", "customer")
+        .annotate(line_count=Count("lines"))
+        .order_by("held_at", "pk")
+    )
+
+
+def held_sales_count(*, user: User) -> int:
+    return Sale.objects.filter(status=SaleStatus.HELD, branch_id=user.branch_id).count()
+
+
+# ---------------------------------------------------------------------------- sales
+def sales_visible_to(*, user: User) -> QuerySet[Sale]:
+    """Sales this person may see: their branch (unless all branches), their own (unless all sales)."""
+    qs = Sale.objects.select_related("cashier", "customer", "branch")
+    if not user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=user.branch_id)
+    if not user.has_perm(Perm.VIEW_ALL_SALES):
+        qs = qs.filter(cashier_id=user.pk)
+    return qs
+
+
+def sale_list(*, user: User) -> QuerySet[Sale]:
+    return (
+        sales_visible_to(user=user)
+        .exclude(status=SaleStatus.OPEN)
+        .annotate(
+            returned=Coalesce(
+                Subquery(
+                    SaleReturn.objects.filter(sale=OuterRef("pk"))
+                    .values("sale")
+                    .annotate(total=Sum("total"))
+                    .values("total")[:1]
+                ),
+                Value(ZERO),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            )
+        )
+        .order_by("-completed_at", "-created_at", "-pk")
+    )
+
+
+def sales_returnable_by(*, user: User) -> QuerySet[Sale]:
+    """Completed sales a till user may take goods back for: any cashier's at their branch (the customer
+    holds the receipt; a manager authorises the refund), every branch for those who see all branches."""
+    qs = Sale.objects.select_related("cashier", "customer", "branch").filter(status=SaleStatus.COMPLETED)
+    if not user.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(branch_id=user.branch_id)
+    return qs
+
+
+def sale_find(*, user: User, text: str, returnable: bool = False) -> Sale | None:
+    """A completed (or voided) sale by its number, as typed or scanned from the receipt's QR code.
+
+    `returnable` looks among the sales the user may take a return for instead of those they may view.
+    """
+    text = (text or "").strip().upper()
+    if not text:
+        return None
+    if returnable:
+        qs = sales_returnable_by(user=user)
+    else:
+        qs = sales_visible_to(user=user).exclude(status__in=[SaleStatus.OPEN, SaleStatus.HELD])
+    if CREDIT_NOTE_NUMBER.match(text):
+        return qs.filter(returns__number=text).first()
+    if text.isdigit():  # just the digits: this branch's sale with that sequence
+        return qs.filter(branch_id=user.branch_id, sequence=int(text)).first()
+    return qs.filter(number=text).first()
+
+
+def sale_audit_trail(*, sale: Sale) -> QuerySet[AuditLog]:
+    """Every audit row about the sale: the header, its lines (voids and overrides keep the sale's id
+    in their before/after data) and its returns."""
+    return_ids = [str(pk) for pk in sale.returns.values_list("pk", flat=True)]
+    return (
+        AuditLog.objects.filter(
+            Q(model_name="pos.Sale", object_id=str(sale.pk))
+            | Q(model_name="pos.SaleLine", before_data__sale=sale.pk)
+            | Q(model_name="pos.SaleLine", after_data__sale=sale.pk)
+            | Q(model_name="pos.SaleReturn", object_id__in=return_ids)
+        )
+        .select_related("user", "authorised_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def sale_returns(*, sale: Sale) -> list[SaleReturn]:
+    return list(
+        sale.returns.select_related("processed_by", "authorised_by")
+        .prefetch_related("lines__sale_line", "refunds")
+        .order_by("created_at", "pk")
+    )
+
+
+def _spent_subquery():
+    completed = (
+        Sale.objects.filter(customer=OuterRef("pk"), status=SaleStatus.COMPLETED)
+        .values("customer")
+        .annotate(total=Sum("total"))
+        .values("total")[:1]
+    )
+    returned = (
+        SaleReturn.objects.filter(sale__customer=OuterRef("pk"), sale__status=SaleStatus.COMPLETED)
+        .values("sale__customer")
+        .annotate(total=Sum("total"))
+        .values("total")[:1]
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return Coalesce(Subquery(completed), Value(ZERO), output_field=money) - Coalesce(
+        Subquery(returned), Value(ZERO), output_field=money
+    )
+
+
+def customer_list(*, query: str = "") -> QuerySet[Customer]:
+    qs = Customer.objects.annotate(total_spent=_spent_subquery())
+    query = (query or "").strip()
+    if query:
+        phone = phone_or_none(query)
+        if phone:
+            qs = qs.filter(phone_number=phone)
+        else:
+            condition = Q()
+            for word in query.split()[:4]:
+                condition &= Q(name__icontains=word)
+            digits = re.sub(r"\D", "", query)
+            if len(digits) >= 4:
+                condition |= Q(phone_number__contains=digits.lstrip("0"))
+            qs = qs.filter(condition | Q(email__iexact=query))
+    return qs.order_by("-is_active", "name")
+
+
+def customer_total_spent(*, customer: Customer) -> Decimal:
+    return Customer.objects.filter(pk=customer.pk).annotate(total_spent=_spent_subquery()).values_list(
+        "total_spent", flat=True
+    ).get()
+
+
+def customer_history(*, customer: Customer, user: User) -> QuerySet[Sale]:
+    """The customer's sales the viewer may see, newest first."""
+    return (
+        sales_visible_to(user=user)
+        .filter(customer=customer)
+        .exclude(status__in=[SaleStatus.OPEN, SaleStatus.HELD])
+        .order_by("-completed_at", "-pk")
+    )

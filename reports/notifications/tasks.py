@@ -1,0 +1,64 @@
+"""Huey tasks of the notifications: the daily summary, event notices and sending with retries."""
+
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from core.tasks import at_shop_time
+
+logger = logging.getLogger(__name__)
+
+
+
+
+@db_periodic_task(at_shop_time(settings.DAILY_SUMMARY_HOUR, settings.DAILY_SUMMARY_MINUTE))
+@lock_task("asiria-daily-summary")
+def daily_summary() -> int:
+    from reports.notifications.services import send_daily_summary
+
+    return len(send_daily_summary())
+
+
+@db_task()
+def notify_cash_difference_task(session_id: int) -> int:
+    from reports.notifications.services import notify_cash_difference
+
+    return len(notify_cash_difference(session_id=session_id))
+
+
+@db_task()
+def notify_mpesa_mismatch_task(stk_id: int) -> int:
+    from reports.notifications.services import notify_mpesa_mismatch
+
+    return len(notify_mpesa_mismatch(stk_id=stk_id))
+
+
+@db_task()
+def send_delivery(delivery_id: int) -> str:
+    """Send one e-mail/WhatsApp copy; on a temporary failure try again after 1, 2, 4, 8 minutes,
+    then give up (the delivery row keeps the last error for the owner to see)."""
+    from reports.notifications.models import NotificationDelivery
+    from reports.notifications.services import (
+        MAX_ATTEMPTS,
+        DeliveryFailed,
+        delivery_attempt,
+        delivery_give_up,
+        retry_delay,
+    )
+
+    try:
+        return delivery_attempt(delivery_id=delivery_id)
+    except DeliveryFailed as exc:
+        attempts = NotificationDelivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True).first() or 0
+        if attempts >= MAX_ATTEMPTS:
+            delivery_give_up(delivery_id=delivery_id)
+            logger.warning("notification delivery %s failed %s times, giving up: %s", delivery_id, attempts, exc)
+            return "FAILED"
+        delay = retry_delay(attempts)
+        logger.info("notification delivery %s failed (%s); next try in %ss", delivery_id, exc, delay)
+        send_delivery.schedule(args=(delivery_id,), delay=delay)
+        return "RETRY"

@@ -8,7 +8,17 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
+
+from cashdesk.models import Expense, ExpenseCategory, SupplierPayment
+from cashdesk.money_services import expense_record, supplier_payment_record
+from cashdesk.mpesa.models import C2BPayment, InboxKind
+from cashdesk.mpesa.services import mpesa_c2b_confirmation_apply, mpesa_inbox_store
+from cashdesk.selectors import purchase_amount_owed
+from core.roles import Role
+from inventory.models import Purchase, PurchaseStatus, Supplier
+from pos.people.models import DEFAULT_BRANCH_CODE, Branch, User
 
 CATEGORIES = [
     "Rent",
@@ -41,18 +51,12 @@ INCOMING = [  # customers who paid the till from their phone, not yet matched to
 
 
 def seed_expense_categories(*, log) -> None:
-    from cashdesk.models import ExpenseCategory
 
     created = sum(ExpenseCategory.objects.get_or_create(name=name)[1] for name in CATEGORIES)
     log(f"cash desk: {created} expense categories created")
 
 
 def seed_money_out(*, log) -> None:
-    from cashdesk.models import Expense, ExpenseCategory, SupplierPayment
-    from cashdesk.money_services import expense_record, supplier_payment_record
-    from core.roles import Role
-    from inventory.models import Supplier
-    from pos.people.models import DEFAULT_BRANCH_CODE, Branch, User
 
     branch = Branch.objects.filter(code=DEFAULT_BRANCH_CODE).first()
     manager = User.objects.filter(branch=branch, role=Role.MANAGER, is_active=True).order_by("pk").first()
@@ -75,8 +79,6 @@ def seed_money_out(*, log) -> None:
         )
         added += 1
     paid = 0
-    from cashdesk.selectors import purchase_amount_owed
-    from inventory.models import Purchase, PurchaseStatus
 
     received = Purchase.objects.filter(
         branch=branch, status__in=[PurchaseStatus.RECEIVED, PurchaseStatus.PARTLY_RECEIVED]
@@ -111,10 +113,6 @@ def seed_money_out(*, log) -> None:
 
 
 def seed_incoming_mpesa(*, log) -> None:
-    from django.conf import settings
-
-    from cashdesk.mpesa.models import C2BPayment, InboxKind
-    from cashdesk.mpesa.services import mpesa_c2b_confirmation_apply, mpesa_inbox_store
 
     shortcode = getattr(settings, "MPESA_SHORTCODE", "174379") or "174379"
     now = timezone.localtime()

@@ -11,6 +11,7 @@ from django.db.models import Q
 from cashdesk.models import CashMovementKind, ExpenseCategory, MoneyMethod, PaymentMethod
 from cashdesk.selectors import DENOMINATIONS
 from core.roles import Perm, Role
+from inventory.models import Purchase, PurchaseStatus, Supplier
 from pos.customers.models import Customer
 from pos.people.models import User
 
@@ -173,7 +174,6 @@ class SupplierPaymentForm(_CrispyForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from inventory.models import Purchase, PurchaseStatus, Supplier
 
         self.fields["supplier"].queryset = Supplier.objects.filter(is_active=True).order_by("name")
         purchases = Purchase.objects.exclude(

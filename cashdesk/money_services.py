@@ -33,6 +33,7 @@ from cashdesk.services import (
 )
 from core.money import ZERO
 from core.roles import Perm
+from inventory.models import Purchase, PurchaseStatus
 from pos.customers.models import Customer
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import User
@@ -177,7 +178,6 @@ def supplier_payment_record(
     if not supplier.is_active:
         raise PaymentError(f"{supplier.name} is no longer an active supplier.", field="supplier")
     if purchase is not None:
-        from inventory.models import Purchase, PurchaseStatus
 
         purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
         if purchase.supplier_id != supplier.pk:

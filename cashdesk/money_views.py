@@ -4,6 +4,7 @@ bill attached). Each page parses a form and calls one service in `money_services
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -14,6 +15,7 @@ from cashdesk.pdf import pdf_response
 from cashdesk.selectors import (
     customer_receipts_visible_to,
     expenses_visible_to,
+    purchase_amount_owed,
     session_current,
     supplier_payments_visible_to,
     unpaid_account_sales,
@@ -23,6 +25,8 @@ from cashdesk.views import apply_domain_error
 from core.errors import DomainError
 from core.permissions import require_perm
 from core.roles import Perm
+from inventory.models import Purchase
+from inventory.selectors import limit_to_branches
 from pos.customers.models import Customer
 from pos.sales.models import Sale
 
@@ -124,13 +128,10 @@ def supplier_payment_create(request):
     initial = {}
     purchase_id = request.GET.get("purchase", "")
     if purchase_id.isdigit():  # "Pay" from a purchase's page
-        from inventory.models import Purchase
-        from inventory.selectors import limit_to_branches
 
         # Another branch's purchase is not there for this user (its supplier and amount owed are not theirs).
         purchase = limit_to_branches(Purchase.objects.all(), request.user).filter(pk=int(purchase_id)).first()
         if purchase is not None:
-            from cashdesk.selectors import purchase_amount_owed
 
             initial = {
                 "purchase": purchase.pk,
@@ -174,7 +175,6 @@ def expense_list(request):
 @require_perm(Perm.RECORD_EXPENSE)
 @require_http_methods(["GET", "POST"])
 def expense_create(request):
-    from django.utils import timezone
 
     form = ExpenseForm(request.POST or None, request.FILES or None, initial={"spent_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():

@@ -8,7 +8,7 @@ PDF_STYLESHEET = "css/cashdesk-pdf.css"
 
 
 def render_pdf(request, template: str, context: dict) -> bytes:
-    from weasyprint import CSS, HTML  # imported late: Pango loads only when a PDF is asked for
+    from weasyprint import CSS, HTML  # imported late: Pango loads only when a PDF is asked for  # noqa: PLC0415 - WeasyPrint takes a second to load: only processes that print pay for it
 
     html = render_to_string(template, context, request=request)
     stylesheet = finders.find(PDF_STYLESHEET)

@@ -1,6 +1,7 @@
 """django-tables2 tables of the cash desk."""
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 
 from cashdesk.models import CashSession, CustomerReceipt, Expense, SessionStatus, SupplierPayment
@@ -110,7 +111,6 @@ class ExpenseTable(tables.Table):
         empty_text = "No expenses recorded."
 
     def render_attachment(self, record):
-        from django.urls import reverse
 
         return format_html(
             '<a href="{}"><i class="bi bi-paperclip"></i> open</a>',

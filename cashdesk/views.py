@@ -5,6 +5,7 @@ M-Pesa pages live in `mpesa_views.py`, money in and out in `money_views.py`.
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +17,7 @@ from django_tables2 import RequestConfig
 from cashdesk import services
 from cashdesk.forms import CashMovementForm, ForceCloseForm, SessionCloseForm, SessionOpenForm
 from cashdesk.models import CashMovement, CashSession, SessionStatus
+from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
 from cashdesk.pdf import pdf_response
 from cashdesk.selectors import (
     session_cash_figures,
@@ -43,7 +45,6 @@ def _redirect(request, url: str):
 
 # ---------------------------------------------------------------------------- the desk
 def _desk_context(request, *, movement_form=None, open_form=None) -> dict:
-    from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
 
     session = session_current(cashier=request.user)
     context = {"session": session, "denominations": None}
@@ -228,7 +229,6 @@ def _report_context(request, session: CashSession) -> dict:
 
 
 def _denomination_rows(session: CashSession) -> list[dict]:
-    from decimal import Decimal
 
     rows = []
     for value, count in sorted((session.denominations or {}).items(), key=lambda item: -int(item[0])):

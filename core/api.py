@@ -18,6 +18,7 @@ from rest_framework import exceptions, status, throttling
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 # Not `rest_framework.views` here: its APIView reads DEFAULT_THROTTLE_CLASSES (= this module's
 # UserRateThrottle) when it is imported, so importing it from here is circular whenever this module is
@@ -73,7 +74,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    from rest_framework.views import exception_handler as drf_exception_handler
+    # (see the note at the top) rest_framework.views imports this module's throttle through the settings
+    from rest_framework.views import exception_handler as drf_exception_handler  # noqa: PLC0415
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -142,8 +144,6 @@ class _SettingsRates:
     """Read the rate from the settings at request time (tests and env change them)."""
 
     def get_rate(self):
-        from rest_framework.settings import api_settings
-
         try:
             return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
         except KeyError as exc:

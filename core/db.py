@@ -1,9 +1,8 @@
 """Database helpers every app shares: retrying a transaction that InnoDB chose as a deadlock victim."""
+import functools
+import time
 
-
-
-
-
+from django.db import OperationalError, transaction
 
 
 def retry_on_deadlock(function=None, *, attempts: int = 3):
@@ -12,10 +11,6 @@ def retry_on_deadlock(function=None, *, attempts: int = 3):
     Only the outermost call retries (inside another transaction the whole outer one must be redone,
     so the error is passed up). SQLite never deadlocks: IMMEDIATE transactions queue at BEGIN.
     """
-    import functools
-    import time
-
-    from django.db import OperationalError, transaction
 
     def decorator(func):
         @functools.wraps(func)

@@ -17,6 +17,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, lock_task, on_startup, s
 from huey.signals import SIGNAL_EXECUTING
 
 from core.ops.logs import task_log_context
+from core.ops.metrics import serve_consumer_metrics
 
 log = structlog.get_logger("asiria.backup")
 
@@ -61,6 +62,5 @@ def _bind_task_log_context(signal_name, task, *args, **kwargs) -> None:
 
 @on_startup()
 def _serve_consumer_metrics() -> None:
-    from core.ops.metrics import serve_consumer_metrics
 
     serve_consumer_metrics()

@@ -6,12 +6,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.ops.queue import enqueue
 from inventory.models import (
     AlertKind,
     Product,
     StockAlert,
     StockLevel,
 )
+from inventory.tasks import notify_stock_alert
 
 
 # ---------------------------------------------------------------------------- low / out of stock alerts
@@ -84,8 +86,6 @@ def _apply_alert_states(*, branch_id, quantities, settings_by_product, open_aler
 
 
 def _enqueue_alert_notifications(alert_ids) -> None:
-    from core.ops.queue import enqueue
-    from inventory.tasks import notify_stock_alert
 
     for alert_id in alert_ids:  # queue down: the alert stays open in the app, only its notice is dropped
         enqueue(notify_stock_alert, alert_id, fallback="skip")

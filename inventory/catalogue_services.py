@@ -17,6 +17,7 @@ from inventory.models import (
     Category,
     MovementKind,
     Product,
+    StockCountLine,
     StockLevel,
     StockMovement,
     Supplier,
@@ -291,7 +292,6 @@ def product_set_active(*, actor, product: Product, active: bool, reason: str = "
 
 def product_has_history(product: Product) -> bool:
     """Anything that points at the product: stock movements, sales, purchases, transfers, counts…"""
-    from inventory.models import StockCountLine
 
     if StockMovement.objects.filter(product=product).exists():
         return True

@@ -14,10 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from inventory.adjustment_services import stock_adjustment_request
 from inventory.barcodes import make_ean13
 from inventory.demo_catalogue import CATALOGUE, FAVOURITES, SUPPLIERS, UNITS
 from inventory.ledger_services import StockLine, stock_move
 from inventory.models import (
+    AdjustmentReason,
     Category,
     MovementKind,
     Product,
@@ -29,6 +31,15 @@ from inventory.models import (
     Supplier,
     Transfer,
     Unit,
+)
+from inventory.purchase_services import (
+    purchase_create,
+    purchase_line_set,
+    purchase_order,
+    purchase_receive,
+    transfer_create,
+    transfer_dispatch,
+    transfer_line_set,
 )
 from pos.people.models import Branch, User
 
@@ -174,17 +185,6 @@ def seed_opening_stock(*, log, days: int = 90) -> None:
 def seed_stock_activity(*, log) -> None:
     """A little history to look at: a received purchase per supplier, an order on its way, two
     requests waiting for approval and a transfer in transit."""
-    from inventory.adjustment_services import stock_adjustment_request
-    from inventory.models import AdjustmentReason
-    from inventory.purchase_services import (
-        purchase_create,
-        purchase_line_set,
-        purchase_order,
-        purchase_receive,
-        transfer_create,
-        transfer_dispatch,
-        transfer_line_set,
-    )
 
     if Purchase.objects.filter(notes__startswith="Demo").exists():
         log("stock activity: already there")

@@ -10,7 +10,7 @@ from pos.people.selectors import shop_settings
 
 def purchase_order_pdf(*, purchase: Purchase, base_url: str = "") -> bytes:
     """An A4 purchase order: the shop's header, the supplier, the lines and the totals."""
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS, HTML  # noqa: PLC0415 - WeasyPrint takes a second to load: only processes that print pay for it
 
     lines = list(purchase.lines.select_related("product", "product__unit").order_by("pk"))
     html = render_to_string(

@@ -1,6 +1,6 @@
 """Forms of the stock pages. They parse input; the services decide (their errors land on the form)."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -211,7 +211,6 @@ class CountStartForm(CrispyMixin, forms.Form):
 
 def parse_quantity(raw: str | None) -> Decimal | None:
     """A typed quantity ('12', '0.5', '1,5'): None when empty; ValueError when not a number."""
-    from decimal import InvalidOperation
 
     raw = (raw or "").strip().replace(",", ".")
     if raw == "":

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from core.roles import Perm
 from inventory.alert_services import stock_alerts_refresh
@@ -27,6 +28,8 @@ from inventory.catalogue_services import (
 from inventory.errors import StockError, _require, _require_branch
 from inventory.ledger_services import StockLine, stock_move
 from inventory.models import Category, ImportStatus, MovementKind, Product, ProductImport, Supplier, TaxClass, Unit
+from inventory.selectors import products_with_stock
+from inventory.tasks import apply_product_import
 from pos.people.audit import AuditAction, audit_record
 
 logger = logging.getLogger(__name__)
@@ -416,7 +419,6 @@ def product_import_confirm(*, user, product_import: ProductImport) -> ProductImp
     if locked.total_rows <= inline_max_rows():
         product_import_apply(import_id=locked.pk)
     else:
-        from inventory.tasks import apply_product_import
 
         transaction.on_commit(lambda: apply_product_import(locked.pk))
     locked.refresh_from_db()
@@ -433,7 +435,6 @@ def _progress_key(import_id: int) -> str:
 def set_progress(import_id: int, done: int, total: int) -> None:
     """Progress lives in Huey's key-value store, shared by the web and the consumer processes (SQLite
     file or Redis) and outside the import's transaction, which the page could not see into."""
-    from huey.contrib.djhuey import HUEY
 
     try:
         HUEY.delete(_progress_key(import_id))
@@ -443,7 +444,6 @@ def set_progress(import_id: int, done: int, total: int) -> None:
 
 
 def import_progress(product_import: ProductImport) -> tuple[int, int]:
-    from huey.contrib.djhuey import HUEY
 
     if product_import.status == ImportStatus.DONE:
         return product_import.total_rows, product_import.total_rows
@@ -578,7 +578,6 @@ def _quantity(value: Decimal) -> str:
 
 def product_export_rows(*, branch_id: int):
     """The header, then one row per product (active or not), with stock at `branch_id`."""
-    from inventory.selectors import products_with_stock
 
     yield EXPORT_COLUMNS
     qs = products_with_stock(branch_id=branch_id).select_related("default_supplier").order_by("name", "pk")

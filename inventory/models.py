@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from core.models import TimeStampedModel
-from core.money import MoneyField, QuantityField
+from core.money import MoneyField, QuantityField, money
 from inventory.barcodes import validate_barcode
 from pos.people.models import kra_pin_validator
 
@@ -548,7 +548,6 @@ class PurchaseLine(models.Model):
 
     @property
     def line_total(self) -> Decimal:
-        from core.money import money
 
         return money(self.quantity_ordered * self.unit_cost)
 

@@ -27,6 +27,7 @@ from inventory.models import (
     TransferLine,
     TransferStatus,
 )
+from inventory.selectors import reorder_suggestions
 from pos.people.audit import AuditAction, audit_record
 
 MAX_QUANTITY = Decimal("1000000")
@@ -342,7 +343,6 @@ def purchase_close(*, user, purchase: Purchase, reason: str, request=None) -> Pu
 @transaction.atomic
 def purchases_from_suggestions(*, user, branch, supplier_ids: list[int] | None = None) -> list[Purchase]:
     """Turn the branch's reorder suggestions into one draft purchase per supplier, in one click."""
-    from inventory.selectors import reorder_suggestions
 
     _require_purchases(user, branch.pk)
     groups = reorder_suggestions(branch_id=branch.pk)

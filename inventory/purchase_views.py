@@ -15,6 +15,7 @@ from core.branches import may_use_branch
 from core.permissions import require_perm
 from core.roles import Perm
 from inventory import catalogue_services, purchase_services
+from inventory.documents import purchase_order_pdf
 from inventory.errors import StockError
 from inventory.filters import PurchaseFilter, TransferFilter
 from inventory.forms import (
@@ -348,7 +349,6 @@ def purchase_receive(request, pk: int):
 @require_GET
 def purchase_pdf(request, pk: int):
     """The purchase order as an A4 PDF (WeasyPrint), to print or send to the supplier."""
-    from inventory.documents import purchase_order_pdf
 
     purchase = _visible_purchase(request, pk)
     response = HttpResponse(

@@ -7,6 +7,7 @@ from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 
+from core.money import money
 from core.roles import Perm
 from inventory.barcodes import barcode_problem
 from inventory.models import (
@@ -26,6 +27,7 @@ from inventory.models import (
     TransferLine,
     TransferStatus,
 )
+from pos.people.models import Branch
 
 
 def stock_on_hand(*, product_id: int, branch_id: int) -> Decimal:
@@ -176,7 +178,6 @@ def out_of_stock_products(*, branch_id: int) -> QuerySet[Product]:
 
 def product_stock_by_branch(*, product_id: int, user) -> list[dict]:
     """Each visible branch's stock of a product, with what is in transit to it."""
-    from pos.people.models import Branch
 
     branches = Branch.objects.filter(is_active=True).order_by("name")
     ids = visible_branch_ids(user)
@@ -296,7 +297,6 @@ class SupplierGroup:
 
     @property
     def estimated_cost(self) -> Decimal:
-        from core.money import money
 
         return money(sum((s.quantity * s.product.cost_price for s in self.suggestions), Decimal("0")))
 

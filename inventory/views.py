@@ -37,6 +37,7 @@ from inventory.models import (
     ImportStatus,
     Product,
     ProductImport,
+    StockAlert,
     StockCount,
     StockCountLine,
     Unit,
@@ -53,6 +54,7 @@ from inventory.selectors import (
     product_search,
     product_stock_by_branch,
     products_with_stock,
+    search_products,
     stock_on_hand_map,
 )
 from inventory.tables import (
@@ -64,6 +66,7 @@ from inventory.tables import (
     ProductTable,
     UnitTable,
 )
+from inventory.templatetags.inventory_tags import signed_qty
 from pos.people.models import Branch
 
 PER_PAGE = 25
@@ -113,7 +116,6 @@ def _state_list(request, *, title: str, selector, empty: str, current: str):
     qs = selector(branch_id=branch.pk)
     query = request.GET.get("q", "").strip()
     if query:
-        from inventory.selectors import search_products
 
         qs = search_products(qs, query)
     table = ProductTable(
@@ -467,7 +469,6 @@ def movement_index(request):
 # ---------------------------------------------------------------------------- alerts
 @require_perm(Perm.VIEW_ALERTS)
 def alert_list(request):
-    from inventory.models import StockAlert
 
     qs = limit_to_branches(StockAlert.objects.select_related("product", "branch"), request.user)
     alert_filter = AlertFilter(request.GET, queryset=qs)
@@ -519,7 +520,6 @@ def adjustment_request(request):
 
 
 def _signed(value: Decimal) -> str:
-    from inventory.templatetags.inventory_tags import signed_qty
 
     return signed_qty(value)
 
@@ -686,7 +686,6 @@ def _count_context(request, count, *, highlight: int | None = None):
     elif show == "counted":
         lines = lines.filter(counted_quantity__isnull=False)
     if query:
-        from inventory.selectors import search_products
 
         lines = lines.filter(product__in=search_products(Product.objects.all(), query).values("pk"))
     rows = list(lines.order_by("product__name")[: COUNT_SHEET_LIMIT + 1])

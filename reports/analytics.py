@@ -27,13 +27,15 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 
 from cashdesk.models import CashSession, SessionStatus
 from core.money import ZERO
 from core.ops.db_router import use_replica
+from inventory.errors import StockError
 from inventory.models import Product, PurchaseLine, StockLevel, Supplier
+from inventory.purchase_services import purchase_create, purchase_line_set
 from inventory.selectors import OPEN_PURCHASE_STATUSES
 from pos.people.audit import AuditAction
 from pos.people.models import AuditLog, Branch
@@ -296,8 +298,6 @@ def reorder_suggestions(*, branch_id: int, supplier_id: int | None = None) -> li
 def reorder_draft_purchase(*, user, branch: Branch, supplier: Supplier):
     """One click: the supplier's forecast suggestions at the branch become a draft purchase, through
     inventory's purchase services (which check the user's role and branch)."""
-    from inventory.errors import StockError
-    from inventory.purchase_services import purchase_create, purchase_line_set
 
     groups = reorder_suggestions(branch_id=branch.pk, supplier_id=supplier.pk)
     suggestions = [s for g in groups if g.supplier is not None for s in g.suggestions]
@@ -614,8 +614,6 @@ def cashier_anomalies(*, branch_ids, start: dt.date, end: dt.date) -> list[Cashi
         ).order_by():
             c = get(row["cashier_id"], row["name"])
             c.sessions, c.net_difference = row["n"], row["net"]
-        # |difference| summed per cashier: the database sums the absolute value.
-        from django.db.models.functions import Abs
 
         for row in sessions.values("cashier_id").annotate(
             abs_sum=Coalesce(Sum(Abs("difference")), Value(ZERO), output_field=MONEY)

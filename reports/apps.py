@@ -6,10 +6,6 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from reports import (  # noqa: F401 - registers the Huey tasks
-            export_tasks,  # noqa: F401  (registers the export task with Huey)
-            receivers,
-            tasks,
-        )
+        from reports import receivers, tasks  # noqa: F401 - registers the Huey tasks
 
         receivers.connect()

@@ -16,6 +16,17 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus
+from cashdesk.services import Tender, sale_checkout, session_close, session_expected_cash, session_open
+from core.roles import Role
+from inventory.models import Product, StockLevel
+from pos.customers.models import Customer
+from pos.people.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings, User
+from pos.sales.models import Sale
+from pos.sales.services import sale_add_product, sale_get_or_open, sale_set_customer
+from reports.analytics import basket_pairs_refresh, forecasts_refresh
+from reports.summaries import summaries_rebuild
+
 SEED = 2026
 HISTORY_DAYS = 60  # "this month", "last month" and the same weekday last week; keeps seed_demo quick
 KEY_PREFIX = "demo-sale-"
@@ -30,14 +41,6 @@ def _busy(day: dt.date) -> int:
 
 
 def seed_sales_history(*, log, days: int = 90) -> None:
-    from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus
-    from cashdesk.services import sale_checkout, session_close, session_expected_cash, session_open
-    from core.roles import Role
-    from inventory.models import Product, StockLevel
-    from pos.customers.models import Customer
-    from pos.people.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings, User
-    from pos.sales.models import Sale
-    from pos.sales.services import sale_add_product, sale_get_or_open, sale_set_customer
 
     if Sale.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
         log("reports: demo sales history already there")
@@ -131,7 +134,6 @@ def _ring_up(rng, cashier, products, weights, on_hand, sale_get_or_open, sale_ad
 
 
 def _tenders(rng, sale, customer):
-    from cashdesk.services import Tender
 
     roll = rng.random()
     if customer is not None and customer.credit_limit > 0 and roll < 0.3:
@@ -154,7 +156,6 @@ def seed_analytics(*, log) -> None:
     The same functions the nightly Huey task runs (reports/tasks.py); a few seconds for the demo shop.
     Running it again replaces the stored figures with the same ones.
     """
-    from reports.analytics import basket_pairs_refresh, forecasts_refresh
 
     forecasts = forecasts_refresh()
     pairs = basket_pairs_refresh()
@@ -164,7 +165,6 @@ def seed_analytics(*, log) -> None:
 def seed_report_summaries(*, log) -> None:
     """Sum the demo's past days for the reports now (the back-dated history was written after any
     summing the Huey task may already have done, so sum it all again)."""
-    from reports.summaries import summaries_rebuild
 
     result = summaries_rebuild()
     log(f"reports: {result.days} past day(s) summed for the reports, through {result.through}")

@@ -7,8 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import DomainError
+from reports import tasks
 from reports.forms import ReportFilterForm
 from reports.models import ExportFormat, ExportJob, ExportStatus
+from reports.pdf import csv_lines, render_report_pdf
 from reports.registry import REPORTS
 
 log = logging.getLogger("reports.exports")
@@ -38,15 +40,13 @@ def export_job_create(*, user, report_slug: str, fmt: str, params: dict) -> Expo
     if not form.is_valid():
         raise ReportError(" ".join(e for errors in form.errors.values() for e in errors))
     job = ExportJob.objects.create(user=user, report=report.slug, format=fmt, params=form.as_params())
-    from reports.export_tasks import export_job_run
 
-    transaction.on_commit(lambda: export_job_run(job.pk))
+    transaction.on_commit(lambda: tasks.export_job_run(job.pk))
     return job
 
 
 def export_job_run(*, job_id: int) -> ExportJob:
     """Write the file of one job, moving `progress` as it goes. Safe to run twice: a finished job is left."""
-    from reports.pdf import csv_lines, render_report_pdf
 
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     if job.is_finished:

@@ -51,7 +51,7 @@ class Forecast:
 
 
 def _holt_winters(history: np.ndarray, horizon: int) -> np.ndarray:
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing  # noqa: PLC0415 - statsmodels takes a second to load: only the forecast run pays for it
 
     trend = "add" if len(history) >= TREND_MIN_DAYS else None
     model = ExponentialSmoothing(

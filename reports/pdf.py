@@ -18,7 +18,7 @@ PDF_STYLESHEET = "css/reports-pdf.css"
 def render_report_pdf(*, report: Report, rows: list[dict], totals: dict | None, filters: dict, user=None,
                       base_url: str | None = None) -> bytes:
     """The report on A4: the shop's header, the filters used, the table, totals; page numbers in the footer."""
-    from weasyprint import CSS, HTML  # imported late: Pango loads only when a PDF is asked for
+    from weasyprint import CSS, HTML  # imported late: Pango loads only when a PDF is asked for  # noqa: PLC0415 - WeasyPrint takes a second to load: only processes that print pay for it
 
     html = render_to_string(
         "reports/report_pdf.html",

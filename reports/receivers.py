@@ -7,7 +7,17 @@ notification can never hold up or roll back a sale, a close or an M-Pesa callbac
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_save
+
+from cashdesk.models import CashSession, SessionStatus
+from cashdesk.mpesa.models import StkRequest, StkStatus
+from inventory.signals import stock_alert_raised
+from pos.sales.models import Sale, SaleStatus
+from reports.notifications.services import notify_stock_alert
+from reports.notifications.tasks import notify_cash_difference_task, notify_mpesa_mismatch_task
+from reports.summaries import summaries_sale_voided
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +34,6 @@ def _later(task, *args) -> None:
 
 def on_stock_alert(sender, alert_id: int, **kwargs) -> None:
     """inventory's `stock_alert_raised` (sent from its own Huey task)."""
-    from reports.notifications.services import notify_stock_alert
 
     try:
         notify_stock_alert(alert_id=alert_id)
@@ -33,25 +42,19 @@ def on_stock_alert(sender, alert_id: int, **kwargs) -> None:
 
 
 def on_cash_session_saved(sender, instance, **kwargs) -> None:
-    from django.conf import settings
-
-    from cashdesk.models import SessionStatus
 
     if instance.status != SessionStatus.CLOSED or instance.difference is None:
         return
     if abs(instance.difference) < settings.NOTIFY_CASH_DIFFERENCE_KES:
         return
-    from reports.notifications.tasks import notify_cash_difference_task
 
     _later(notify_cash_difference_task, instance.pk)
 
 
 def on_stk_saved(sender, instance, **kwargs) -> None:
-    from cashdesk.mpesa.models import StkStatus
 
     if instance.status != StkStatus.MISMATCH:
         return
-    from reports.notifications.tasks import notify_mpesa_mismatch_task
 
     _later(notify_mpesa_mismatch_task, instance.pk)
 
@@ -59,24 +62,16 @@ def on_stk_saved(sender, instance, **kwargs) -> None:
 def on_sale_saved(sender, instance, update_fields=None, **kwargs) -> None:
     """A completed sale voided later: its day's report summaries are summed again, in the void's own
     transaction (unlike the hooks above, this one must commit or roll back with the sale)."""
-    from pos.sales.models import SaleStatus
 
     if instance.status != SaleStatus.VOIDED or instance.completed_at is None:
         return
     if update_fields is not None and "status" not in update_fields:
         return
-    from reports.summaries import summaries_sale_voided
 
     summaries_sale_voided(instance)
 
 
 def connect() -> None:
-    from django.db.models.signals import post_save
-
-    from cashdesk.models import CashSession
-    from cashdesk.mpesa.models import StkRequest
-    from inventory.signals import stock_alert_raised
-    from pos.sales.models import Sale
 
     stock_alert_raised.connect(on_stock_alert, dispatch_uid="reports.on_stock_alert")
     post_save.connect(on_cash_session_saved, sender=CashSession, dispatch_uid="reports.on_cash_session_saved")

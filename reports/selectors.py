@@ -36,10 +36,18 @@ from django.utils import timezone
 from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus, SessionStatus
 from core.money import ZERO, money
 from core.ops.db_router import use_replica
-from inventory.models import MovementKind, StockAlert, StockLevel, StockMovement, TaxClass
+from inventory.models import Category, MovementKind, Product, StockAlert, StockLevel, StockMovement, TaxClass
 from pos.customers.models import Customer, LoyaltyEntry, LoyaltyKind
-from pos.people.models import AuditLog
+from pos.people.models import AuditLog, User
 from pos.sales.models import Refund, Sale, SaleLine, SaleReturnLine, SaleStatus
+from reports.summary_models import (
+    PaymentSummary,
+    ProductSalesSummary,
+    SalesHourSummary,
+    Span,
+    StockMovementSummary,
+    SummaryState,
+)
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 QTY = DecimalField(max_digits=14, decimal_places=3)
@@ -169,7 +177,6 @@ class Parts:
         """The rows of a day/month summary (`span`, `starts_on`, `branch`) that make up the summed days
         of these branches. Every branch (None): the months' every-branch rows, and the branches' own
         day rows (day rows are kept per branch only)."""
-        from reports.summary_models import Span
 
         branches = Q() if branch_ids is None else Q(branch_id__in=branch_ids)
         q = Q(pk__in=[])
@@ -191,7 +198,6 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 def period_parts(period: Period) -> Parts:
-    from reports.summary_models import SummaryState
 
     through = SummaryState.objects.filter(pk=1).values_list("summarized_through", flat=True).first()
     if through is None or period.start > through:
@@ -250,7 +256,6 @@ def product_sales(
 ) -> list[dict]:
     """Sold lines grouped by `keys` (of product_id, tax_class, tax_rate): `figures` (of lines, units,
     sales, vat, cost — unrounded) and, with `last_sold`, last_sold_at, from the summaries and the live days."""
-    from reports.summary_models import ProductSalesSummary
 
     summed = {
         "lines": ("n", Coalesce(Sum("lines"), Value(0))),
@@ -287,7 +292,6 @@ SALE_SUMS = ("count", "sales", "discounts", "vat")
 
 def sale_totals(period: Period, keys: tuple[str, ...]) -> list[dict]:
     """Completed sales grouped by `keys` (of day, hour, cashier_id): count, sales, discounts, VAT."""
-    from reports.summary_models import SalesHourSummary
 
     sources = []
     with use_replica():
@@ -368,7 +372,6 @@ def sales_by_product(*, period: Period) -> list[dict]:
 
 
 def _product_names(ids: list[int]) -> dict[int, tuple[str, str]]:
-    from inventory.models import Product
 
     qs = Product.objects.all() if len(ids) > 2000 else Product.objects.filter(pk__in=ids)
     wanted = set(ids)
@@ -379,7 +382,6 @@ def sales_by_category(*, period: Period) -> list[dict]:
     """Summed per product by the database, then the (at most a few thousand) product rows per category
     here: joining a year of lines to products and categories made MariaDB pick a plan that walked the
     lines product by product, twenty times slower (bench/README.md)."""
-    from inventory.models import Category, Product
 
     per_product = product_sales(period)
     with use_replica():
@@ -402,7 +404,6 @@ def sales_by_category(*, period: Period) -> list[dict]:
 
 
 def sales_by_cashier(*, period: Period) -> list[dict]:
-    from pos.people.models import User
 
     rows = sale_totals(period, ("cashier_id",))
     with use_replica():
@@ -416,7 +417,6 @@ def sales_by_cashier(*, period: Period) -> list[dict]:
 
 def sales_by_payment_method(*, period: Period) -> list[dict]:
     """What came in by each method for the period's sales: amount handed over less change."""
-    from reports.summary_models import PaymentSummary
 
     labels = dict(PaymentMethod.choices)
     sources = []
@@ -538,7 +538,6 @@ def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
     Two grouped queries (stock per product, sales per product) merged here: a correlated subquery per
     product is far slower on MariaDB with a year of lines.
     """
-    from inventory.models import Product
 
     with use_replica():
         # Grouped by the product id alone and named after (as sales by product): a narrower temporary table.
@@ -571,7 +570,6 @@ def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
 
 def stock_movement_summary(*, period: Period) -> list[dict]:
     """Per kind of movement: how many, how many products, quantity in and out, value at cost."""
-    from reports.summary_models import StockMovementSummary
 
     labels = dict(MovementKind.choices)
     sources = []
@@ -692,7 +690,6 @@ def exceptions_by_cashier(*, period: Period) -> list[dict]:
         }
     completed = {row["cashier_id"]: row for row in sale_totals(period, ("cashier_id",))}
     people = set(counts) | set(completed) | set(voided) | set(refunds)
-    from pos.people.models import User
 
     with use_replica():
         names = dict(User.objects.filter(pk__in=people).values_list("pk", "full_name"))

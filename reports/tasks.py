@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from core.tasks import at_shop_time
 
@@ -40,6 +40,15 @@ def nightly_analytics() -> dict:
     result = {"forecasts": forecasts_refresh(), "basket_pairs": basket_pairs_refresh()}
     logger.info("nightly analytics: %s", result)
     return result
+
+
+
+@db_task(retries=1, retry_delay=30)
+def export_job_run(job_id: int) -> None:
+    """Write an export's CSV or PDF in the background while its page polls."""
+    from reports.export_services import export_job_run
+
+    export_job_run(job_id=job_id)
 
 
 # The notifications' tasks are defined with the notifications; Huey finds them through this module.

@@ -16,6 +16,7 @@ from reports import selectors
 from reports.export_services import ReportError, export_job_create, report_filters_text
 from reports.forms import MAX_SPAN_DAYS, ReportFilterForm
 from reports.models import ExportFormat, ExportJob, ExportStatus
+from reports.pdf import csv_lines, render_report_pdf
 from reports.registry import REPORTS, Report, reports_for
 
 PAGE_ROWS = 200  # rows on the page; the CSV and PDF carry them all
@@ -106,7 +107,6 @@ def _invalid(request, report: Report, form: ReportFilterForm) -> HttpResponse:
 @require_perm(Perm.VIEW_REPORTS)
 def report_csv(request, slug: str):
     """The whole report as CSV, streamed row by row."""
-    from reports.pdf import csv_lines
 
     report = _report_or_404(request, slug)
     form = _filter_form(request)
@@ -126,7 +126,6 @@ def report_csv(request, slug: str):
 @require_perm(Perm.VIEW_REPORTS)
 def report_pdf(request, slug: str):
     """The report as an A4 PDF; a long one is written by a background task instead."""
-    from reports.pdf import render_report_pdf
 
     report = _report_or_404(request, slug)
     form = _filter_form(request)

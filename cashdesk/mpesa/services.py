@@ -25,20 +25,26 @@ from decimal import ROUND_FLOOR, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus, SessionStatus
+from cashdesk.mpesa import tasks
 from cashdesk.mpesa.daraja import (
+    C2BRejection,
     CallbackShapeError,
     DarajaClient,
     DarajaError,
+    c2b_validation_accepted,
+    c2b_validation_rejected,
     callback_url,
     get_config,
     parse_c2b_confirmation,
     parse_c2b_validation,
     parse_stk_callback,
     result_message,
+    validate_callback_url,
 )
 from cashdesk.mpesa.daraja import StkStatus as DarajaStatus
 from cashdesk.mpesa.daraja.config import BUY_GOODS as BUY_GOODS_TYPE
@@ -202,7 +208,6 @@ def mpesa_stk_start(
             status=StkStatus.QUEUED,
             message=f"Sending the request to {format_phone_local('+' + number)}…",
         )
-        from cashdesk.mpesa import tasks
 
         _enqueue(tasks.mpesa_send_stk_push, stk.pk, _local_callback_base(request))
     log.info("stk %s: KES %s for sale %s to %s", stk.pk, amount, sale.pk, mask_phone("+" + number))
@@ -221,7 +226,6 @@ def _callback_url(base: str | None = None) -> str:
     config = get_config()
     path = reverse("cashdesk:stk_callback", args=[config.callback_secret])
     if base and config.is_simulator:
-        from cashdesk.mpesa.daraja import validate_callback_url
 
         return validate_callback_url(base + path, require_https=False)
     return callback_url(path, config=config)
@@ -287,7 +291,6 @@ def mpesa_stk_send(*, stk_request_id: int, callback_base: str | None = None) -> 
             )
             fields += ["status", "message"]
         stk.save(update_fields=fields)
-    from cashdesk.mpesa import tasks
 
     # Queue down: no scheduled query, but the periodic `mpesa_settle_stale_requests` asks about it later.
     schedule(tasks.mpesa_query_stk, args=(stk.pk,), delay=int(query_after().total_seconds()))
@@ -607,7 +610,6 @@ def mpesa_stk_query_settle(*, stk_request_id: int) -> StkRequest:
 def mpesa_stale_requests(*, now=None) -> list[int]:
     """Pushes with no answer for longer than `query_after()` that were not asked about recently."""
     now = now or timezone.now()
-    from django.db.models import Q
 
     return list(
         StkRequest.objects.filter(status=StkStatus.SENT, sent_at__lte=now - query_after())
@@ -660,7 +662,6 @@ def mpesa_sale_complete_if_paid(*, stk: StkRequest) -> Sale | None:
 
 # ---------------------------------------------------------------------------- C2B
 def _branch_for_shortcode(shortcode: str) -> Branch | None:
-    from django.db.models import Q
 
     return Branch.objects.filter(Q(mpesa_till_number=shortcode) | Q(mpesa_paybill=shortcode)).order_by("pk").first()
 
@@ -676,7 +677,6 @@ def open_sale_for_reference(reference: str) -> Sale | None:
 def mpesa_c2b_validate(*, inbox: MpesaInbox) -> dict:
     """Answer a C2B validation: accept every well-formed payment (the customer's money is never refused
     for a typo in the account number: a cashier matches it), reject a malformed request."""
-    from cashdesk.mpesa.daraja import C2BRejection, c2b_validation_accepted, c2b_validation_rejected
 
     if inbox.outcome == InboxOutcome.MALFORMED:
         return c2b_validation_rejected(C2BRejection.OTHER_ERROR)

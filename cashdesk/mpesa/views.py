@@ -16,6 +16,7 @@ from django_tables2 import RequestConfig
 
 from cashdesk.models import PaymentMethod, PaymentStatus
 from cashdesk.mpesa import services as mpesa
+from cashdesk.mpesa import tasks
 from cashdesk.mpesa.daraja import c2b_confirmation_received, callback_secret_matches, get_config, stk_callback_accepted
 from cashdesk.mpesa.forms import C2BAttachForm, MismatchResolveForm, SetAsideForm
 from cashdesk.mpesa.models import InboxKind, InboxOutcome, StkRequest, StkStatus
@@ -28,8 +29,8 @@ from core.permissions import require_perm
 from core.phone import format_phone_local, phone_or_none
 from core.roles import Perm
 from pos.people.audit import client_ip
-from pos.sales.receipts import receipt_grant
 from pos.sales.models import Sale, SaleStatus
+from pos.sales.receipts import receipt_grant
 
 log = logging.getLogger("cashdesk.mpesa")
 
@@ -77,7 +78,6 @@ def stk_callback(request, secret: str):
     if refused is not None:
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
-        from cashdesk.mpesa import tasks
 
         mpesa._enqueue(tasks.mpesa_apply_stk_callback, inbox.pk)
     else:
@@ -101,7 +101,6 @@ def c2b_confirmation(request, secret: str):
     if refused is not None:
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
-        from cashdesk.mpesa import tasks
 
         mpesa._enqueue(tasks.mpesa_apply_c2b_confirmation, inbox.pk)
     return JsonResponse(c2b_confirmation_received())

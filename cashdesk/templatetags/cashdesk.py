@@ -5,6 +5,10 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.template.loader import render_to_string
 
+from cashdesk.mpesa.views import panel_context
+from cashdesk.selectors import purchase_amount_owed
+from core.phone import format_phone_local, phone_or_none
+
 register = template.Library()
 
 
@@ -52,7 +56,6 @@ def kes_out(value) -> str:
 @register.filter
 def local_phone(value) -> str:
     """`254708374149` / `+254708374149` → `0708 374 149`."""
-    from core.phone import format_phone_local, phone_or_none
 
     e164 = phone_or_none(str(value or ""))
     return format_phone_local(e164) if e164 else str(value or "")
@@ -61,7 +64,6 @@ def local_phone(value) -> str:
 @register.simple_tag(takes_context=True)
 def mpesa_pay_panel(context, sale):
     """The M-Pesa block of the till's pay panel for `sale` (see cashdesk/mpesa_panel.html#panel)."""
-    from cashdesk.mpesa.views import panel_context
 
     request = context.get("request")
     return render_to_string(
@@ -74,6 +76,5 @@ def mpesa_pay_panel(context, sale):
 @register.simple_tag
 def purchase_owed(purchase) -> Decimal:
     """`{% purchase_owed purchase as owed %}`: what the shop still owes the supplier on a purchase."""
-    from cashdesk.selectors import purchase_amount_owed
 
     return purchase_amount_owed(purchase=purchase)

@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from huey.contrib.djhuey import HUEY
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ def _check_cache() -> str:
 
 
 def _check_queue() -> str:
-    from huey.contrib.djhuey import HUEY
 
     pending = HUEY.pending_count()  # touches the queue's storage (Redis or SQLite)
     return f"ok ({pending} waiting)"

@@ -260,7 +260,7 @@ def bind_user(user) -> None:
     if user is not None and getattr(user, "is_authenticated", False):
         bind_contextvars(user_id=user.pk, role=getattr(user, "role", None), branch_id=getattr(user, "branch_id", None))
         try:
-            import sentry_sdk
+            import sentry_sdk  # noqa: PLC0415 - only installations with SENTRY_DSN load Sentry
 
             sentry_sdk.set_user({"id": user.pk})  # the id only: send_default_pii is off
         except ImportError:  # pragma: no cover - sentry-sdk is a pinned requirement
@@ -280,7 +280,7 @@ class RequestContextMiddleware:
         clear_contextvars()
         bind_contextvars(request_id=request_id, method=request.method, path=request.path)
         try:
-            import sentry_sdk
+            import sentry_sdk  # noqa: PLC0415 - only installations with SENTRY_DSN load Sentry
 
             sentry_sdk.set_tag("request_id", request_id)
         except ImportError:  # pragma: no cover

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from huey.contrib.djhuey import HUEY
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -36,8 +37,12 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+from core.roles import Role
 
 REQUESTS = Counter(
     "asiria_http_requests_total",
@@ -110,7 +115,6 @@ class QueueDepthCollector:
     `asiria_queue_up` is 0 when the queue's storage (Redis or SQLite) cannot be reached."""
 
     def collect(self):
-        from huey.contrib.djhuey import HUEY
 
         up = GaugeMetricFamily("asiria_queue_up", "1 if the task queue's storage answered the scrape.")
         pending = GaugeMetricFamily("asiria_queue_pending_tasks", "Tasks waiting in the Huey queue.")
@@ -142,7 +146,6 @@ def scrape() -> bytes:
     """The text exposition of every metric, summed over gunicorn workers when in multiprocess mode."""
     registry = CollectorRegistry()
     if multiprocess_dir():
-        from prometheus_client import multiprocess
 
         multiprocess.MultiProcessCollector(registry)
     else:
@@ -168,7 +171,6 @@ def _bearer_token_ok(request) -> bool:
 def metrics_view(request):
     """`GET /metrics`: the scraper's bearer token, or an owner's login. 401 otherwise (403 for staff)."""
     if not _bearer_token_ok(request):
-        from core.roles import Role
 
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
@@ -214,7 +216,6 @@ def serve_consumer_metrics() -> bool:
     with _consumer_server_lock:
         if _consumer_server_started:
             return False
-        from prometheus_client import start_http_server
 
         registry = CollectorRegistry()
         registry.register(_ProcessRegistry())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import redis
 import structlog
 from django.db import transaction
 from prometheus_client import Counter
@@ -33,7 +34,6 @@ QUEUE_FALLBACKS = Counter(
 def _queue_errors() -> tuple[type[BaseException], ...]:
     errors: list[type[BaseException]] = [sqlite3.OperationalError]  # SqliteHuey: locked or unreadable file
     try:
-        import redis
 
         errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
     except ImportError:  # pragma: no cover - redis is a pinned requirement

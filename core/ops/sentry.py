@@ -20,8 +20,8 @@ def scrub_event(event: dict[str, Any], hint: dict | None = None) -> dict[str, An
 def init_sentry(*, dsn: str, environment: str, release: str = "", traces_sample_rate: float = 0.0) -> bool:
     if not dsn:
         return False
-    import sentry_sdk
-    from sentry_sdk.integrations.django import DjangoIntegration
+    import sentry_sdk  # noqa: PLC0415 - only installations with SENTRY_DSN load Sentry
+    from sentry_sdk.integrations.django import DjangoIntegration  # noqa: PLC0415 - only installations with SENTRY_DSN load Sentry
 
     sentry_sdk.init(
         dsn=dsn,

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
+from inventory.selectors import open_alert_badge_count
+
 register = template.Library()
 
 
@@ -85,6 +87,5 @@ def stock_alert_badge(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.has_perm("inventory.view_stockalert"):
         return {"show": False}
-    from inventory.selectors import open_alert_badge_count
 
     return {"show": True, "count": open_alert_badge_count(viewer=user)}

@@ -19,8 +19,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from core.phone import PHONE_HELP, normalize_phone, phone_or_none
+from core.roles import Perm, Role
+from pos.people.audit import audit_record
+from pos.people.models import User
 
 # Audit actions recorded from the login machinery (the strings live with `pos.people.audit.AuditAction`'s).
 LOGIN_RATE_LIMITED = "login_rate_limited"
@@ -124,7 +128,6 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def get_user_by_phone(self, phone: str):
-        from pos.people.models import User
 
         phone = phone_or_none(phone)
         if phone is None:
@@ -162,8 +165,6 @@ class AccountAdapter(DefaultAccountAdapter):
         try:
             super().pre_authenticate(request, **credentials)
         except forms.ValidationError:
-            from pos.people.audit import audit_record
-            from pos.people.models import User
 
             phone = phone_or_none(credentials.get("phone") or "")
             user = User.objects.filter(phone_number=phone).first() if phone else None
@@ -181,9 +182,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request) -> str:
         """Cashiers live in the till, owners and managers on the dashboard: each lands there after login
         (a `?next=` still wins)."""
-        from django.urls import reverse
-
-        from core.roles import Perm, Role
 
         user = getattr(request, "user", None)
         if getattr(user, "role", None) == Role.EMPLOYEE and user.has_perm(Perm.USE_TILL):
@@ -204,7 +202,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return False
 
     def pre_social_login(self, request, sociallogin) -> None:
-        from pos.people.models import User
 
         if sociallogin.is_existing:
             # Linked before (by a verified match); a deactivated person stays out.
@@ -240,7 +237,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         sociallogin.connect(request, user)
 
     def _refuse(self, request, sociallogin, reason: str) -> None:
-        from pos.people.audit import audit_record
 
         provider = getattr(getattr(sociallogin, "account", None), "provider", "") or ""
         emails = [e.email for e in getattr(sociallogin, "email_addresses", []) if e.email][:3]

@@ -5,13 +5,14 @@ so the role table stays the one place that says who may do what.
 """
 
 from allauth.account.auth_backends import AuthenticationBackend
+from django.contrib.auth.models import Permission
 
 from core.roles import ROLE_PERMISSIONS, role_has_perm
+from pos.people.models import User
 
 
 class RoleBackend(AuthenticationBackend):
     def get_user(self, user_id):
-        from pos.people.models import User
 
         user = User.objects.select_related("branch").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
@@ -27,7 +28,6 @@ class RoleBackend(AuthenticationBackend):
             return set()
         granted = ROLE_PERMISSIONS.get(getattr(user_obj, "role", None), frozenset())
         if granted is None:
-            from django.contrib.auth.models import Permission
 
             perms = Permission.objects.values_list("content_type__app_label", "codename")
             return {f"{app}.{code}" for app, code in perms}

@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.db import DatabaseError
 
+from pos.people.selectors import shop_settings
+
 
 def shop(request):
-    from pos.people.selectors import shop_settings
 
     user = getattr(request, "user", None)
     ctx = {"SHOP_NAME": settings.SHOP_NAME}

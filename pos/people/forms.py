@@ -1,5 +1,6 @@
 """Forms for staff, settings and the till PIN. They parse input; the services decide."""
 
+from allauth.mfa.adapter import get_adapter
 from allauth.mfa.webauthn import forms as webauthn_forms
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -112,7 +113,6 @@ _MALFORMED_CREDENTIAL = (KeyError, TypeError, AttributeError, ValueError)
 
 
 def _incorrect_code() -> forms.ValidationError:
-    from allauth.mfa.adapter import get_adapter
 
     return get_adapter().validation_error("incorrect_code")
 

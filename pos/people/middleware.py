@@ -1,7 +1,15 @@
 """htmx: messages raised during a fragment request are shown by swapping them in out of band."""
 
+import time
+
+import structlog
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.messages import get_messages
 from django.template.loader import render_to_string
+
+from core.permissions import _login_redirect
 
 
 class HtmxMessagesMiddleware:
@@ -39,7 +47,6 @@ _STAMP_EVERY_SECONDS = 60
 def stamp_activity_on_login(sender, request, user, **kwargs) -> None:
     """`user_logged_in` receiver (connected in core/apps.py): a fresh login starts the idle clock, so the
     first pages after it need no session write of their own."""
-    import time
 
     session = getattr(request, "session", None)
     if session is not None:
@@ -59,12 +66,10 @@ class IdleSessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
 
         minutes = getattr(settings, "SESSION_IDLE_TIMEOUT_MINUTES", 0)
         user = getattr(request, "user", None)
         if minutes and user is not None and user.is_authenticated and hasattr(request, "session"):
-            import time
 
             now = int(time.time())
             last = request.session.get(IDLE_SESSION_KEY)
@@ -76,11 +81,6 @@ class IdleSessionTimeoutMiddleware:
         return self.get_response(request)
 
     def _expired(self, request, minutes: int):
-        import structlog
-        from django.contrib import messages
-        from django.contrib.auth import logout
-
-        from core.permissions import _login_redirect
 
         structlog.get_logger("asiria.security").info("session_idle_logout", idle_minutes=minutes)
         logout(request)

@@ -5,6 +5,7 @@ Sales, sale lines, customers and returns are added by the till issue in this sam
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -107,7 +108,6 @@ class ShopSettings(TimeStampedModel):
 
     @classmethod
     def load(cls) -> "ShopSettings":
-        from django.conf import settings
 
         obj, _ = cls.objects.get_or_create(pk=1, defaults={"shop_name": settings.SHOP_NAME[:120]})
         return obj

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
@@ -175,8 +176,6 @@ def staff_update(
     _save_staff(user)
     after = _staff_snapshot(user)
     if before["email"] != after["email"]:
-        # Single sign-on links were made for the old address; the new one must be matched afresh.
-        from allauth.socialaccount.models import SocialAccount
 
         SocialAccount.objects.filter(user=user).delete()
     if before["role"] != after["role"]:

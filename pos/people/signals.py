@@ -4,6 +4,7 @@ Django's auth signals and allauth.mfa's authenticator signals are the only hooks
 receiver records one row and changes nothing else.
 """
 
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -13,6 +14,7 @@ from django.dispatch import receiver
 from core.ops.backup import restored
 from core.phone import phone_or_none
 from pos.people.audit import AuditAction, audit_record
+from pos.people.models import User
 from pos.people.selectors import SHOP_SETTINGS_CACHE_KEY
 
 PASSKEY_ADDED = "passkey_added"
@@ -21,7 +23,6 @@ PASSKEY_REMOVED = "passkey_removed"
 
 def _login_method(request, user) -> str:
     """How this login was proven: password, passkey or a single sign-on provider."""
-    from allauth.account.internal.flows.login import get_authentication_records
 
     records = get_authentication_records(request, user) if request is not None else []
     if not records:
@@ -53,7 +54,6 @@ def _audit_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _audit_login_failed(sender, credentials, request=None, **kwargs):
-    from pos.people.models import User
 
     typed = credentials.get("phone") or credentials.get("phone_number") or credentials.get("username") or ""
     phone = phone_or_none(typed) if typed else None

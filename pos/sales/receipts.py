@@ -10,6 +10,8 @@ import io
 import logging
 from functools import lru_cache
 
+import qrcode
+import qrcode.image.svg
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -49,8 +51,6 @@ PX_PER_MM = 96 / 25.4
 
 def qr_svg(text: str) -> SafeString:
     """The QR code of `text` as inline SVG markup (no image file, no data: URL, no inline style)."""
-    import qrcode
-    import qrcode.image.svg
 
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=1)
     svg = image.to_string(encoding="unicode")
@@ -107,7 +107,7 @@ def _stylesheet_path() -> str:
 
 def render_roll_pdf(html: str) -> bytes:
     """An 80 mm wide, single-page PDF exactly as tall as its content."""
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS, HTML  # noqa: PLC0415 - WeasyPrint takes a second to load: only processes that print pay for it
 
     base = CSS(filename=_stylesheet_path())
     document = HTML(string=html).render(

@@ -6,6 +6,8 @@ from django import template
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
+from inventory.models import tax_label as label
+
 register = template.Library()
 
 
@@ -62,7 +64,6 @@ def words(value: str) -> str:
 @register.filter
 def tax_label(tax_class: str, rate=None) -> str:
     """{{ row.tax_class|tax_label:row.rate }} → "A Exempt", "B 16%", "C 0%" (see inventory.models.tax_label)."""
-    from inventory.models import tax_label as label
 
     try:
         return label(str(tax_class), rate)

@@ -4,9 +4,11 @@ from decimal import Decimal
 
 from django import forms
 
+from cashdesk.services import Tender
 from core.money import MONEY_DIGITS
 from pos.sales.models import RefundTo
 from pos.sales.pricing import DiscountKind
+from pos.sales.services import ReturnItem
 
 MONEY = {"max_digits": MONEY_DIGITS, "decimal_places": 2}
 KEYPAD = {"inputmode": "decimal", "autocomplete": "off", "data-keypad-input": ""}
@@ -116,7 +118,6 @@ class PayForm(forms.Form):
         return data
 
     def tenders(self):
-        from cashdesk.services import Tender
 
         data = self.cleaned_data
         pairs = [("CASH", data.get("cash"), ""), ("CARD", data.get("card"), data.get("card_reference") or ""),
@@ -147,7 +148,6 @@ class ReturnForm(forms.Form):
             yield line, self[f"qty_{line.pk}"], self[f"restock_{line.pk}"], line.quantity - line.returned_quantity
 
     def items(self):
-        from pos.sales.services import ReturnItem
 
         data = self.cleaned_data
         return [

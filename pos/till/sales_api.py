@@ -24,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from cashdesk.refund_services import sale_return_refund, sale_void_completed
 from core.api import RolePermission
 from core.api_schema import errors
 from core.idempotency import IDEMPOTENCY_PARAMETER, run_idempotent
@@ -232,7 +233,6 @@ class SalesHeaderViewSet(
                 sale=sale, user=request.user, reason=data["reason"], authorised_by=authoriser, request=request
             )
         elif sale.status == SaleStatus.COMPLETED:
-            from cashdesk.refund_services import sale_void_completed
 
             sale_void_completed(sale=sale, user=request.user, reason=data["reason"], authorised_by=authoriser,
                                 reference=data.get("reference", ""), request=request)
@@ -266,7 +266,6 @@ class SalesHeaderViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         authoriser = guarded_by(request, data, perm=Perm.REFUND)
-        from cashdesk.refund_services import sale_return_refund
 
         sale_return = sale_return_refund(
             sale=sale,

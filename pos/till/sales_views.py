@@ -26,6 +26,7 @@ from pos.sales.selectors import (
     vat_breakdown,
 )
 from pos.sales.services import AuthorisationRequired, sale_receipt_reprint
+from pos.sales.tasks import receipt_email_send
 from pos.till.filters import SaleFilter
 from pos.till.forms import ReprintForm, ReturnForm, VoidCompletedForm
 from pos.till.tables import SaleTable
@@ -148,7 +149,6 @@ def receipt_email(request, pk: int):
     elif not (sale.customer_id and sale.customer.email):
         messages.error(request, "The customer on this sale has no e-mail address.")
     else:
-        from pos.sales.tasks import receipt_email_send
 
         receipt_email_send(sale.pk, resend=True)
         messages.success(request, f"Receipt sent to {sale.customer.email}.")

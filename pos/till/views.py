@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from cashdesk.services import PaymentError, sale_checkout, session_current, session_open
 from core.errors import DomainError
 from core.money import ZERO
+from core.ops.queue import enqueue_on_commit
 from core.permissions import require_perm
 from core.roles import Perm
 from inventory.errors import StockError
@@ -54,6 +55,7 @@ from pos.sales.services import (
     sale_set_note,
     sale_void_open,
 )
+from pos.sales.tasks import receipt_email_send
 from pos.till.forms import (
     VOID_REASONS,
     DiscountForm,
@@ -634,8 +636,6 @@ def checkout(request):
         return _dialog(request, "pay", _pay_context(request, sale, form=form, error=exc.message))
     receipt_grant(request, sale, "original")
     if sale.customer_id and sale.customer.email and not sale.receipt_emailed_at:
-        from core.ops.queue import enqueue_on_commit
-        from pos.sales.tasks import receipt_email_send
 
         # Queue down: no e-mail now; the sale's page can send the receipt again.
         enqueue_on_commit(receipt_email_send, sale.pk, fallback="skip")

@@ -22,10 +22,14 @@ from django.db.models import Count, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from cashdesk.models import CashSession, SessionStatus
+from cashdesk.mpesa.models import StkRequest, StkStatus
 from core.errors import DomainError
 from core.money import ZERO
 from core.roles import Perm, role_has_perm
+from inventory.models import StockAlert
 from pos.people.models import Branch, User
+from pos.sales.models import Sale, SaleStatus
 from reports.notifications.models import (
     Channel,
     DeliveryStatus,
@@ -34,6 +38,7 @@ from reports.notifications.models import (
     NotificationEvent,
     NotificationPreference,
 )
+from reports.notifications.tasks import send_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +151,6 @@ def notify(*, event: str, key: str, title: str, body: str = "", url: str = "", b
 
 
 def _enqueue(delivery_id: int) -> None:
-    from reports.notifications.tasks import send_delivery
 
     try:
         send_delivery(delivery_id)
@@ -167,7 +171,6 @@ def _url(name: str, *args, query: str = "") -> str:
 
 
 def notify_stock_alert(*, alert_id: int) -> list[Notification]:
-    from inventory.models import StockAlert
 
     alert = StockAlert.objects.select_related("product", "product__unit", "branch").filter(pk=alert_id).first()
     if alert is None or not alert.is_open:
@@ -187,7 +190,6 @@ def notify_stock_alert(*, alert_id: int) -> list[Notification]:
 
 
 def notify_cash_difference(*, session_id: int) -> list[Notification]:
-    from cashdesk.models import CashSession, SessionStatus
 
     session = CashSession.objects.select_related("cashier", "branch").filter(pk=session_id).first()
     if session is None or session.status != SessionStatus.CLOSED or session.difference is None:
@@ -209,7 +211,6 @@ def notify_cash_difference(*, session_id: int) -> list[Notification]:
 
 
 def notify_mpesa_mismatch(*, stk_id: int) -> list[Notification]:
-    from cashdesk.mpesa.models import StkRequest, StkStatus
 
     stk = StkRequest.objects.select_related("sale", "branch").filter(pk=stk_id).first()
     if stk is None or stk.status != StkStatus.MISMATCH:
@@ -226,7 +227,6 @@ def notify_mpesa_mismatch(*, stk_id: int) -> list[Notification]:
 
 def day_summary(*, day: dt.date) -> list[dict]:
     """Completed sales per branch on a local day: count, total, VAT — summed in the database."""
-    from pos.sales.models import Sale, SaleStatus
 
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     end = start + dt.timedelta(days=1)

@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from reports.notifications.services import unread_count
+
 register = template.Library()
 
 
@@ -23,6 +25,5 @@ def notification_badge(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"show": False}
-    from reports.notifications.services import unread_count
 
     return {"show": True, "unread": unread_count(user=user)}

@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.roles import Role
 from inventory.tests.factories import ProductFactory, stock_in
 from pos.tests.factories import UserFactory
+from reports.notifications import services as notes
 from reports.notifications.models import (
     Channel,
     DeliveryStatus,
@@ -22,7 +23,6 @@ from reports.notifications.models import (
     NotificationEvent,
     NotificationPreference,
 )
-from reports.notifications import services as notes
 from reports.tests.analytics_support import completed_sale, local_dt
 
 pytestmark = pytest.mark.django_db

@@ -74,7 +74,7 @@ from cashdesk.mpesa.daraja.config import (
     validate_callback_url,
 )
 from cashdesk.mpesa.daraja.responses import is_acceptance
-from core.phone import mask_phone
+from core.phone import mask_phone, msisdn
 
 log = logging.getLogger("cashdesk.mpesa.daraja.simulator")
 
@@ -900,7 +900,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _msisdn_or_reject(value: Any) -> str:
-    from core.phone import msisdn
 
     try:
         return msisdn(str(value or ""))

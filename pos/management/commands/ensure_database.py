@@ -12,7 +12,7 @@ class Command(BaseCommand):
         if db["ENGINE"] != "django.db.backends.mysql":
             self.stdout.write(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} at {db['NAME']}")
             return
-        import MySQLdb
+        import MySQLdb  # noqa: PLC0415 - only installations on MySQL/MariaDB load the driver
 
         try:
             conn = MySQLdb.connect(

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from pos.people.models import Branch
+from reports.analytics import basket_pairs_refresh, forecasts_refresh
 
 
 class Command(BaseCommand):
@@ -15,7 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--only", choices=["forecasts", "baskets"], help="Run one part only.")
 
     def handle(self, *args, branch=None, only=None, **options):
-        from reports.analytics import basket_pairs_refresh, forecasts_refresh
 
         branch_ids = None
         if branch:

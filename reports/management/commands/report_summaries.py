@@ -5,6 +5,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from reports.summaries import summaries_catch_up, summaries_check, summaries_rebuild
+
 
 class Command(BaseCommand):
     help = (
@@ -18,7 +20,6 @@ class Command(BaseCommand):
         group.add_argument("--check", action="store_true", help="Compare the summaries with the sales; change nothing.")
 
     def handle(self, *args, rebuild=False, check=False, **options):
-        from reports.summaries import summaries_catch_up, summaries_check, summaries_rebuild
 
         started = time.monotonic()
         if check:

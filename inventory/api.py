@@ -2,7 +2,7 @@
 adjustments and alerts.
 
 Reads come from `inventory.selectors` (scoped to the caller's branch as the web pages are); writes go
-through `inventory.services`, `inventory.purchase_services` and `inventory.adjustment_services`, which
+through `inventory.catalogue_services`, `inventory.purchase_services` and `inventory.adjustment_services`, which
 hold every rule. A service's `ValidationError` / `StockError` becomes a 400 with field errors here
 (renamed to the API's field names), a conflict a 409; nothing is written when anything is wrong.
 """

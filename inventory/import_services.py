@@ -6,15 +6,15 @@ The same columns go both ways, so an exported file can be edited in a spreadshee
 
 import csv
 import io
-import logging
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
+from huey.contrib import djhuey
 
 from core.roles import Perm
 from inventory.alert_services import stock_alerts_refresh
@@ -32,7 +32,7 @@ from inventory.selectors import products_with_stock
 from inventory.tasks import apply_product_import
 from pos.people.audit import AuditAction, audit_record
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 COLUMNS = [
     "sku",
@@ -437,8 +437,8 @@ def set_progress(import_id: int, done: int, total: int) -> None:
     file or Redis) and outside the import's transaction, which the page could not see into."""
 
     try:
-        HUEY.delete(_progress_key(import_id))
-        HUEY.put(_progress_key(import_id), {"done": done, "total": total})
+        djhuey.HUEY.delete(_progress_key(import_id))
+        djhuey.HUEY.put(_progress_key(import_id), {"done": done, "total": total})
     except Exception:  # noqa: BLE001 - a progress bar must never break an import
         logger.warning("could not store the progress of import %s", import_id, exc_info=True)
 
@@ -448,7 +448,7 @@ def import_progress(product_import: ProductImport) -> tuple[int, int]:
     if product_import.status == ImportStatus.DONE:
         return product_import.total_rows, product_import.total_rows
     try:
-        data = HUEY.get(_progress_key(product_import.pk), peek=True)
+        data = djhuey.HUEY.get(_progress_key(product_import.pk), peek=True)
     except Exception:  # noqa: BLE001
         data = None
     if not data:

@@ -1,10 +1,10 @@
 """Huey tasks of the stock app. They take ids, call services and may run twice without harm."""
 
-import logging
 
+import structlog
 from huey.contrib.djhuey import db_task
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 @db_task()

@@ -1,7 +1,7 @@
 """Writes of the reports: export jobs (a report's CSV or PDF written by a Huey task, with progress)."""
 
-import logging
 
+import structlog
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +13,7 @@ from reports.models import ExportFormat, ExportJob, ExportStatus
 from reports.pdf import csv_lines, render_report_pdf
 from reports.registry import REPORTS
 
-log = logging.getLogger("reports.exports")
+log = structlog.get_logger("reports.exports")
 
 
 class ReportError(DomainError):

@@ -16,13 +16,13 @@ compares its forecast with what sold: MAE (units per day) and WAPE (sum |error| 
 
 from __future__ import annotations
 
-import logging
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import structlog
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 SEASON = 7
 HW_MIN_DAYS = 28

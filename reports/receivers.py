@@ -5,8 +5,8 @@ The notification receivers only enqueue a Huey task after the sender's transacti
 notification can never hold up or roll back a sale, a close or an M-Pesa callback.
 """
 
-import logging
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -19,7 +19,7 @@ from reports.notifications.services import notify_stock_alert
 from reports.notifications.tasks import notify_cash_difference_task, notify_mpesa_mismatch_task
 from reports.summaries import summaries_sale_voided
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 def _later(task, *args) -> None:

@@ -52,7 +52,7 @@ from reports.summary_models import (
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 QTY = DecimalField(max_digits=14, decimal_places=3)
 COST = DecimalField(max_digits=20, decimal_places=5)  # quantity × unit cost, unrounded until the row is shown
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ at once, and each reads what the other committed (READ COMMITTED on MariaDB, one
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+import structlog
 from django.db import transaction
 from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -40,7 +40,7 @@ from reports.summary_models import (
     SummaryState,
 )
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 COST = DecimalField(**SUM_COST)
 MONEY = DecimalField(**SUM_MONEY)

@@ -18,10 +18,10 @@ Rules (docs/cashdesk.md, "M-Pesa"):
 Daraja itself is reached only through `cashdesk.mpesa.daraja` and only from Huey tasks (`tasks.py`).
 """
 
-import logging
 from datetime import timedelta
 from decimal import ROUND_FLOOR, Decimal
 
+import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -71,7 +71,7 @@ from pos.people.audit import AuditAction, audit_record
 from pos.people.models import Branch, User
 from pos.sales.models import Sale, SaleStatus
 
-log = logging.getLogger("cashdesk.mpesa")
+log = structlog.get_logger("cashdesk.mpesa")
 
 MAX_STK_AMOUNT = Decimal("250000")
 STK_DESCRIPTION = "Shop payment"  # 1–13 characters, shown on the customer's phone

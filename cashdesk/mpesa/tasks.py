@@ -3,14 +3,14 @@
 Tasks take ids and call services; each is safe to run twice (the services check state under locks).
 """
 
-import logging
 
+import structlog
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from cashdesk.mpesa import services as mpesa_services
 
-log = logging.getLogger("cashdesk.mpesa.tasks")
+log = structlog.get_logger("cashdesk.mpesa.tasks")
 
 
 @db_task()

@@ -3,9 +3,9 @@ callbacks Safaricom posts (secret path, answered at once), unmatched incoming pa
 mismatches for managers.
 """
 
-import logging
 from decimal import Decimal, InvalidOperation
 
+import structlog
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +32,7 @@ from pos.people.audit import client_ip
 from pos.sales.models import Sale, SaleStatus
 from pos.sales.receipts import receipt_grant
 
-log = logging.getLogger("cashdesk.mpesa")
+log = structlog.get_logger("cashdesk.mpesa")
 
 # The simulator's customers (docs/mpesa.md): shown on the panel in simulator mode only.
 SIMULATOR_PHONES = [

@@ -360,7 +360,7 @@ def _created(info: BackupInfo) -> datetime.datetime:
     try:
         return datetime.datetime.fromisoformat(str(info.manifest.get("created_at")))
     except ValueError:
-        return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+        return datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
 
 def backup_prune(*, keep: int, directory: Path | None = None) -> list[Path]:

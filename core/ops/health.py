@@ -4,17 +4,17 @@ Public (load balancers and uptime checks call it without logging in), so a failu
 kind of error it was; the whole message, which may name hosts and database users, goes to the log.
 """
 
-import logging
 import time
 
+import structlog
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from huey.contrib.djhuey import HUEY
+from huey.contrib import djhuey
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 def _check_database() -> str:
@@ -35,7 +35,7 @@ def _check_cache() -> str:
 
 def _check_queue() -> str:
 
-    pending = HUEY.pending_count()  # touches the queue's storage (Redis or SQLite)
+    pending = djhuey.HUEY.pending_count()  # touches the queue's storage (Redis or SQLite)
     return f"ok ({pending} waiting)"
 
 

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from huey.contrib.djhuey import HUEY
+from huey.contrib import djhuey
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -120,7 +120,7 @@ class QueueDepthCollector:
         pending = GaugeMetricFamily("asiria_queue_pending_tasks", "Tasks waiting in the Huey queue.")
         scheduled = GaugeMetricFamily("asiria_queue_scheduled_tasks", "Tasks scheduled for later (retries, ETAs).")
         try:
-            pending_count, scheduled_count = HUEY.pending_count(), HUEY.scheduled_count()
+            pending_count, scheduled_count = djhuey.HUEY.pending_count(), djhuey.HUEY.scheduled_count()
         except Exception:  # a scrape must still answer when Redis is down; the 0 is the alert
             up.add_metric([], 0)
             yield up

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.image.svg
+import structlog
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -41,7 +42,7 @@ def receipt_granted(request, sale: Sale) -> str | None:
     return request.session.get(RECEIPT_GRANTS, {}).get(str(sale.pk))
 
 # WeasyPrint logs every layout step at INFO; one receipt is not news.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+structlog.get_logger("weasyprint.progress").setLevel(logging.WARNING)
 
 PDF_STYLESHEET = "css/receipt.css"
 ROLL_WIDTH = "80mm"

@@ -1,14 +1,14 @@
 """Huey tasks of the till: e-mailing receipts (with the PDF attached)."""
 
-import logging
 
+import structlog
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 @db_task(retries=3, retry_delay=60)

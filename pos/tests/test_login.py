@@ -217,13 +217,13 @@ def test_email_cannot_be_added_by_oneself(client, cashier):
 
 # ---------------------------------------------------------------------------- single sign-on buttons
 def _settings_from_env(monkeypatch, tmp_path, **env) -> dict:
-    """Run config/settings/base.py with these environment variables (and no .env file)."""
+    """Run the login settings (config/settings/auth.py) with these environment variables (and no .env file)."""
     for name in ("GOOGLE_CLIENT_ID", "MICROSOFT_CLIENT_ID", "OIDC_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ENV_FILE", str(tmp_path / "no.env"))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return runpy.run_path(str(Path(settings.BASE_DIR) / "config" / "settings" / "base.py"))
+    return runpy.run_path(str(Path(settings.BASE_DIR) / "config" / "settings" / "auth.py"))
 
 
 def test_no_provider_buttons_when_none_is_configured(client, monkeypatch, tmp_path):

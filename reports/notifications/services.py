@@ -10,10 +10,10 @@ hooks only enqueue, and a failed send is logged on its delivery row.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from decimal import Decimal
 
 import httpx
+import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
@@ -40,7 +40,7 @@ from reports.notifications.models import (
 )
 from reports.notifications.tasks import send_delivery
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 # Who may receive each event: the permission that lets them act on it.
 EVENT_PERMISSION = {

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import logging
-
+import structlog
 from django.conf import settings
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from core.tasks import at_shop_time
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 

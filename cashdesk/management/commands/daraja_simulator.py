@@ -2,6 +2,7 @@
 
 import logging
 
+import structlog
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         passkeys = {SANDBOX_SHORTCODE: SANDBOX_PASSKEY, config.shortcode: config.passkey}
         if options["delay"] < 0 or (options["no_answer_delay"] or 0) < 0:
             raise CommandError("Delays cannot be negative.")
-        logging.getLogger("cashdesk.mpesa.daraja.simulator").setLevel(logging.INFO)
+        structlog.get_logger("cashdesk.mpesa.daraja.simulator").setLevel(logging.INFO)
         simulator = DarajaSimulator(
             options["host"],
             options["port"],

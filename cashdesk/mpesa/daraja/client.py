@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import structlog
 from django.core.cache import cache as default_cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -45,7 +45,7 @@ from cashdesk.mpesa.daraja.config import (
 from core.errors import DomainError
 from core.phone import mask_phone, msisdn
 
-log = logging.getLogger("cashdesk.mpesa.daraja")
+log = structlog.get_logger("cashdesk.mpesa.daraja")
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 

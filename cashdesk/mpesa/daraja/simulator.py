@@ -46,7 +46,6 @@ import base64
 import binascii
 import hashlib
 import json
-import logging
 import random
 import re
 import threading
@@ -63,6 +62,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
+import structlog
 
 from cashdesk.mpesa.daraja.config import (
     BUY_GOODS,
@@ -76,7 +76,7 @@ from cashdesk.mpesa.daraja.config import (
 from cashdesk.mpesa.daraja.responses import is_acceptance
 from core.phone import mask_phone, msisdn
 
-log = logging.getLogger("cashdesk.mpesa.daraja.simulator")
+log = structlog.get_logger("cashdesk.mpesa.daraja.simulator")
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 TOKEN_LIFETIME = 3599

@@ -116,7 +116,7 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
                 note=(note or "")[:255],
             )
     except IntegrityError:
-        raise PaymentConflictError("You already have an open cash session: close it before opening another.")
+        raise PaymentConflictError("You already have an open cash session: close it before opening another.") from None
 
 
 def session_expected_cash(*, session: CashSession) -> Decimal:

@@ -52,7 +52,7 @@ from reports.summary_models import (
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 QTY = DecimalField(max_digits=14, decimal_places=3)
 COST = DecimalField(max_digits=20, decimal_places=5)  # quantity × unit cost, unrounded until the row is shown
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass(frozen=True)
@@ -883,7 +883,7 @@ def dashboard(*, today: dt.date, branch_ids: tuple[int, ...] | None, top: int = 
         "hours": [
             {"hour": n["hour"], "label": n["label"], "today": n["sales"], "week_ago": t["sales"],
              "today_count": n["count"], "week_ago_count": t["count"]}
-            for n, t in zip(by_hour_now, by_hour_then)
+            for n, t in zip(by_hour_now, by_hour_then, strict=True)  # both list all 24 hours
         ],
         "top_products": top_products,
         "payment_mix": sales_by_payment_method(period=today_period),

@@ -382,13 +382,17 @@ def summaries_check(*, first: dt.date | None = None, last: dt.date | None = None
                     problems.append(f"{label} {key[0]} branch {key[1] or 'all'}: summed {stored.get(key)}, now {expected.get(key)}")
             if hasattr(model, "span"):  # a month's row holds its summed days (the current month: so far)
                 in_days: dict = {}
+                zeros = (ZERO,) * len(fields)  # every total holds one figure per field: zip(strict=True) below
                 for (_, branch), values in day_totals(
                     model.objects.filter(span=Span.DAY, starts_on__gte=month, starts_on__lte=month_end(month)), fields
                 ).items():
-                    in_days[branch] = tuple(a + b for a, b in zip(in_days.get(branch, (ZERO,) * len(fields)), values))
+                    in_days[branch] = tuple(a + b for a, b in zip(in_days.get(branch, zeros), values, strict=True))
                     # ... and every branch together, in the month's every-branch row
-                    in_days[None] = tuple(a + b for a, b in zip(in_days.get(None, (ZERO,) * len(fields)), values))
-                in_month = {b: v for (_, b), v in day_totals(model.objects.filter(span=Span.MONTH, starts_on=month), fields).items()}
+                    in_days[None] = tuple(a + b for a, b in zip(in_days.get(None, zeros), values, strict=True))
+                in_month = {
+                    b: v
+                    for (_, b), v in day_totals(model.objects.filter(span=Span.MONTH, starts_on=month), fields).items()
+                }
                 for branch in sorted(set(in_days) | set(in_month), key=lambda b: b or 0):
                     if in_days.get(branch) != in_month.get(branch):
                         problems.append(f"{label} month {month:%Y-%m} branch {branch or 'all'}: month row {in_month.get(branch)}, days {in_days.get(branch)}")

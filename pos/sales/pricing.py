@@ -114,7 +114,7 @@ def price_sale(lines: list[LineInput], *, cart_discount_kind: str = "", cart_dis
                     break
 
     tax_by_class: OrderedDict[str, dict] = OrderedDict()
-    for line, result in zip(lines, results):
+    for line, result in zip(lines, results, strict=True):  # one result per line, in order
         result.tax = vat_included(result.total, line.tax_rate)
         bucket = tax_by_class.setdefault(
             line.tax_class, {"tax_class": line.tax_class, "rate": line.tax_rate, "taxable": ZERO, "tax": ZERO}

@@ -79,7 +79,7 @@ def _as_decimal(value, *, field: str, label: str) -> Decimal:
     try:
         result = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError):
-        raise SaleError(f"{label}: “{value}” is not a number.", field=field)
+        raise SaleError(f"{label}: “{value}” is not a number.", field=field) from None
     if not result.is_finite():
         raise SaleError(f"{label}: “{value}” is not a number.", field=field)
     return result
@@ -161,7 +161,7 @@ def sale_recalculate(*, sale: Sale) -> Sale:
     except PricingError as exc:
         raise SaleError(str(exc), field="discount") from exc
     changed = []
-    for line, result in zip(lines, totals.lines):
+    for line, result in zip(lines, totals.lines, strict=True):  # price_sale answers one result per line
         new = (result.gross, result.line_discount, result.cart_discount_share, result.total, result.tax)
         old = (line.gross_amount, line.discount_amount, line.cart_discount_share, line.line_total, line.tax_amount)
         if new != old:

@@ -33,7 +33,7 @@ def at_shop_time(hour: int, minute: int):
 
     def validate(timestamp: datetime.datetime) -> bool:
         if timestamp.tzinfo is None:
-            timestamp = timestamp.replace(tzinfo=datetime.timezone.utc) if HUEY.utc else timestamp.astimezone()
+            timestamp = timestamp.replace(tzinfo=datetime.UTC) if HUEY.utc else timestamp.astimezone()
         local = timestamp.astimezone(shop_tz)
         return local.hour == hour and local.minute == minute
 

@@ -41,7 +41,7 @@ def access_record(resp, environ: dict, request_time: datetime.timedelta) -> dict
     status = getattr(resp, "status_code", None) or str(getattr(resp, "status", "0")).split(" ")[0]
     referer = (environ.get("HTTP_REFERER") or "").split("?")[0]
     return {
-        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z"),
+        "timestamp": datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z"),
         "level": "info",
         "logger": "gunicorn.access",
         "event": "http_access",

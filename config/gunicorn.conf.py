@@ -40,7 +40,9 @@ def _cores() -> int:
 
 
 # --- where to listen: nginx proxies to 127.0.0.1:8000; a platform that sets PORT gets 0.0.0.0:$PORT
-bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000")
+bind = os.environ.get("GUNICORN_BIND") or (
+    f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000"
+)
 
 # --- workers: one per core by default. Sync workers: a request holds its worker until it answers,
 # so nothing slow may happen in a request (Daraja calls, PDFs of a month, exports run in Huey).

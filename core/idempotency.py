@@ -62,7 +62,9 @@ def run_idempotent(request, *, endpoint: str, run: Callable[[], Response]) -> Re
                     code="idempotency_key_reused",
                 ) from None
             if row.status_code is None:
-                raise ConflictError("A request with this Idempotency-Key is still running.", code="in_progress") from None
+                raise ConflictError(
+                    "A request with this Idempotency-Key is still running.", code="in_progress"
+                ) from None
             response = Response(row.response_body, status=row.status_code)
             response[REPLAYED_HEADER] = "true"
             return response

@@ -196,7 +196,9 @@ def product_create(*, actor, data: dict, opening_stock: Decimal | None = None, b
         with transaction.atomic():
             product.save()
     except IntegrityError:
-        raise ValidationError({"sku": "Another product was saved with this SKU or barcode a moment ago; check again."}) from None
+        raise ValidationError(
+            {"sku": "Another product was saved with this SKU or barcode a moment ago; check again."}
+        ) from None
     if opening_stock:
         stock_move(
             branch=branch,
@@ -254,7 +256,9 @@ def product_update(*, actor, product: Product, data: dict, request=None) -> Prod
         with transaction.atomic():
             product.save(update_fields=[*changed, "updated_at"])
     except IntegrityError:
-        raise ValidationError({"sku": "Another product was saved with this SKU or barcode a moment ago; check again."}) from None
+        raise ValidationError(
+            {"sku": "Another product was saved with this SKU or barcode a moment ago; check again."}
+        ) from None
     if "reorder_level" in changed:
         stock_alerts_refresh(product_id=product.pk)
     audit_record(

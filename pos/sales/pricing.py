@@ -78,7 +78,9 @@ def vat_included(total: Decimal, rate: Decimal) -> Decimal:
     return money(total * rate / (Decimal("100") + rate))
 
 
-def price_sale(lines: list[LineInput], *, cart_discount_kind: str = "", cart_discount_value: Decimal = ZERO) -> SaleTotals:
+def price_sale(
+    lines: list[LineInput], *, cart_discount_kind: str = "", cart_discount_value: Decimal = ZERO
+) -> SaleTotals:
     results: list[LineResult] = []
     for line in lines:
         if line.quantity <= 0:

@@ -43,7 +43,9 @@ class CashSession(TimeStampedModel):
     )
     force_closed = models.BooleanField(default=False)
     note = models.CharField(max_length=255, blank=True)
-    close_note = models.CharField(max_length=255, blank=True, help_text="Why it was force-closed, or the cashier's note.")
+    close_note = models.CharField(
+        max_length=255, blank=True, help_text="Why it was force-closed, or the cashier's note."
+    )
     # What the cashier counted for the other methods at close (card terminal batch, M-Pesa statement).
     counted_by_method = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     # The Z report frozen at close: a closed session's figures never change, whatever happens later.
@@ -74,7 +76,10 @@ class CashSession(TimeStampedModel):
                 ),
                 name="cashsession_closed_is_counted",
             ),
-            models.CheckConstraint(condition=Q(closing_total__isnull=True) | Q(closing_total__gte=0), name="cashsession_count_not_negative"),
+            models.CheckConstraint(
+                condition=Q(closing_total__isnull=True) | Q(closing_total__gte=0),
+                name="cashsession_count_not_negative",
+            ),
         ]
         indexes = [models.Index(fields=["branch", "opened_at"], name="cashsession_branch_opened_idx")]
 

@@ -99,7 +99,8 @@ def _pay_back(
         in_drawer = session_expected_cash(session=session)
         if cash > in_drawer:
             raise PaymentError(
-                f"The drawer should hold only KES {in_drawer}; it cannot pay back KES {cash} in cash.", code="drawer_short"
+                f"The drawer should hold only KES {in_drawer}; it cannot pay back KES {cash} in cash.",
+                code="drawer_short",
             )
     needs_reference = sorted({p.method for p in parts if p.method in (PaymentMethod.CARD, PaymentMethod.MPESA)})
     if needs_reference and not reference.strip():
@@ -199,7 +200,9 @@ def sale_void_completed(
         Sale.objects.select_for_update().filter(pk=sale.pk).first()
         session = _lock_session(user)
         now = timezone.now()
-        sale = sale_void_record(sale=sale, user=user, reason=reason, authorised_by=authorised_by, request=request, when=now)
+        sale = sale_void_record(
+            sale=sale, user=user, reason=reason, authorised_by=authorised_by, request=request, when=now
+        )
         parts = [RefundPart(method, amount) for method, amount in refundable_by_method(sale=sale).items()]
         parts.sort(key=lambda part: REFUND_ORDER.index(part.method) if part.method in REFUND_ORDER else 99)
         _pay_back(sale=sale, parts=parts, user=user, session=session, sale_return=None, reference=reference, when=now)

@@ -116,7 +116,9 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
                 note=(note or "")[:255],
             )
     except IntegrityError:
-        raise PaymentConflictError("You already have an open cash session: close it before opening another.")
+        raise PaymentConflictError(
+            "You already have an open cash session: close it before opening another."
+        ) from None
 
 
 def session_expected_cash(*, session: CashSession) -> Decimal:
@@ -534,8 +536,9 @@ def _charge_customer(*, sale: Sale, tenders: list[Tender], user: User, when) -> 
         if owes > customer.credit_limit:
             room = max(customer.credit_limit - customer.balance, ZERO)
             raise PaymentError(
-                f"Refused: {customer.name} would owe KES {owes}, over their credit limit of KES {customer.credit_limit} "
-                f"(they owe KES {customer.balance}; at most KES {room} more can go on account).",
+                f"Refused: {customer.name} would owe KES {owes}, over their credit limit of "
+                f"KES {customer.credit_limit} (they owe KES {customer.balance}; at most KES {room} more can go "
+                "on account).",
                 field="method",
                 code="credit_limit",
             )

@@ -1,7 +1,8 @@
 """The JSON API under /api/: JWT auth, each app's router, the OpenAPI schema (see docs/api.md).
 
-Each app keeps its endpoints in its own module with a `router` (a DRF `SimpleRouter`: one DefaultRouter would add its own root per app) and,
-where needed, `urlpatterns`: `pos/people/api.py` (people, clients), `pos/till/sales_api.py` (sales, returns),
+Each app keeps its endpoints in its own module with a `router` (a DRF `SimpleRouter`: one DefaultRouter
+would add its own root per app) and, where needed, `urlpatterns`: `pos/people/api.py` (people, clients),
+`pos/till/sales_api.py` (sales, returns),
 `inventory/api.py` (catalogue, purchases, stock), `cashdesk/api.py` (sessions, payments, M-Pesa, money),
 `reports/api.py` (reports). They are listed below, one line each.
 """

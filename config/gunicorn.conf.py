@@ -40,7 +40,9 @@ def _cores() -> int:
 
 
 # --- where to listen: nginx proxies to 127.0.0.1:8000; a platform that sets PORT gets 0.0.0.0:$PORT
-bind = os.environ.get("GUNICORN_BIND") or (f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000")
+bind = os.environ.get("GUNICORN_BIND") or (
+    f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000"
+)
 
 # --- workers: one per core by default. Sync workers: a request holds its worker until it answers,
 # so nothing slow may happen in a request (Daraja calls, PDFs of a month, exports run in Huey).
@@ -62,8 +64,8 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,
 proxy_allow_ips = forwarded_allow_ips
 
 # --- heartbeat files in memory, not on a disk that may stall (gunicorn's advice for containers too)
-if Path("/dev/shm").is_dir():  # gunicorn's documented heartbeat place, not a data file  # nosec B108
-    worker_tmp_dir = "/dev/shm"  # nosec B108
+if Path("/dev/shm").is_dir():  # noqa: S108 - gunicorn's documented heartbeat place, not a data file  # nosec B108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108 - gunicorn's heartbeat files only  # nosec B108
 
 # --- logs: JSON access lines (request id, status, duration) on stdout, errors on stderr
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log

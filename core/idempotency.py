@@ -60,9 +60,11 @@ def run_idempotent(request, *, endpoint: str, run: Callable[[], Response]) -> Re
                 raise ConflictError(
                     "This Idempotency-Key was already used for a different request: send a new key.",
                     code="idempotency_key_reused",
-                )
+                ) from None
             if row.status_code is None:
-                raise ConflictError("A request with this Idempotency-Key is still running.", code="in_progress")
+                raise ConflictError(
+                    "A request with this Idempotency-Key is still running.", code="in_progress"
+                ) from None
             response = Response(row.response_body, status=row.status_code)
             response[REPLAYED_HEADER] = "true"
             return response

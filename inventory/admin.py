@@ -87,7 +87,9 @@ class StockMovementAdmin(ReadOnlyAdmin):
 
 @admin.register(StockAdjustment)
 class StockAdjustmentAdmin(ReadOnlyAdmin):
-    list_display = ("number", "product", "branch", "delta", "reason", "status", "requested_by", "decided_by", "created_at")
+    list_display = (
+        "number", "product", "branch", "delta", "reason", "status", "requested_by", "decided_by", "created_at"
+    )
     list_filter = ("status", "reason", "branch")
     search_fields = ("product__name", "product__sku", "note", "decision_note")
     list_select_related = ("product", "branch", "requested_by", "decided_by")

@@ -108,7 +108,11 @@ class CategorySerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         return _call(
-            None, catalogue_services.category_save, actor=self.context["request"].user, data=validated_data, category=instance
+            None,
+            catalogue_services.category_save,
+            actor=self.context["request"].user,
+            data=validated_data,
+            category=instance,
         )
 
 
@@ -122,7 +126,9 @@ class UnitSerializer(serializers.ModelSerializer):
         return _call(None, catalogue_services.unit_save, actor=self.context["request"].user, data=validated_data)
 
     def update(self, instance, validated_data):
-        return _call(None, catalogue_services.unit_save, actor=self.context["request"].user, data=validated_data, unit=instance)
+        return _call(
+            None, catalogue_services.unit_save, actor=self.context["request"].user, data=validated_data, unit=instance
+        )
 
 
 class SupplierSerializer(serializers.ModelSerializer):
@@ -138,7 +144,11 @@ class SupplierSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         return _call(
-            None, catalogue_services.supplier_save, actor=self.context["request"].user, data=validated_data, supplier=instance
+            None,
+            catalogue_services.supplier_save,
+            actor=self.context["request"].user,
+            data=validated_data,
+            supplier=instance,
         )
 
 

@@ -196,7 +196,9 @@ def product_create(*, actor, data: dict, opening_stock: Decimal | None = None, b
         with transaction.atomic():
             product.save()
     except IntegrityError:
-        raise ValidationError({"sku": "Another product was saved with this SKU or barcode a moment ago; check again."})
+        raise ValidationError(
+            {"sku": "Another product was saved with this SKU or barcode a moment ago; check again."}
+        ) from None
     if opening_stock:
         stock_move(
             branch=branch,
@@ -254,7 +256,9 @@ def product_update(*, actor, product: Product, data: dict, request=None) -> Prod
         with transaction.atomic():
             product.save(update_fields=[*changed, "updated_at"])
     except IntegrityError:
-        raise ValidationError({"sku": "Another product was saved with this SKU or barcode a moment ago; check again."})
+        raise ValidationError(
+            {"sku": "Another product was saved with this SKU or barcode a moment ago; check again."}
+        ) from None
     if "reorder_level" in changed:
         stock_alerts_refresh(product_id=product.pk)
     audit_record(
@@ -318,7 +322,7 @@ def product_delete(*, actor, product: Product, request=None) -> None:
     try:
         product.delete()
     except models.ProtectedError:
-        raise StockError(f"{product.name} has history; deactivate it instead.")
+        raise StockError(f"{product.name} has history; deactivate it instead.") from None
     audit_record(
         action=AuditAction.PRODUCT_DELETED,
         user=actor,
@@ -381,7 +385,7 @@ def supplier_save(*, actor, data: dict, supplier: Supplier | None = None) -> Sup
         try:
             supplier.phone_number = normalize_phone(supplier.phone_number)
         except ValidationError as exc:
-            raise ValidationError({"phone_number": exc.messages})
+            raise ValidationError({"phone_number": exc.messages}) from None
     supplier.kra_pin = (supplier.kra_pin or "").upper()
     _check_unique_name(Supplier, supplier.name, supplier.pk)
     supplier.full_clean(validate_unique=False)

@@ -218,7 +218,7 @@ def parse_quantity(raw: str | None) -> Decimal | None:
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ValueError(f"“{raw}” is not a number.")
+        raise ValueError(f"“{raw}” is not a number.") from None
     if not value.is_finite():
         raise ValueError(f"“{raw}” is not a number.")
     return value

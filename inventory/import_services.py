@@ -130,7 +130,7 @@ def parse_csv(text: str) -> tuple[list[str], list[tuple[int, dict]]]:
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise ImportFileError("The file has no header row.")
+        raise ImportFileError("The file has no header row.") from None
     names = [_header_name(h) for h in header]
     if "sku" not in names:
         raise ImportFileError(
@@ -150,7 +150,7 @@ def parse_csv(text: str) -> tuple[list[str], list[tuple[int, dict]]]:
             cells = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(names) if name in COLUMNS}
             rows.append((reader.line_num, cells))
     except csv.Error as exc:
-        raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.")
+        raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.") from exc
     if not rows:
         raise ImportFileError("The file has a header but no products.")
     return [n for n in names if n in COLUMNS], rows
@@ -187,7 +187,7 @@ def _decimal(value: str, label: str) -> Decimal:
     try:
         number = Decimal(cleaned)
     except InvalidOperation:
-        raise ValueError(f"{label}: “{value}” is not a number.")
+        raise ValueError(f"{label}: “{value}” is not a number.") from None
     if not number.is_finite():
         raise ValueError(f"{label}: “{value}” is not a number.")
     return number

@@ -174,7 +174,9 @@ def product_detail(request, pk: int):
 
 
 def _product_data(form: ProductForm) -> dict:
-    data = {name: form.cleaned_data.get(name) for name in catalogue_services.PRODUCT_FIELDS if name in form.cleaned_data}
+    data = {
+        name: form.cleaned_data.get(name) for name in catalogue_services.PRODUCT_FIELDS if name in form.cleaned_data
+    }
     if not data.get("image"):
         data.pop("image", None)
     elif data["image"] is False:  # "clear" ticked
@@ -215,7 +217,9 @@ def product_edit(request, pk: int):
     form = ProductForm(request.POST or None, request.FILES or None, instance=Product.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         try:
-            catalogue_services.product_update(actor=request.user, product=product, data=_product_data(form), request=request)
+            catalogue_services.product_update(
+                actor=request.user, product=product, data=_product_data(form), request=request
+            )
         except (StockError, ValidationError) as exc:
             apply_errors(form, exc)
         else:

@@ -56,7 +56,9 @@ class ReportResultSerializer(serializers.Serializer):
     title = serializers.CharField()
     start = serializers.DateField()
     end = serializers.DateField()
-    branch = serializers.IntegerField(allow_null=True, help_text="The branch asked for; null: every branch you may see.")
+    branch = serializers.IntegerField(
+        allow_null=True, help_text="The branch asked for; null: every branch you may see."
+    )
     columns = serializers.ListField(child=serializers.CharField())
     rows = serializers.ListField(child=serializers.DictField(), help_text="One object per row, keyed by column; "
                                  "amounts are strings with two decimals.")

@@ -69,8 +69,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
         if job.format == ExportFormat.CSV:
             parts = []
             step = max(len(rows) // 10, 1)
-            for index, line in enumerate(csv_lines(report=report, rows=_counting(rows, job, step), totals=totals,
-                                                   filters=filters)):
+            for line in csv_lines(report=report, rows=_counting(rows, job, step), totals=totals, filters=filters):
                 parts.append(line)
             content = "".join(parts).encode("utf-8")
         else:

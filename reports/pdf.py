@@ -33,7 +33,8 @@ def render_report_pdf(*, report: Report, rows: list[dict], totals: dict | None, 
         },
     )
     stylesheet = finders.find(PDF_STYLESHEET)
-    return HTML(string=html, base_url=base_url).write_pdf(stylesheets=[CSS(filename=stylesheet)] if stylesheet else None)
+    stylesheets = [CSS(filename=stylesheet)] if stylesheet else None
+    return HTML(string=html, base_url=base_url).write_pdf(stylesheets=stylesheets)
 
 
 def csv_cell(value) -> str:

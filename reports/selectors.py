@@ -203,7 +203,11 @@ def period_parts(period: Period) -> Parts:
     if through is None or period.start > through:
         return Parts(live=period)
     last = min(period.end, through)
-    live = Period(start=through + dt.timedelta(days=1), end=period.end, branch_ids=period.branch_ids) if period.end > through else None
+    live = (
+        Period(start=through + dt.timedelta(days=1), end=period.end, branch_ids=period.branch_ids)
+        if period.end > through
+        else None
+    )
     ranges: list[tuple[dt.date, dt.date]] = []
     months: list[dt.date] = []
     day = period.start
@@ -252,7 +256,11 @@ LINE_SUMS = ("lines", "units", "sales", "vat", "cost")
 
 
 def product_sales(
-    period: Period, keys: tuple[str, ...] = ("product_id",), *, figures: tuple[str, ...] = LINE_SUMS, last_sold: bool = False
+    period: Period,
+    keys: tuple[str, ...] = ("product_id",),
+    *,
+    figures: tuple[str, ...] = LINE_SUMS,
+    last_sold: bool = False,
 ) -> list[dict]:
     """Sold lines grouped by `keys` (of product_id, tax_class, tax_rate): `figures` (of lines, units,
     sales, vat, cost — unrounded) and, with `last_sold`, last_sold_at, from the summaries and the live days."""
@@ -300,7 +308,12 @@ def sale_totals(period: Period, keys: tuple[str, ...]) -> list[dict]:
             sources.append(_renamed(
                 SalesHourSummary.objects.filter(parts.days_q(), period.branches())
                 .values(*keys)
-                .annotate(n=Coalesce(Sum("sales"), Value(0)), s_sales=_sum("total"), s_discounts=_sum("discounts"), s_vat=_sum("vat"))
+                .annotate(
+                    n=Coalesce(Sum("sales"), Value(0)),
+                    s_sales=_sum("total"),
+                    s_discounts=_sum("discounts"),
+                    s_vat=_sum("vat"),
+                )
                 .order_by(),
                 {"n": "count", "s_sales": "sales", "s_discounts": "discounts", "s_vat": "vat"},
             ))
@@ -313,7 +326,9 @@ def sale_totals(period: Period, keys: tuple[str, ...]) -> list[dict]:
                 live = live.annotate(hour=local_hour("completed_at", offset))
             rows = list(
                 live.values(*keys)
-                .annotate(count=Count("id"), sales=_sum("total"), discounts=_sum("discount_total"), vat=_sum("tax_total"))
+                .annotate(
+                    count=Count("id"), sales=_sum("total"), discounts=_sum("discount_total"), vat=_sum("tax_total")
+                )
                 .order_by()
             )
             if "day" in keys:
@@ -441,7 +456,11 @@ def sales_by_payment_method(*, period: Period) -> list[dict]:
                     status=PaymentStatus.CONFIRMED,
                 )
                 .values("method")
-                .annotate(count=Count("id"), sales=Count("sale_id", distinct=True), amount=_sum(F("amount") - F("change_given")))
+                .annotate(
+                    count=Count("id"),
+                    sales=Count("sale_id", distinct=True),
+                    amount=_sum(F("amount") - F("change_given")),
+                )
                 .order_by()
             )
         # A sale belongs to one day, so the sales counted per day add up without counting one twice.
@@ -483,7 +502,10 @@ def profit_by_product(*, period: Period) -> list[dict]:
 # ---------------------------------------------------------------------------- VAT
 def vat_by_tax_class(*, period: Period) -> list[dict]:
     """Per tax class: sales (VAT included), taxable amount and VAT, less credit notes of the period."""
-    sold = {row["tax_class"]: row for row in _merged([product_sales(period, ("tax_class", "tax_rate"))], ("tax_class",), LINE_SUMS)}
+    sold = {
+        row["tax_class"]: row
+        for row in _merged([product_sales(period, ("tax_class", "tax_rate"))], ("tax_class",), LINE_SUMS)
+    }
     with use_replica():
         returned = {
             row["sale_line__tax_class"]: row
@@ -551,7 +573,9 @@ def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
         qs = Product.objects.all() if len(ids) > 2000 else Product.objects.filter(pk__in=ids)
         names = {pk: rest for pk, *rest in qs.values_list("pk", "sku", "name", "category__name")}
     for row in stock:
-        row["product__sku"], row["product__name"], row["product__category__name"] = names.get(row["product_id"], ("", "?", None))
+        row["product__sku"], row["product__name"], row["product__category__name"] = names.get(
+            row["product_id"], ("", "?", None)
+        )
     sold = {row["product_id"]: row for row in product_sales(period, figures=("units",), last_sold=True)}
     for row in stock:
         found = sold.get(row["product_id"], {})
@@ -559,7 +583,9 @@ def slow_movers(*, period: Period, limit: int = 500) -> list[dict]:
         row["last_sold"] = found.get("last_sold_at")
         row["cost_value"] = money(row["cost_value"])
         row["status"] = "Dead stock" if not row["sold"] else "Slow"
-        row["days_of_stock"] = (row["on_hand"] * period.days / row["sold"]).quantize(Decimal("1")) if row["sold"] else None
+        row["days_of_stock"] = (
+            (row["on_hand"] * period.days / row["sold"]).quantize(Decimal("1")) if row["sold"] else None
+        )
     # Slowest first: nothing sold, then the most days of stock left at the period's pace.
     stock.sort(key=lambda r: (r["sold"] > 0, -(r["days_of_stock"] or 0), -r["cost_value"], r["product__name"]))
     stock = stock[:limit]
@@ -588,7 +614,13 @@ def stock_movement_summary(*, period: Period) -> list[dict]:
                     s_cost=_sum("cost_value", COST),
                 )
                 .order_by(),
-                {"n": "count", "n_products": "products", "s_in": "quantity_in", "s_out": "quantity_out", "s_cost": "cost_value"},
+                {
+                    "n": "count",
+                    "n_products": "products",
+                    "s_in": "quantity_in",
+                    "s_out": "quantity_out",
+                    "s_cost": "cost_value",
+                },
             ))
         if parts.live:
             live = StockMovement.objects.filter(parts.live.between("created_at"), parts.live.branches())
@@ -597,8 +629,12 @@ def stock_movement_summary(*, period: Period) -> list[dict]:
                 .annotate(
                     count=Count("id"),
                     products=Count("product_id", distinct=True),
-                    quantity_in=_sum(Case(When(quantity__gt=0, then=F("quantity")), default=Value(ZERO), output_field=QTY), QTY),
-                    quantity_out=_sum(Case(When(quantity__lt=0, then=-F("quantity")), default=Value(ZERO), output_field=QTY), QTY),
+                    quantity_in=_sum(
+                        Case(When(quantity__gt=0, then=F("quantity")), default=Value(ZERO), output_field=QTY), QTY
+                    ),
+                    quantity_out=_sum(
+                        Case(When(quantity__lt=0, then=-F("quantity")), default=Value(ZERO), output_field=QTY), QTY
+                    ),
                     cost_value=_sum(F("quantity") * Coalesce(F("unit_cost"), Value(ZERO)), COST),
                 )
                 .order_by()
@@ -698,7 +734,9 @@ def exceptions_by_cashier(*, period: Period) -> list[dict]:
         c = counts.get(user_id, {})
         done = completed.get(user_id, {})
         void = voided.get(user_id, {})
-        row = {"user_id": user_id, "name": names.get(user_id, "?"), "sales": done.get("count", 0) + void.get("sales", 0)}
+        row = {
+            "user_id": user_id, "name": names.get(user_id, "?"), "sales": done.get("count", 0) + void.get("sales", 0)
+        }
         row.update({key: c.get(key, 0) for key in EXCEPTION_ACTIONS})
         row["discount_amount"] = money(done.get("discounts", ZERO)) + money(void.get("discount_amount", ZERO))
         row["override_amount"] = money(overrides.get(user_id, ZERO))
@@ -791,8 +829,12 @@ def loyalty_summary(*, period: Period, limit: int = 200) -> list[dict]:
             LoyaltyEntry.objects.filter(period.between("created_at"), period.branches("sale__branch_id"))
             .values("customer_id", "customer__name", "customer__loyalty_points")
             .annotate(
-                earned=_sum(Case(When(kind=LoyaltyKind.EARNED, then=F("points")), default=Value(ZERO), output_field=QTY), QTY),
-                redeemed=_sum(Case(When(kind=LoyaltyKind.REDEEMED, then=-F("points")), default=Value(ZERO), output_field=QTY), QTY),
+                earned=_sum(
+                    Case(When(kind=LoyaltyKind.EARNED, then=F("points")), default=Value(ZERO), output_field=QTY), QTY
+                ),
+                redeemed=_sum(
+                    Case(When(kind=LoyaltyKind.REDEEMED, then=-F("points")), default=Value(ZERO), output_field=QTY), QTY
+                ),
                 redeemed_value=_sum(Case(When(kind=LoyaltyKind.REDEEMED, then=F("amount")), default=Value(ZERO))),
                 taken_back=_sum(
                     Case(When(kind__in=[LoyaltyKind.TAKEN_BACK, LoyaltyKind.GIVEN_BACK], then=F("points")),
@@ -883,7 +925,7 @@ def dashboard(*, today: dt.date, branch_ids: tuple[int, ...] | None, top: int = 
         "hours": [
             {"hour": n["hour"], "label": n["label"], "today": n["sales"], "week_ago": t["sales"],
              "today_count": n["count"], "week_ago_count": t["count"]}
-            for n, t in zip(by_hour_now, by_hour_then)
+            for n, t in zip(by_hour_now, by_hour_then, strict=True)  # both list all 24 hours
         ],
         "top_products": top_products,
         "payment_mix": sales_by_payment_method(period=today_period),

@@ -111,7 +111,8 @@ def _movement_day_rows(first: dt.date, last: dt.date, branch_ids) -> list[StockM
             n=Count("id"),
             sum_in=Coalesce(Sum(Case(When(quantity__gt=0, then=F("quantity")), default=Value(ZERO), output_field=QTY)),
                             Value(ZERO), output_field=QTY),
-            sum_out=Coalesce(Sum(Case(When(quantity__lt=0, then=-F("quantity")), default=Value(ZERO), output_field=QTY)),
+            sum_out=Coalesce(Sum(Case(When(quantity__lt=0, then=-F("quantity")), default=Value(ZERO),
+                                      output_field=QTY)),
                              Value(ZERO), output_field=QTY),
             sum_cost=Coalesce(Sum(F("quantity") * Coalesce(F("unit_cost"), Value(ZERO)), output_field=COST),
                               Value(ZERO), output_field=COST),
@@ -121,7 +122,8 @@ def _movement_day_rows(first: dt.date, last: dt.date, branch_ids) -> list[StockM
     return [
         StockMovementSummary(
             span=Span.DAY, starts_on=as_date(r["day"]), branch_id=r["branch_id"], product_id=r["product_id"],
-            kind=r["kind"], movements=r["n"], quantity_in=r["sum_in"], quantity_out=r["sum_out"], cost_value=r["sum_cost"],
+            kind=r["kind"], movements=r["n"], quantity_in=r["sum_in"], quantity_out=r["sum_out"],
+            cost_value=r["sum_cost"],
         )
         for r in rows.iterator(chunk_size=BATCH)
     ]
@@ -197,7 +199,12 @@ def _roll_up(model, source: Q, group: tuple[str, ...], figures: dict, latest: tu
     rows = model.objects.filter(source).values(*group).annotate(**sums).order_by().iterator(chunk_size=BATCH)
     model.objects.bulk_create(
         (
-            model(**fixed, **{g: r[g] for g in group}, **{n: r[f"s_{n}"] for n in figures}, **{n: r[f"m_{n}"] for n in latest})
+            model(
+                **fixed,
+                **{g: r[g] for g in group},
+                **{n: r[f"s_{n}"] for n in figures},
+                **{n: r[f"m_{n}"] for n in latest},
+            )
             for r in rows
         ),
         batch_size=BATCH,
@@ -212,7 +219,9 @@ def _sum_days(first: dt.date, last: dt.date, *, branch_ids=None, product_ids=Non
     if "products" in tables:
         products = Q() if product_ids is None else Q(product_id__in=product_ids)
         ProductSalesSummary.objects.filter(days, products).delete()
-        ProductSalesSummary.objects.bulk_create(_product_day_rows(first, last, branch_ids, product_ids), batch_size=BATCH)
+        ProductSalesSummary.objects.bulk_create(
+            _product_day_rows(first, last, branch_ids, product_ids), batch_size=BATCH
+        )
     if "movements" in tables:
         StockMovementSummary.objects.filter(days).delete()
         StockMovementSummary.objects.bulk_create(_movement_day_rows(first, last, branch_ids), batch_size=BATCH)
@@ -363,7 +372,12 @@ def summaries_check(*, first: dt.date | None = None, last: dt.date | None = None
 
     checks = [
         ("product sales", ProductSalesSummary, _product_day_rows, ("lines", "units", "sales", "vat", "cost")),
-        ("stock movements", StockMovementSummary, _movement_day_rows, ("movements", "quantity_in", "quantity_out", "cost_value")),
+        (
+            "stock movements",
+            StockMovementSummary,
+            _movement_day_rows,
+            ("movements", "quantity_in", "quantity_out", "cost_value"),
+        ),
         ("sales by hour", SalesHourSummary, _sales_hour_rows, ("sales", "total", "discounts", "vat")),
         ("payments", PaymentSummary, _payment_day_rows, ("payments", "sales", "amount")),
     ]
@@ -379,18 +393,27 @@ def summaries_check(*, first: dt.date | None = None, last: dt.date | None = None
             stored = day_totals(stored_rows, fields)
             for key in sorted(set(expected) | set(stored), key=lambda k: (k[0], k[1] or 0)):
                 if expected.get(key) != stored.get(key):
-                    problems.append(f"{label} {key[0]} branch {key[1] or 'all'}: summed {stored.get(key)}, now {expected.get(key)}")
+                    problems.append(
+                        f"{label} {key[0]} branch {key[1] or 'all'}: summed {stored.get(key)}, now {expected.get(key)}"
+                    )
             if hasattr(model, "span"):  # a month's row holds its summed days (the current month: so far)
                 in_days: dict = {}
+                zeros = (ZERO,) * len(fields)  # every total holds one figure per field: zip(strict=True) below
                 for (_, branch), values in day_totals(
                     model.objects.filter(span=Span.DAY, starts_on__gte=month, starts_on__lte=month_end(month)), fields
                 ).items():
-                    in_days[branch] = tuple(a + b for a, b in zip(in_days.get(branch, (ZERO,) * len(fields)), values))
+                    in_days[branch] = tuple(a + b for a, b in zip(in_days.get(branch, zeros), values, strict=True))
                     # ... and every branch together, in the month's every-branch row
-                    in_days[None] = tuple(a + b for a, b in zip(in_days.get(None, (ZERO,) * len(fields)), values))
-                in_month = {b: v for (_, b), v in day_totals(model.objects.filter(span=Span.MONTH, starts_on=month), fields).items()}
+                    in_days[None] = tuple(a + b for a, b in zip(in_days.get(None, zeros), values, strict=True))
+                in_month = {
+                    b: v
+                    for (_, b), v in day_totals(model.objects.filter(span=Span.MONTH, starts_on=month), fields).items()
+                }
                 for branch in sorted(set(in_days) | set(in_month), key=lambda b: b or 0):
                     if in_days.get(branch) != in_month.get(branch):
-                        problems.append(f"{label} month {month:%Y-%m} branch {branch or 'all'}: month row {in_month.get(branch)}, days {in_days.get(branch)}")
+                        problems.append(
+                            f"{label} month {month:%Y-%m} branch {branch or 'all'}: "
+                            f"month row {in_month.get(branch)}, days {in_days.get(branch)}"
+                        )
         month = month_end(month) + dt.timedelta(days=1)
     return problems

@@ -68,7 +68,13 @@ class ProductSalesSummary(models.Model):
     span = models.CharField(max_length=1, choices=Span.choices)
     starts_on = models.DateField(help_text="The day, or the first day of the month.")
     branch = models.ForeignKey(
-        "pos.Branch", on_delete=models.CASCADE, related_name="+", null=True, blank=True, help_text=EVERY_BRANCH, **DERIVED
+        "pos.Branch",
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=EVERY_BRANCH,
+        **DERIVED,
     )
     product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+", **DERIVED)
     tax_class = models.CharField(max_length=1)
@@ -83,7 +89,8 @@ class ProductSalesSummary(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["span", "starts_on", "branch", "product", "tax_class", "tax_rate"], name="productsales_summary_key"
+                fields=["span", "starts_on", "branch", "product", "tax_class", "tax_rate"],
+                name="productsales_summary_key",
             ),
             models.CheckConstraint(condition=Q(span__in=Span.values), name="productsales_summary_span_valid"),
             models.CheckConstraint(condition=Q(lines__gt=0), name="productsales_summary_has_lines"),
@@ -91,7 +98,15 @@ class ProductSalesSummary(models.Model):
         # Reports read only this index (it holds every figure): a year in one range scan, no row lookups.
         # The unique key cannot hold the every-branch rows to one per key (NULL branches are distinct);
         # the writer does, under the SummaryState lock (reports/summaries.py).
-        indexes = [models.Index(fields=["span", "starts_on", "branch", "product", "tax_class", "tax_rate", "lines", "units", "sales", "vat", "cost", "last_sold_at"], name="productsales_summary_read")]
+        indexes = [
+            models.Index(
+                fields=[
+                    "span", "starts_on", "branch", "product", "tax_class", "tax_rate",
+                    "lines", "units", "sales", "vat", "cost", "last_sold_at",
+                ],
+                name="productsales_summary_read",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_span_display()} {self.starts_on} branch {self.branch_id} product {self.product_id}"
@@ -103,7 +118,13 @@ class StockMovementSummary(models.Model):
     span = models.CharField(max_length=1, choices=Span.choices)
     starts_on = models.DateField()
     branch = models.ForeignKey(
-        "pos.Branch", on_delete=models.CASCADE, related_name="+", null=True, blank=True, help_text=EVERY_BRANCH, **DERIVED
+        "pos.Branch",
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=EVERY_BRANCH,
+        **DERIVED,
     )
     product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+", **DERIVED)
     kind = models.CharField(max_length=20)
@@ -114,17 +135,29 @@ class StockMovementSummary(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["span", "starts_on", "branch", "kind", "product"], name="stockmovement_summary_key"),
+            models.UniqueConstraint(
+                fields=["span", "starts_on", "branch", "kind", "product"], name="stockmovement_summary_key"
+            ),
             models.CheckConstraint(condition=Q(span__in=Span.values), name="stockmovement_summary_span_valid"),
             models.CheckConstraint(condition=Q(movements__gt=0), name="stockmovement_summary_has_movements"),
         ]
         # Reports read only this index (it holds every figure): a year in one range scan, no row lookups.
         # The unique key cannot hold the every-branch rows to one per key (NULL branches are distinct);
         # the writer does, under the SummaryState lock (reports/summaries.py).
-        indexes = [models.Index(fields=["span", "starts_on", "branch", "kind", "product", "movements", "quantity_in", "quantity_out", "cost_value"], name="stockmovement_summary_read")]
+        indexes = [
+            models.Index(
+                fields=[
+                    "span", "starts_on", "branch", "kind", "product",
+                    "movements", "quantity_in", "quantity_out", "cost_value",
+                ],
+                name="stockmovement_summary_read",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_span_display()} {self.starts_on} branch {self.branch_id} {self.kind} product {self.product_id}"
+        return (
+            f"{self.get_span_display()} {self.starts_on} branch {self.branch_id} {self.kind} product {self.product_id}"
+        )
 
 
 class SalesHourSummary(models.Model):

@@ -1,5 +1,6 @@
-"""Huey tasks of the reports app: summing finished days for the reports, the nightly analytics refresh, the owners' daily summary, the
-notification hooks and the sending of e-mail / WhatsApp copies with retries and back-off.
+"""Huey tasks of the reports app: summing finished days for the reports, the nightly analytics refresh, the
+owners' daily summary, the notification hooks and the sending of e-mail / WhatsApp copies with retries and
+back-off.
 
 Tasks take ids and may run twice without harm (notifications are unique per person and event key;
 a delivery is only sent while PENDING).

@@ -132,7 +132,7 @@ def mpesa_stk_start(
     try:
         number = msisdn(phone)
     except ValidationError:
-        raise PaymentError("Enter a Kenyan mobile number for M-Pesa, e.g. 0712 345 678.", field="phone")
+        raise PaymentError("Enter a Kenyan mobile number for M-Pesa, e.g. 0712 345 678.", field="phone") from None
     others = _validate_tenders(list(other_tenders or []))
     others_total = sum((t.amount for t in others), ZERO)
     others_non_cash = sum((t.amount for t in others if t.method != PaymentMethod.CASH), ZERO)
@@ -164,7 +164,7 @@ def mpesa_stk_start(
         try:
             amount = money(amount)
         except (TypeError, ValueError):
-            raise PaymentError("Enter the M-Pesa amount in shillings.", field="amount")
+            raise PaymentError("Enter the M-Pesa amount in shillings.", field="amount") from None
         if amount <= 0:
             raise PaymentError("The M-Pesa amount must be more than zero.", field="amount")
         if amount != amount.to_integral_value():

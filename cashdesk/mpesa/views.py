@@ -184,7 +184,7 @@ def _money_or_none(value: str) -> Decimal | None:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise DomainError("Enter amounts as numbers, e.g. 500 or 500.50.", field="amount")
+        raise DomainError("Enter amounts as numbers, e.g. 500 or 500.50.", field="amount") from None
 
 
 def _other_tenders(post) -> list[Tender]:

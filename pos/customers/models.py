@@ -65,7 +65,9 @@ class LoyaltyEntry(models.Model):
     """The loyalty ledger: every change of a customer's points, signed, with the balance after it."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="loyalty_entries")
-    sale = models.ForeignKey("pos.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="loyalty_entries")
+    sale = models.ForeignKey(
+        "pos.Sale", null=True, blank=True, on_delete=models.PROTECT, related_name="loyalty_entries"
+    )
     kind = models.CharField(max_length=12, choices=LoyaltyKind.choices)
     points = models.DecimalField(max_digits=12, decimal_places=2)
     amount = MoneyField(default=Decimal("0.00"), help_text="KES the points were worth (redeemed or paid back).")

@@ -222,7 +222,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if request.user.is_authenticated and sociallogin.state.get("process") == "connect":
             # Linking a provider to the account one is logged in to: only one's own address.
             if request.user not in people:
-                self._refuse(request, sociallogin, "This account's e-mail address is not the one on your staff account.")
+                self._refuse(
+                    request, sociallogin, "This account's e-mail address is not the one on your staff account."
+                )
             return
         if not people:
             self._refuse(

@@ -20,7 +20,7 @@ class AuditAction:
     ROLE_CHANGED = "role_changed"
     STAFF_DEACTIVATED = "staff_deactivated"
     STAFF_REACTIVATED = "staff_reactivated"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an audit action name, not a password
     PIN_SET = "pin_set"
     PIN_LOCKED = "pin_locked"
     PIN_RATE_LIMITED = "pin_rate_limited"  # too many wrong PINs from one till (person or address)

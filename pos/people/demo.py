@@ -78,7 +78,10 @@ def print_logins(*, log) -> None:
     log("")
     log("Demo logins (phone number / password / till PIN):")
     for login in DEMO_LOGINS:
-        log(f"  {login.role.label:<9} {login.full_name:<16} {format_phone_local(login.phone)}  /  {login.password:<14} /  PIN {login.pin}")
+        log(
+            f"  {login.role.label:<9} {login.full_name:<16} {format_phone_local(login.phone)}  /  "
+            f"{login.password:<14} /  PIN {login.pin}"
+        )
 
 
 STEPS = [(10, seed_people), (1000, print_logins)]

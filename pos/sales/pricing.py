@@ -78,7 +78,9 @@ def vat_included(total: Decimal, rate: Decimal) -> Decimal:
     return money(total * rate / (Decimal("100") + rate))
 
 
-def price_sale(lines: list[LineInput], *, cart_discount_kind: str = "", cart_discount_value: Decimal = ZERO) -> SaleTotals:
+def price_sale(
+    lines: list[LineInput], *, cart_discount_kind: str = "", cart_discount_value: Decimal = ZERO
+) -> SaleTotals:
     results: list[LineResult] = []
     for line in lines:
         if line.quantity <= 0:
@@ -114,7 +116,7 @@ def price_sale(lines: list[LineInput], *, cart_discount_kind: str = "", cart_dis
                     break
 
     tax_by_class: OrderedDict[str, dict] = OrderedDict()
-    for line, result in zip(lines, results):
+    for line, result in zip(lines, results, strict=True):  # one result per line, in order
         result.tax = vat_included(result.total, line.tax_rate)
         bucket = tax_by_class.setdefault(
             line.tax_class, {"tax_class": line.tax_class, "rate": line.tax_rate, "taxable": ZERO, "tax": ZERO}

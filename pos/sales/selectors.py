@@ -28,7 +28,8 @@ def vat_breakdown(lines) -> list[dict]:
     buckets: OrderedDict[str, dict] = OrderedDict()
     for line in sorted(lines, key=lambda line: line.tax_class):
         bucket = buckets.setdefault(
-            line.tax_class, {"tax_class": line.tax_class, "rate": line.tax_rate, "taxable": ZERO, "tax": ZERO, "total": ZERO}
+            line.tax_class,
+            {"tax_class": line.tax_class, "rate": line.tax_rate, "taxable": ZERO, "tax": ZERO, "total": ZERO},
         )
         bucket["taxable"] += line.line_total - line.tax_amount
         bucket["tax"] += line.tax_amount

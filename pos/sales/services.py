@@ -79,7 +79,7 @@ def _as_decimal(value, *, field: str, label: str) -> Decimal:
     try:
         result = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError):
-        raise SaleError(f"{label}: “{value}” is not a number.", field=field)
+        raise SaleError(f"{label}: “{value}” is not a number.", field=field) from None
     if not result.is_finite():
         raise SaleError(f"{label}: “{value}” is not a number.", field=field)
     return result
@@ -134,7 +134,9 @@ def _check_quantity(product: Product, quantity: Decimal) -> None:
         raise SaleError("The quantity must be more than zero.", field="quantity")
     if quantity > MAX_LINE_QUANTITY:
         raise SaleError("That quantity is too large for one line.", field="quantity")
-    problem = quantity_problem(quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name)
+    problem = quantity_problem(
+        quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name
+    )
     if problem:
         raise SaleError(problem, field="quantity")
 
@@ -161,7 +163,7 @@ def sale_recalculate(*, sale: Sale) -> Sale:
     except PricingError as exc:
         raise SaleError(str(exc), field="discount") from exc
     changed = []
-    for line, result in zip(lines, totals.lines):
+    for line, result in zip(lines, totals.lines, strict=True):  # price_sale answers one result per line
         new = (result.gross, result.line_discount, result.cart_discount_share, result.total, result.tax)
         old = (line.gross_amount, line.discount_amount, line.cart_discount_share, line.line_total, line.tax_amount)
         if new != old:
@@ -278,7 +280,9 @@ def sale_line_remove(
     """Take a line off an open sale (a line void): needs a manager, recorded in the audit log."""
     sale = _lock_open_sale(line.sale, user=user)
     line = SaleLine.objects.get(pk=line.pk, sale=sale)
-    authority = authority_for(user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="Removing a line")
+    authority = authority_for(
+        user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="Removing a line"
+    )
     reason = _clean_reason(reason, what="line void")
     before = _line_snapshot(line)
     line_pk = line.pk
@@ -426,7 +430,9 @@ def sale_line_override_price(
     unit_price = money(unit_price)
     if unit_price == line.unit_price:
         raise SaleError(f"The price is already KES {unit_price}.", field="unit_price")
-    authority = authority_for(user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="A price override")
+    authority = authority_for(
+        user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="A price override"
+    )
     reason = _clean_reason(reason, what="price override")
     before = _line_snapshot(line)
     line.unit_price = unit_price
@@ -523,7 +529,9 @@ def sale_void_open(*, sale: Sale, user: User, reason: str, authorised_by: User |
     # A payment confirmed before completion (an accepted M-Pesa push) must be refunded, not voided away.
     if sale.payments.filter(status="CONFIRMED").exists():
         raise SaleConflictError("This sale has a confirmed payment: complete it, then void or refund it.")
-    authority = authority_for(user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="Voiding a sale")
+    authority = authority_for(
+        user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="Voiding a sale"
+    )
     reason = _clean_reason(reason, what="sale void")
     before = {"status": sale.status, "total": sale.total, "lines": [_line_snapshot(line) for line in lines]}
     sale.status = SaleStatus.VOIDED
@@ -583,7 +591,8 @@ def sale_finalise(
     sale_recalculate(sale=sale)
     if money(paid_total) - money(change_given) != sale.total:
         raise SaleError(
-            f"Payments (KES {money(paid_total)} less change KES {money(change_given)}) do not equal the total KES {sale.total}."
+            f"Payments (KES {money(paid_total)} less change KES {money(change_given)}) "
+            f"do not equal the total KES {sale.total}."
         )
     when = when or timezone.now()
     # Lock order of every till write: sale → cash session → customer → branch sequence → stock rows.
@@ -596,7 +605,9 @@ def sale_finalise(
     SaleLine.objects.bulk_update(lines, ["cost_price"])
     stock_move(
         branch=sale.branch,
-        lines=[StockLine(product_id=line.product_id, quantity=-line.quantity, unit_cost=line.cost_price) for line in lines],
+        lines=[
+            StockLine(product_id=line.product_id, quantity=-line.quantity, unit_cost=line.cost_price) for line in lines
+        ],
         kind=MovementKind.SALE,
         user=user,
         reference=sale,
@@ -722,7 +733,9 @@ def _next_credit_note_number(branch) -> tuple[int, str]:
 def _lock_completed_sale(sale: Sale) -> Sale:
     locked = Sale.objects.select_for_update().get(pk=sale.pk)
     if locked.status != SaleStatus.COMPLETED:
-        raise SaleConflictError(f"This sale is {locked.get_status_display().lower()}; only completed sales can be returned or voided.")
+        raise SaleConflictError(
+            f"This sale is {locked.get_status_display().lower()}; only completed sales can be returned or voided."
+        )
     return locked
 
 
@@ -794,7 +807,9 @@ def sale_return_record(
             amount = money(line.line_total * item.quantity / line.quantity)
             tax = money(line.tax_amount * item.quantity / line.quantity)
         line.returned_quantity += item.quantity
-        return_lines.append(SaleReturnLine(sale_line=line, quantity=item.quantity, amount=amount, tax_amount=tax, restock=item.restock))
+        return_lines.append(
+            SaleReturnLine(sale_line=line, quantity=item.quantity, amount=amount, tax_amount=tax, restock=item.restock)
+        )
         if item.restock:
             restock.append(StockLine(product_id=line.product_id, quantity=item.quantity, unit_cost=line.cost_price))
         total += amount
@@ -854,7 +869,9 @@ def sale_void_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sale_void_record must run inside the refund transaction")
     sale = _lock_completed_sale(sale)
-    authority = authority_for(user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="Voiding a completed sale")
+    authority = authority_for(
+        user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="Voiding a completed sale"
+    )
     reason = _clean_reason(reason, what="sale void")
     if sale.returns.exists():
         raise SaleConflictError("Part of this sale was already returned: return the rest instead of voiding it.")
@@ -863,7 +880,9 @@ def sale_void_record(
     lines = list(sale.lines.order_by("product_id", "pk"))
     stock_move(
         branch=sale.branch,
-        lines=[StockLine(product_id=line.product_id, quantity=line.quantity, unit_cost=line.cost_price) for line in lines],
+        lines=[
+            StockLine(product_id=line.product_id, quantity=line.quantity, unit_cost=line.cost_price) for line in lines
+        ],
         kind=MovementKind.VOID,
         user=user,
         reason=reason,
@@ -893,12 +912,16 @@ def sale_void_record(
 
 
 @transaction.atomic
-def sale_receipt_reprint(*, sale: Sale, user: User, reason: str = "", authorised_by: User | None = None, request=None) -> Sale:
+def sale_receipt_reprint(
+    *, sale: Sale, user: User, reason: str = "", authorised_by: User | None = None, request=None
+) -> Sale:
     """A copy of a receipt: needs a manager (a reprint can dress up a fake return), counted, audited."""
     sale = Sale.objects.select_for_update().get(pk=sale.pk)
     if sale.status not in (SaleStatus.COMPLETED, SaleStatus.VOIDED):
         raise SaleConflictError("Only a completed sale has a receipt.")
-    authority = authority_for(user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="A receipt reprint")
+    authority = authority_for(
+        user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="A receipt reprint"
+    )
     sale.receipt_prints = F("receipt_prints") + 1
     sale.save(update_fields=["receipt_prints", "updated_at"])
     sale.refresh_from_db(fields=["receipt_prints"])

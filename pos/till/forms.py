@@ -49,7 +49,9 @@ class PriceOverrideForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=255, required=True, error_messages={"required": "Say why: it goes in the audit log."})
+    reason = forms.CharField(
+        max_length=255, required=True, error_messages={"required": "Say why: it goes in the audit log."}
+    )
 
 
 class VoidCompletedForm(ReasonForm):
@@ -70,19 +72,26 @@ class OpenSessionForm(forms.Form):
 
 class QuickCustomerForm(forms.Form):
     name = forms.CharField(max_length=150)
-    phone_number = forms.CharField(max_length=20, required=False, widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
+    phone_number = forms.CharField(
+        max_length=20, required=False, widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"})
+    )
     email = forms.EmailField(required=False)
 
 
 class CustomerForm(forms.Form):
     name = forms.CharField(max_length=150)
     phone_number = forms.CharField(
-        max_length=20, required=False, widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "placeholder": "0712 345 678"})
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "placeholder": "0712 345 678"}),
     )
     email = forms.EmailField(required=False, help_text="Receipts are e-mailed here.")
     kra_pin = forms.CharField(label="KRA PIN", max_length=11, required=False, help_text="For invoices to businesses.")
     credit_limit = forms.DecimalField(
-        **MONEY, required=False, min_value=Decimal("0"), help_text="Most they may owe on account. 0 = no sales on account."
+        **MONEY,
+        required=False,
+        min_value=Decimal("0"),
+        help_text="Most they may owe on account. 0 = no sales on account.",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     is_active = forms.BooleanField(required=False, initial=True, label="Active")

@@ -232,14 +232,18 @@ def sale_return(request, pk: int):
 def sale_void(request, pk: int):
     sale = _visible_sale(request, pk)
     if sale.status != SaleStatus.COMPLETED:
-        messages.error(request, f"This sale is {sale.get_status_display().lower()}: only a completed sale can be voided here.")
+        messages.error(
+            request, f"This sale is {sale.get_status_display().lower()}: only a completed sale can be voided here."
+        )
         return redirect("sales:detail", pk=sale.pk)
     form = VoidCompletedForm(request.POST or None)
 
     def render_form(pin, exc=None):
         if exc is not None:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        context = {"sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), "void_reasons": VOID_REASONS, **pin}
+        context = {
+            "sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), "void_reasons": VOID_REASONS, **pin
+        }
         return render(request, "pos/sales/void.html", context)
 
     if request.method == "GET" or not form.is_valid():
@@ -261,7 +265,10 @@ def credit_note(request, pk: int):
     # whoever could see the sale, or take a return for it, may print its credit notes
     if not (
         sales_visible_to(user=request.user).filter(pk=sale_return.sale_id).exists()
-        or (request.user.has_perm(Perm.USE_TILL) and sales_returnable_by(user=request.user).filter(pk=sale_return.sale_id).exists())
+        or (
+            request.user.has_perm(Perm.USE_TILL)
+            and sales_returnable_by(user=request.user).filter(pk=sale_return.sale_id).exists()
+        )
     ):
         raise Http404("No such credit note.")
     response = HttpResponse(credit_note_pdf(sale_return=sale_return), content_type="application/pdf")

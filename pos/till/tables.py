@@ -64,6 +64,8 @@ class CustomerTable(tables.Table):
 
     class Meta:
         model = Customer
-        fields = ("name", "phone_number", "email", "total_spent", "balance", "credit_limit", "loyalty_points", "is_active")
+        fields = (
+            "name", "phone_number", "email", "total_spent", "balance", "credit_limit", "loyalty_points", "is_active"
+        )
         attrs = {"class": "table table-hover align-middle"}
         empty_text = "No customers match."

@@ -424,7 +424,9 @@ def cart_discount(request):
         data = form.cleaned_data
         updated = sale_set_cart_discount(sale=sale, kind=data["kind"], value=data["value"] or ZERO, user=request.user,
                                          authorised_by=authoriser, reason=data["reason"], request=request)
-        text = "Discount on the sale removed." if not updated.cart_discount else f"KES {updated.cart_discount} off the sale."
+        text = (
+            f"KES {updated.cart_discount} off the sale." if updated.cart_discount else "Discount on the sale removed."
+        )
         return _cart_response(request, updated, close_dialog=True, feedback=text)
 
     return _guarded(request, perm=Perm.AUTHORISE_OVERRIDES, run=run, partial="cart-discount", context=context,
@@ -442,7 +444,8 @@ def note(request):
         except SaleError as exc:
             _apply_error(form, exc)
         else:
-            return _cart_response(request, sale, close_dialog=True, feedback="Note saved." if sale.note else "Note removed.")
+            feedback = "Note saved." if sale.note else "Note removed."
+            return _cart_response(request, sale, close_dialog=True, feedback=feedback)
     return _dialog(request, "note", {"sale": sale, "form": form})
 
 
@@ -483,7 +486,9 @@ def customer(request):
         try:
             sale = sale_set_customer(sale=sale, customer=person, user=request.user)
         except SaleError as exc:
-            return _dialog(request, "customer", {"sale": sale, "error": exc.message, "create_form": QuickCustomerForm()})
+            return _dialog(
+                request, "customer", {"sale": sale, "error": exc.message, "create_form": QuickCustomerForm()}
+            )
         text = f"{person.name} is on this sale." if person else "Customer taken off the sale."
         return _cart_response(request, sale, close_dialog=True, feedback=text)
     query = request.GET.get("q", "").strip()
@@ -516,7 +521,9 @@ def customer_new(request):
         except (CustomerError, SaleError) as exc:
             _apply_error(form, exc)
         else:
-            return _cart_response(request, sale, close_dialog=True, feedback=f"{person.name} registered and on this sale.")
+            return _cart_response(
+                request, sale, close_dialog=True, feedback=f"{person.name} registered and on this sale."
+            )
     return _dialog(request, "customer", {"sale": sale, "create_form": form, "creating": True})
 
 

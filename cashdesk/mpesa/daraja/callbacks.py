@@ -59,7 +59,7 @@ def load_body(raw: bytes | bytearray | str | dict) -> dict:
         try:
             raw = bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
-            raise CallbackShapeError("the body is not UTF-8 text")
+            raise CallbackShapeError("the body is not UTF-8 text") from None
     if not isinstance(raw, str):
         raise CallbackShapeError(f"cannot read a body of type {type(raw).__name__}")
     if not raw.strip():
@@ -67,7 +67,7 @@ def load_body(raw: bytes | bytearray | str | dict) -> dict:
     try:
         body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise CallbackShapeError(f"the body is not JSON ({exc.msg} at character {exc.pos})")
+        raise CallbackShapeError(f"the body is not JSON ({exc.msg} at character {exc.pos})") from exc
     if not isinstance(body, dict):
         raise CallbackShapeError("the body is not a JSON object")
     return body
@@ -126,7 +126,7 @@ def _amount(value: Any, path: str, *, positive: bool = True) -> Decimal:
         else:
             raise CallbackShapeError("must be an amount", path=path)
     except InvalidOperation:
-        raise CallbackShapeError(f"{value!r} is not an amount", path=path)
+        raise CallbackShapeError(f"{value!r} is not an amount", path=path) from None
     if not amount.is_finite():
         raise CallbackShapeError(f"{value!r} is not an amount", path=path)
     if amount != amount.quantize(Decimal("0.01")):
@@ -147,7 +147,7 @@ def _kenya_time(value: Any, path: str) -> datetime:
     try:
         return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI)
     except ValueError:
-        raise CallbackShapeError(f"{value!r} is not a real date and time", path=path)
+        raise CallbackShapeError(f"{value!r} is not a real date and time", path=path) from None
 
 
 def _receipt(value: Any, path: str) -> str:

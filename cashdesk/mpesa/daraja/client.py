@@ -49,13 +49,13 @@ log = structlog.get_logger("cashdesk.mpesa.daraja")
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 
-TOKEN_PATH = "/oauth/v1/generate"
+TOKEN_PATH = "/oauth/v1/generate"  # noqa: S105 - the OAuth URL path, not a secret
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 C2B_REGISTER_PATHS = {"v1": "/mpesa/c2b/v1/registerurl", "v2": "/mpesa/c2b/v2/registerurl"}
 C2B_SIMULATE_PATH = "/mpesa/c2b/v1/simulate"
 
-INVALID_TOKEN_CODE = "404.001.03"
+INVALID_TOKEN_CODE = "404.001.03"  # noqa: S105 - the error code Daraja sends for a stale token, not a secret
 # Answers of the STK query while the customer has not finished yet: try again later.
 PENDING_MESSAGES = ("being processed", "still under processing")
 PENDING_RESULT_CODES = ("4999",)
@@ -208,7 +208,7 @@ def whole_shillings(amount: Any) -> int:
     try:
         value = Decimal(str(amount).strip()) if not isinstance(amount, Decimal) else amount
     except InvalidOperation:
-        raise DarajaInputError(f"{amount!r} is not an amount.", code="invalid_amount", field="amount")
+        raise DarajaInputError(f"{amount!r} is not an amount.", code="invalid_amount", field="amount") from None
     if not value.is_finite():
         raise DarajaInputError(f"{amount!r} is not an amount.", code="invalid_amount", field="amount")
     if value != value.to_integral_value():
@@ -234,7 +234,7 @@ def _phone(value: Any, field_name: str = "phone") -> str:
     except ValidationError:
         raise DarajaInputError(
             "Enter a Kenyan mobile number such as 0712 345 678 for M-Pesa.", code="invalid_phone", field=field_name
-        )
+        ) from None
 
 
 def _text(value: Any, *, label: str, field_name: str, maximum: int) -> str:
@@ -462,7 +462,9 @@ class DarajaClient:
         try:
             expires_in = parse_expires_in(body.get("expires_in"))
         except ValueError as exc:
-            raise DarajaError(f"M-Pesa sent an unusable token answer: {exc}.", code="bad_response", retryable=True)
+            raise DarajaError(
+                f"M-Pesa sent an unusable token answer: {exc}.", code="bad_response", retryable=True
+            ) from exc
         if not isinstance(token, str) or not token:
             raise DarajaError("M-Pesa sent a token answer without access_token.", code="bad_response", retryable=True)
         return AccessToken(token=token, expires_at=_wall_clock() + expires_in)
@@ -473,15 +475,19 @@ class DarajaClient:
         started = time.monotonic()
         try:
             response = self._http.request(method, url, timeout=self.config.timeout, **kwargs)
-        except httpx.ConnectTimeout:
-            raise DarajaError("Could not reach M-Pesa (connection timed out).", code="unreachable", retryable=True)
-        except httpx.TimeoutException:
+        except httpx.ConnectTimeout as exc:
+            raise DarajaError(
+                "Could not reach M-Pesa (connection timed out).", code="unreachable", retryable=True
+            ) from exc
+        except httpx.TimeoutException as exc:
             # The request may have arrived: an STK push may still prompt the customer.
-            raise DarajaError("M-Pesa did not answer in time.", code="timeout", retryable=True)
-        except httpx.ConnectError:
-            raise DarajaError("Could not reach M-Pesa (no connection).", code="unreachable", retryable=True)
+            raise DarajaError("M-Pesa did not answer in time.", code="timeout", retryable=True) from exc
+        except httpx.ConnectError as exc:
+            raise DarajaError("Could not reach M-Pesa (no connection).", code="unreachable", retryable=True) from exc
         except httpx.HTTPError as exc:
-            raise DarajaError(f"Network error talking to M-Pesa: {type(exc).__name__}.", code="network", retryable=True)
+            raise DarajaError(
+                f"Network error talking to M-Pesa: {type(exc).__name__}.", code="network", retryable=True
+            ) from exc
         log.info(
             "daraja %s %s -> %s in %.0f ms", method, path, response.status_code, (time.monotonic() - started) * 1000
         )
@@ -557,7 +563,7 @@ class DarajaClient:
         try:
             url = validate_callback_url(callback_url, require_https=self.config.requires_https_callbacks)
         except CallbackURLError as exc:
-            raise DarajaInputError(str(exc), code="invalid_callback_url", field="callback_url")
+            raise DarajaInputError(str(exc), code="invalid_callback_url", field="callback_url") from None
         kind = transaction_type or self.config.transaction_type
         if kind not in TRANSACTION_TYPES:
             raise DarajaInputError(f"Unknown transaction type {kind!r}.", code="invalid_transaction_type")
@@ -681,7 +687,7 @@ class DarajaClient:
             try:
                 urls[name] = validate_callback_url(value, require_https=self.config.requires_https_callbacks)
             except CallbackURLError as exc:
-                raise DarajaInputError(str(exc), code="invalid_callback_url", field=name)
+                raise DarajaInputError(str(exc), code="invalid_callback_url", field=name) from None
         payload = {
             "ShortCode": _shortcode(shortcode or self.config.shortcode, "shortcode"),
             "ResponseType": response_type,

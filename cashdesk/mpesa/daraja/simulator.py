@@ -386,7 +386,7 @@ class DarajaSimulator:
         try:
             moment = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI)
         except ValueError:
-            raise _bad_request("Timestamp")
+            raise _bad_request("Timestamp") from None
         if abs(moment - _nairobi_now()) > TIMESTAMP_TOLERANCE:
             raise _bad_request("Timestamp")
         password = body.get("Password")
@@ -398,7 +398,7 @@ class DarajaSimulator:
         try:
             decoded = base64.b64decode(password, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise _DarajaReply(500, "500.001.1001", "Wrong credentials")
+            raise _DarajaReply(500, "500.001.1001", "Wrong credentials") from None
         if decoded != f"{shortcode}{passkey}{timestamp}":
             raise _DarajaReply(500, "500.001.1001", "Wrong credentials")
         return shortcode
@@ -411,7 +411,7 @@ class DarajaSimulator:
         try:
             amount = Decimal(str(value).strip())
         except InvalidOperation:
-            raise _bad_request("Amount")
+            raise _bad_request("Amount") from None
         if not amount.is_finite() or amount != amount.to_integral_value() or not 1 <= amount <= MAX_AMOUNT:
             raise _bad_request("Amount")
         return int(amount)
@@ -435,7 +435,7 @@ class DarajaSimulator:
         try:
             callback_url = validate_callback_url(callback_url, require_https=False)
         except CallbackURLError:
-            raise _bad_request("CallBackURL")
+            raise _bad_request("CallBackURL") from None
         reference = body.get("AccountReference")
         if not isinstance(reference, str) or not 1 <= len(reference.strip()) <= 12:
             raise _bad_request("AccountReference")
@@ -564,7 +564,7 @@ class DarajaSimulator:
             try:
                 urls[key] = validate_callback_url(body.get(key), require_https=False)
             except CallbackURLError:
-                raise _bad_request(key)
+                raise _bad_request(key) from None
         with self._lock:
             self._registrations[shortcode] = C2BRegistration(
                 shortcode=shortcode,
@@ -838,7 +838,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             key, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise _DarajaReply(400, "400.008.01", "Invalid Authentication passed")
+            raise _DarajaReply(400, "400.008.01", "Invalid Authentication passed") from None
         if not key or not secret:
             raise _DarajaReply(400, "400.008.01", "Invalid Authentication passed")
         return self.simulator.issue_token(key)
@@ -904,4 +904,4 @@ def _msisdn_or_reject(value: Any) -> str:
     try:
         return msisdn(str(value or ""))
     except Exception:
-        raise _bad_request("phone")
+        raise _bad_request("phone") from None

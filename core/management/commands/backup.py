@@ -24,7 +24,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dir", type=Path, help=f"Where to write (default BACKUP_DIR: {settings.BACKUP_DIR}).")
-        parser.add_argument("--keep", type=int, help=f"How many backups to keep (default BACKUP_KEEP: {settings.BACKUP_KEEP}).")
+        parser.add_argument(
+            "--keep", type=int, help=f"How many backups to keep (default BACKUP_KEEP: {settings.BACKUP_KEEP})."
+        )
         parser.add_argument("--no-media", action="store_true", help="Leave MEDIA_ROOT out.")
         parser.add_argument("--label", default="", help="A word added to the folder name, e.g. before-upgrade.")
         parser.add_argument("--list", action="store_true", help="List the backups instead of making one.")

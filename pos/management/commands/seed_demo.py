@@ -40,7 +40,7 @@ class Command(BaseCommand):
         def log(message: str) -> None:
             self.stdout.write(message)
 
-        for order, step in collect_steps():
+        for _order, step in collect_steps():
             kwargs = {"log": log}
             params = inspect.signature(step).parameters
             for name in ("days", "products"):

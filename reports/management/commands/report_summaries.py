@@ -11,12 +11,15 @@ from reports.summaries import summaries_catch_up, summaries_check, summaries_reb
 class Command(BaseCommand):
     help = (
         "Sum the finished days the report summaries do not hold yet. --rebuild: forget them and sum the "
-        "whole history again (after loading data in bulk). --check: compare them with the sales (exit 1 on a difference)."
+        "whole history again (after loading data in bulk). --check: compare them with the sales "
+        "(exit 1 on a difference)."
     )
 
     def add_arguments(self, parser):
         group = parser.add_mutually_exclusive_group()
-        group.add_argument("--rebuild", action="store_true", help="Forget every summary and sum the whole history again.")
+        group.add_argument(
+            "--rebuild", action="store_true", help="Forget every summary and sum the whole history again."
+        )
         group.add_argument("--check", action="store_true", help="Compare the summaries with the sales; change nothing.")
 
     def handle(self, *args, rebuild=False, check=False, **options):

@@ -1,6 +1,6 @@
 """Roles and what each may do: the one place where a role becomes Django permissions.
 
-The brief's table: Owner — everything; Manager — sales, purchases, stock approvals, users other than
+The roles: Owner — everything; Manager — sales, purchases, stock approvals, users other than
 owners; Employee — the till and their own cash session. Views and API endpoints check these
 permission strings with `user.has_perm(...)` (see `pos.people.backends.RoleBackend`); templates only use
 them to hide what the server refuses anyway.

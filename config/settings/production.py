@@ -22,7 +22,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
-# ---------------------------------------------------------------------------- production readiness (issue 8)
+# ---------------------------------------------------------------------------- operations
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from config.settings.base import LOG_LEVEL, REDIS_URL, SESSION_ENGINE  # noqa: E402

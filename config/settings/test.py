@@ -24,14 +24,14 @@ ACCOUNT_RATE_LIMITS = {
 }
 WHITENOISE_USE_FINDERS = True
 
-# ---------------------------------------------------------------------------- production readiness (issue 8)
+# ---------------------------------------------------------------------------- operations
 # Never a second database in the suite (core/tests/test_db_router.py makes its own replica).
 DATABASES.pop("replica", None)  # noqa: F405
 BACKUP_DIR = VAR_DIR / "test-backups"
 BACKUP_ENABLED = False
 METRICS_TOKEN = ""
 
-# ---------------------------------------------------------------------------- JSON API (issue 6)
+# ---------------------------------------------------------------------------- JSON API
 # The suite logs in hundreds of times a minute from one address; throttle tests lower these themselves.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from cashdesk.etims.services import etims_credit_note_queue, etims_void_queue
 from cashdesk.models import CashSession, Payment, PaymentMethod, PaymentStatus
 from cashdesk.services import PaymentConflictError, PaymentError, session_expected_cash
 from core.db import retry_on_deadlock
@@ -177,6 +178,7 @@ def sale_return_refund(
         parts = plan_refund(sale=sale_return.sale, amount=sale_return.total, refund_to=refund_to)
         _pay_back(sale=sale_return.sale, parts=parts, user=user, session=session, sale_return=sale_return,
                   reference=reference, when=now)
+        etims_credit_note_queue(sale_return=sale_return)  # KRA eTIMS credit note, sent after the commit
     return sale_return
 
 
@@ -207,4 +209,5 @@ def sale_void_completed(
         parts.sort(key=lambda part: REFUND_ORDER.index(part.method) if part.method in REFUND_ORDER else 99)
         _pay_back(sale=sale, parts=parts, user=user, session=session, sale_return=None, reference=reference, when=now)
         Payment.objects.filter(sale=sale, status=PaymentStatus.CONFIRMED).update(status=PaymentStatus.REFUNDED)
+        etims_void_queue(sale=sale)  # KRA eTIMS credit note for the whole sale, sent after the commit
     return sale

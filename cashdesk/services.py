@@ -18,6 +18,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cashdesk.etims.services import etims_sale_queue
 from cashdesk.models import (
     CashMovement,
     CashMovementKind,
@@ -503,6 +504,7 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
             loyalty_redeemed=loyalty_now,
             when=now,
         )
+        etims_sale_queue(sale=sale)  # KRA eTIMS: into the branch's outbox, sent after the commit
         methods = sorted({p.method for p in confirmed} | {t.method for t in tenders})
         completed = sale
         transaction.on_commit(

@@ -21,6 +21,7 @@ urlpatterns = [
     path("customers/", include("pos.till.customers_urls")),
     path("stock/", include("inventory.urls")),
     path("cash/", include("cashdesk.urls")),
+    path("etims/", include("cashdesk.etims.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("config.api_urls")),
     *api_doc_urls,  # /api/schema/, /swagger/, /redoc/

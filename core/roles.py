@@ -64,6 +64,8 @@ class Perm:
     PAY_SUPPLIER = "cashdesk.add_supplierpayment"
     RECORD_EXPENSE = "cashdesk.add_expense"
     VIEW_MONEY_OUT = "cashdesk.view_expense"  # lists of supplier payments and expenses
+    MANAGE_ETIMS = "cashdesk.change_etimsdevice"  # the branch's eTIMS device: PIN, branch id, serial, environment
+    VIEW_ETIMS_QUEUE = "cashdesk.view_etimssubmission"  # the eTIMS queue: resend, resume, purchases to accept
 
     # reports
     VIEW_DASHBOARD = "reports.view_dashboard"
@@ -114,6 +116,7 @@ MANAGER_PERMISSIONS = EMPLOYEE_PERMISSIONS | frozenset(
         Perm.PAY_SUPPLIER,
         Perm.RECORD_EXPENSE,
         Perm.VIEW_MONEY_OUT,
+        Perm.VIEW_ETIMS_QUEUE,
         Perm.VIEW_DASHBOARD,
         Perm.VIEW_REPORTS,
     }

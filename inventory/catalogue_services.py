@@ -3,6 +3,7 @@
 
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
@@ -14,6 +15,7 @@ from inventory.barcodes import barcode_problem
 from inventory.errors import StockError, _require, _require_branch
 from inventory.ledger_services import StockLine, quantity_problem, stock_move
 from inventory.models import (
+    TAX_RATES_CACHE_KEY,
     Category,
     MovementKind,
     Product,
@@ -22,7 +24,9 @@ from inventory.models import (
     StockMovement,
     Supplier,
     TaxClass,
+    TaxRate,
     Unit,
+    current_tax_rates,
 )
 from pos.people.audit import AuditAction, audit_record
 
@@ -391,3 +395,26 @@ def supplier_save(*, actor, data: dict, supplier: Supplier | None = None) -> Sup
     supplier.full_clean(validate_unique=False)
     supplier.save()
     return supplier
+
+
+# ---------------------------------------------------------------------------- tax rates
+@transaction.atomic
+def tax_rates_update(*, rates: dict[str, Decimal], source: str) -> list[str]:
+    """Set the bands' rates the till prices with from now on (KRA's code list). Returns the bands that
+    changed. Completed sales keep their lines' rates; carts re-price their lines at the next change."""
+    changed = []
+    for tax_class, rate in sorted(rates.items()):
+        if tax_class not in TaxClass.values:
+            continue  # a band KRA added that the catalogue does not have: nothing is priced with it
+        if not isinstance(rate, Decimal) or rate < 0 or rate >= 100:
+            raise StockError(f"Tax rate {rate!r} for band {tax_class} is not a percentage.")
+        current = current_tax_rates().get(tax_class)
+        row, created = TaxRate.objects.get_or_create(tax_class=tax_class, defaults={"rate": rate, "source": source})
+        if not created and row.rate != rate:
+            row.rate, row.source = rate, source
+            row.save(update_fields=["rate", "source", "updated_at"])
+        if current != rate:
+            changed.append(tax_class)
+    transaction.on_commit(lambda: cache.delete(TAX_RATES_CACHE_KEY))
+    cache.delete(TAX_RATES_CACHE_KEY)
+    return changed

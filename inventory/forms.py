@@ -5,6 +5,8 @@ from decimal import Decimal, InvalidOperation
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.roles import Perm
 from inventory.models import AdjustmentReason, Category, Product, Supplier, Unit
@@ -69,6 +71,26 @@ class ProductCodeField(forms.CharField):
 
 
 # ---------------------------------------------------------------------------- catalogue
+class KraClassificationInput(forms.TextInput):
+    """A text box that suggests KRA item classifications as the owner types (an htmx search filling a
+    datalist). The list comes from eTIMS's synced classifications, reached by URL name only."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"kra-classes-{name}"
+        attrs = {
+            **(attrs or {}),
+            "list": list_id,
+            "hx-get": reverse("etims:classification_search"),
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": f"#{list_id}",
+            "hx-swap": "innerHTML",
+        }
+        return format_html('{}<datalist id="{}"></datalist>', super().render(name, value, attrs, renderer), list_id)
+
+
 class ProductForm(CrispyMixin, forms.ModelForm):
     """The catalogue fields. Rules (barcode check digit, uniqueness, decimals per unit…) are the
     service's, so the API and the CSV import refuse the same things with the same words."""
@@ -92,7 +114,10 @@ class ProductForm(CrispyMixin, forms.ModelForm):
             "track_stock",
             "image",
         ]
-        widgets = {"barcode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})}
+        widgets = {
+            "barcode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "kra_item_code": KraClassificationInput(),
+        }
         labels = {"selling_price": "Selling price (KES, VAT included)", "cost_price": "Cost price (KES)"}
 
     def __init__(self, *args, creating: bool = False, **kwargs):
@@ -130,7 +155,8 @@ class DeactivateForm(CrispyMixin, forms.Form):
 class CategoryForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = Category
-        fields = ["name", "description", "show_on_till", "sort_order", "is_active"]
+        fields = ["name", "description", "show_on_till", "sort_order", "is_active", "kra_item_code"]
+        widgets = {"kra_item_code": KraClassificationInput()}
 
     def _post_clean(self):
         pass

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -29,6 +30,8 @@ class TaxClass(models.TextChoices):
     E = "E", "E – VAT 8%"
 
 
+# The rates the shop started with. Once KRA's code list has been synced (eTIMS), the rates in `TaxRate`
+# win: `current_tax_rates()` is what pricing uses. A completed sale keeps the rate of its lines.
 TAX_RATES: dict[str, Decimal] = {
     TaxClass.A: Decimal("0"),
     TaxClass.B: Decimal("16"),
@@ -36,6 +39,40 @@ TAX_RATES: dict[str, Decimal] = {
     TaxClass.D: Decimal("0"),
     TaxClass.E: Decimal("8"),
 }
+TAX_RATES_CACHE_KEY = "inventory:tax-rates:v1"
+
+
+class TaxRate(models.Model):
+    """The rate of one tax band as the shop uses it now, taken from KRA's code list (class 04).
+
+    Kept in the shop's own database so the till prices correctly offline; a change applies to lines
+    added from then on and never to a completed sale (its lines keep their rate).
+    """
+
+    tax_class = models.CharField(max_length=1, choices=TaxClass.choices, unique=True)
+    rate = models.DecimalField(max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    source = models.CharField(max_length=40, blank=True, help_text="Where the rate came from, e.g. KRA code list.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tax_class"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lt=100), name="taxrate_rate_range"),
+            models.CheckConstraint(condition=Q(tax_class__in=TaxClass.values), name="taxrate_class_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tax_class} {self.rate}%"
+
+
+def current_tax_rates() -> dict[str, Decimal]:
+    """Each band's rate now: the stored (synced) rates over the starting ones; cached until they change."""
+    rates = cache.get(TAX_RATES_CACHE_KEY)
+    if rates is None:
+        rates = dict(TAX_RATES)
+        rates.update({row.tax_class: row.rate for row in TaxRate.objects.all()})
+        cache.set(TAX_RATES_CACHE_KEY, rates, timeout=300)
+    return rates
 
 # What a receipt prints for a tax class: exempt (A) and non-VAT (D) supplies carry no VAT rate at all,
 # so "A 0%" would misstate them as zero-rated (C), which KRA treats differently.
@@ -47,7 +84,7 @@ def tax_label(tax_class: str, rate=None) -> str:
     if tax_class in _TAX_WORDS:
         return f"{tax_class} {_TAX_WORDS[tax_class]}"
     if rate is None:
-        rate = TAX_RATES.get(tax_class, Decimal("0"))
+        rate = current_tax_rates().get(tax_class, Decimal("0"))
     return f"{tax_class} {Decimal(rate).normalize():f}%"
 
 
@@ -57,6 +94,10 @@ class Category(TimeStampedModel):
     show_on_till = models.BooleanField(default=True, help_text="Show as a button on the till.")
     sort_order = models.PositiveSmallIntegerField(default=100)
     is_active = models.BooleanField(default=True)
+    kra_item_code = models.CharField(
+        "default KRA item classification", max_length=20, blank=True,
+        help_text="Used for this category's products that have no classification of their own.",
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -162,7 +203,7 @@ class Product(TimeStampedModel):
 
     @property
     def tax_rate(self) -> Decimal:
-        return TAX_RATES[self.tax_class]
+        return current_tax_rates()[self.tax_class]
 
 
 class StockLevel(models.Model):

@@ -40,3 +40,6 @@ REST_FRAMEWORK = {
 
 # Query-count tests measure the worst case: the bell counts on every page (tests of the cache set it).
 NOTIFICATION_BADGE_CACHE_SECONDS = 0
+
+# eTIMS: no branch talks to KRA unless a test sets up a device (the demo seed makes none either).
+ETIMS_ENVIRONMENT = "off"

@@ -33,7 +33,7 @@ from django.db import transaction
 
 from cashdesk.etims import clock
 from cashdesk.etims.amounts import BANDS, band_fields, line_amounts, round2, to_json_numbers
-from cashdesk.etims.client import DUPLICATE, OscuClient, OscuReply, OscuTransportError
+from cashdesk.etims.client import DEVICE_CODES, DUPLICATE, OscuClient, OscuReply, OscuTransportError
 from cashdesk.etims.config import OFF, get_config
 from cashdesk.etims.models import (
     SEQUENCE_OF,
@@ -469,8 +469,9 @@ def credit_note_problem(submission: EtimsSubmission) -> str:
     lines = {line.pk: line for line in sale.lines.all()}
     credited_qty: dict[int, Decimal] = {}
     credited_amount: dict[int, Decimal] = {}
-    others = EtimsSubmission.objects.filter(original=submission.original, kind=SubmissionKind.CREDIT_NOTE).exclude(
-        pk=submission.pk)
+    # The credit notes queued before this one come first; this one may only credit what they left.
+    others = EtimsSubmission.objects.filter(original=submission.original, kind=SubmissionKind.CREDIT_NOTE,
+                                            id__lt=submission.pk)
     for other in [*others, submission]:
         for row in other.document.get("lines", []):
             pk = int(row["sale_line"])
@@ -841,6 +842,8 @@ def _send(step: Step, *, http=None) -> Outcome:
         except EtimsError as exc:
             if exc.code == "unreachable":
                 return Outcome(error=OscuTransportError(exc.message, kind="unreachable", sent=False))
+            if exc.code.removeprefix("kra_") in DEVICE_CODES:
+                return Outcome(reply=OscuReply(exc.code.removeprefix("kra_"), exc.message, ""))
             return Outcome(register_problem=exc.message)
         return Outcome()
     with device_client(device, http=http) as client:
@@ -934,6 +937,10 @@ def _record(step: Step, outcome: Outcome) -> str:
     if step.action == "register":
         if outcome.error is not None:
             result = _trouble(device, outcome.error.message, now)
+        elif outcome.reply is not None and outcome.reply.device_problem:
+            device.stopped_reason = f"{outcome.reply.message} — check the device settings."[:255]
+            fields.append("stopped_reason")
+            result = "stop"
         elif outcome.register_problem:
             submission.waiting_reason = outcome.register_problem[:255]
             submission.save(update_fields=["waiting_reason", "updated_at"])

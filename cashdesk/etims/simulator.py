@@ -165,21 +165,24 @@ class EtimsSimulator:
             self.devices: dict[tuple[str, str], Device] = {}
             self.items: dict[str, dict[str, dict]] = {}  # tin → itemCd → payload
             self.rates = dict(DEFAULT_RATES)
-            self.rates_changed_at = "20180101000000"
+            self.rates_changed_at = "20200101000000"
             self.purchases: list[dict] = []
             self.unknown_pins: set[str] = {"A000000000Z"}
-            self.mode, self.mode_count, self.delay = "normal", 0, 0.0
+            self.mode, self.mode_count, self.delay, self.mode_endpoint = "normal", 0, 0.0, ""
             self.requests: list[tuple[str, str]] = []  # (endpoint, resultCd or fault) in order
 
-    def set_mode(self, mode: str, *, count: int = 0, delay: float = 0.0) -> None:
+    def set_mode(self, mode: str, *, count: int = 0, delay: float = 0.0, endpoint: str = "") -> None:
+        """Switch a fault on for the next `count` calls (0: until switched off), of `endpoint` only if given."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         with self._lock:
-            self.mode, self.mode_count, self.delay = mode, count, delay
+            self.mode, self.mode_count, self.delay, self.mode_endpoint = mode, count, delay, endpoint
 
-    def _take_mode(self) -> tuple[str, float]:
+    def _take_mode(self, endpoint: str) -> tuple[str, float]:
         with self._lock:
             mode = self.mode
+            if self.mode_endpoint and endpoint != self.mode_endpoint:
+                return "normal", 0.0
             if mode != "normal" and self.mode_count:
                 self.mode_count -= 1
                 if self.mode_count == 0:
@@ -255,7 +258,7 @@ class EtimsSimulator:
 
     # -- reads
     def _api_selectCodeList(self, device: Device, body: dict) -> dict | None:  # noqa: N802 - KRA's names
-        if str(body.get("lastReqDt") or "") >= self.rates_changed_at:
+        if str(body.get("lastReqDt") or "") > self.rates_changed_at:
             raise _Reply("001", "There is no search result")
         names = {"A": "A-Exempt", "B": "B-VAT", "C": "C-Zero Rated", "D": "D-Non VAT", "E": "E-VAT"}
         taxes = [{"cd": band, "cdNm": f"{names[band]} {self.rates[band]}%", "cdDesc": names[band], "useYn": "Y",
@@ -411,7 +414,7 @@ class EtimsSimulator:
         self._check_lines(device, body, discount_field="dcAmt")
         device.cur_rcpt[kind] += 1
         device.tot_rcpt += 1
-        seed = f"{device.sdc_id}{number}{json.dumps(body, sort_keys=True)}"
+        seed = f"{device.sdc_id}{number}{json.dumps(body, sort_keys=True, default=str)}"
         signature = {"curRcptNo": device.cur_rcpt[kind], "totRcptNo": device.tot_rcpt,
                      "intrlData": _token(26, "intrl" + seed), "rcptSign": _token(16, "sign" + seed),
                      "sdcDateTime": _dt()}
@@ -540,7 +543,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._simulator_only(path, raw)
         endpoint = path.rsplit("/", 1)[-1]
         sim = self.simulator
-        mode, delay = sim._take_mode()
+        mode, delay = sim._take_mode(endpoint)
         if mode == "outage":
             sim.requests.append((endpoint, "outage"))
             return self._send(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html")
@@ -586,7 +589,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path == "simulator/mode":
                 sim.set_mode(str(body.get("mode") or "normal"), count=int(body.get("count") or 0),
-                             delay=float(body.get("delay") or 0))
+                             delay=float(body.get("delay") or 0), endpoint=str(body.get("endpoint") or ""))
                 self._json(200, {"mode": sim.mode, "count": sim.mode_count})
             elif path == "simulator/reset":
                 sim.reset()

@@ -43,7 +43,7 @@ def test_a_ten_minute_outage_drains_in_order_afterwards(device, simulator, groce
     item = product(branch, grocery)
     simulator.set_mode("outage")
     sales = []
-    for minute in range(10):  # KRA down; the till sells one sale a minute for ten minutes
+    for _minute in range(10):  # KRA down; the till sells one sale a minute for ten minutes
         sales.append(sell(employee, [(item, 1)]))
         work(device)
         fake_clock.advance(minutes=1)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from core.money import ZERO, money
 from core.roles import Perm
-from reports import selectors
+from reports import etims_selectors, selectors
 from reports.selectors import Period
 
 
@@ -138,6 +138,21 @@ _REPORTS = [
         (_c("label", "Tax class"), _c("sales", "Sales incl. VAT", "money"), _c("returns", "Credit notes", "money"),
          _c("gross", "Net incl. VAT", "money"), _c("taxable", "Taxable amount", "money"), _c("vat", "VAT", "money")),
         lambda p: selectors.vat_by_tax_class(period=p),
+    ),
+    Report(
+        "vat-etims", "VAT signed by KRA (eTIMS)", PROFIT,
+        "VAT per tax band, split into what KRA eTIMS has signed and what still waits to be signed.",
+        (_c("label", "Tax band"), _c("signed_gross", "Signed incl. VAT", "money"),
+         _c("signed_vat", "Signed VAT", "money"), _c("unsigned_gross", "Unsigned incl. VAT", "money"),
+         _c("unsigned_vat", "Unsigned VAT", "money")),
+        lambda p: etims_selectors.vat_signed_unsigned(period=p),
+    ),
+    Report(
+        "etims-reconciliation", "eTIMS reconciliation", PROFIT,
+        "Sales with no KRA signature, KRA numbers with no sale, and credit notes beyond their original invoice.",
+        (_c("kind", "Problem"), _c("document", "Document"), _c("when", "When", "date"),
+         _c("amount", "KES", "money", total=False), _c("detail", "Detail")),
+        lambda p: etims_selectors.reconciliation(period=p),
     ),
     Report(
         "inventory-valuation", "Inventory valuation", STOCK, "Stock on hand now at cost and at selling price.",

@@ -10,7 +10,16 @@ The callbacks are public but secret-pathed: the right secret answers everyone, a
 
 from decimal import Decimal
 
-from pos.tests.matrix import LOGIN, NOT_FOUND, OK, Case, everyone_but_anonymous, managers_and_owners, public
+from pos.tests.matrix import (
+    LOGIN,
+    NOT_FOUND,
+    OK,
+    Case,
+    everyone_but_anonymous,
+    managers_and_owners,
+    owners_only,
+    public,
+)
 
 WRONG_SECRET = "not-the-secret-0000000000000000000000000"
 
@@ -93,6 +102,17 @@ def prepare(world):
         spent_on=timezone.localdate(),
         recorded_by=cashier,
         reference="r",
+    )
+    from cashdesk.etims.models import EtimsDevice, EtimsPurchase, EtimsSubmission
+
+    world.etims_device = EtimsDevice.objects.get_or_create(branch=world.branch)[0]  # off: nothing leaves
+    world.etims_refused = EtimsSubmission.objects.create(
+        device=world.etims_device, kind="SALE", status="REJECTED", document_key=f"S:matrix-{tag}",
+        occurred_at=timezone.now(), result_cd="910", result_msg="Request parameter error",
+    )
+    world.etims_purchase = EtimsPurchase.objects.create(
+        device=world.etims_device, supplier_tin="P000111222Q", supplier_name="Matrix supplier",
+        supplier_invc_no=abs(hash(tag)) % 100000, total=Decimal("116"), tax_total=Decimal("16"), data={"itemList": []},
     )
     world.c2b = C2BPayment.objects.create(
         trans_id=f"MX{tag}",
@@ -215,6 +235,16 @@ CASES = [
         managers_and_owners(manager=NOT_FOUND, owner=NOT_FOUND),
         args=lambda w: [w.expense.pk],
     ),
+    # KRA eTIMS
+    Case("etims:queue", managers_and_owners()),
+    Case("etims:queue", managers_and_owners(), htmx=True, id="htmx:etims:queue"),
+    Case("etims:settings", owners_only()),
+    Case("etims:resume", managers_and_owners(), args=lambda w: [w.etims_device.pk], method="post"),
+    Case("etims:retry", managers_and_owners(), args=lambda w: [w.etims_refused.pk], method="post", fresh_world=True),
+    Case("etims:classification_search", managers_and_owners(), query="kra_item_code=maize", htmx=True),
+    Case("etims:pin_check", everyone_but_anonymous(), query="kra_pin=A123456789Z", htmx=True),
+    Case("etims:purchases", managers_and_owners()),
+    Case("etims:purchase_decide", managers_and_owners(), args=lambda w: [w.etims_purchase.pk]),
     # What Safaricom posts to: public with the secret, 404 for everyone without it.
     Case("cashdesk:stk_callback", public(), args=_secret, method="post", data=lambda w: {"not": "json"}),
     Case(

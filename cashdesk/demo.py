@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from cashdesk.etims import demo as etims_demo
 from cashdesk.models import Expense, ExpenseCategory, SupplierPayment
 from cashdesk.money_services import expense_record, supplier_payment_record
 from cashdesk.mpesa.models import C2BPayment, InboxKind
@@ -141,4 +142,4 @@ def seed_incoming_mpesa(*, log) -> None:
     log(f"cash desk: {added} incoming M-Pesa payments waiting to be matched")
 
 
-STEPS = [(35, seed_expense_categories), (48, seed_money_out), (49, seed_incoming_mpesa)]
+STEPS = [(35, seed_expense_categories), (48, seed_money_out), (49, seed_incoming_mpesa), *etims_demo.STEPS]

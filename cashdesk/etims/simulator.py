@@ -34,10 +34,11 @@ import secrets
 import string
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -118,14 +119,42 @@ class EtimsSimulator:
     """The simulator. `start()` serves in a thread (port 0 = a free port); `base_url` says where."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, envelope: str = "legacy",
-                 unknown_serial_prefix: str = "UNKNOWN"):
+                 unknown_serial_prefix: str = "UNKNOWN", state_file: str | None = None):
         self.host, self.port = host, port
         self.envelope = envelope
         self.unknown_serial_prefix = unknown_serial_prefix
+        self.state_file = state_file
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.reset()
+        self._load()
+
+    # ------------------------------------------------------------------ kept across restarts (the demo)
+    def _load(self) -> None:
+        if not self.state_file or not Path(self.state_file).exists():
+            return
+        try:
+            state = json.loads(Path(self.state_file).read_text())
+        except (OSError, ValueError):
+            log.warning("eTIMS simulator: cannot read %s; starting empty", self.state_file)
+            return
+        for row in state.get("devices", []):
+            device = Device(**{k: v for k, v in row.items() if k in Device.__dataclass_fields__})
+            for name in ("sales", "stock_io", "purchases"):
+                setattr(device, name, {int(k): v for k, v in getattr(device, name).items()})
+            self.devices[(device.tin, device.bhf_id)] = device
+        self.items = state.get("items", {})
+        self.rates = state.get("rates", self.rates)
+
+    def _save(self) -> None:
+        if not self.state_file:
+            return
+        state = {"devices": [asdict(d) for d in self.devices.values()], "items": self.items, "rates": self.rates}
+        path = Path(self.state_file)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, default=str))
+        tmp.replace(path)
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -231,7 +260,10 @@ class EtimsSimulator:
             handler = getattr(self, f"_api_{endpoint}", None)
             if handler is None:
                 raise _Reply("912", "It is not a valid method")
-            return handler(device, body)
+            data = handler(device, body)
+            if not endpoint.startswith("select"):
+                self._save()
+            return data
 
     def _init(self, body: dict) -> dict:
         tin, bhf_id, serial = str(body.get("tin") or ""), str(body.get("bhfId") or ""), str(body.get("dvcSrlNo") or "")
@@ -246,6 +278,7 @@ class EtimsSimulator:
             device = Device(tin=tin, bhf_id=bhf_id, serial=serial, cmc_key=_token(32, "key" + seed),
                             sdc_id=f"KRACU01{_token(8, 'sdc' + seed)}", mrc_no=f"WIS{_token(8, 'mrc' + seed)}")
             self.devices[(tin, bhf_id)] = device
+            self._save()
         info = {
             "tin": tin, "taxprNm": "SIMULATED TAXPAYER LIMITED", "bsnsActv": "Retail", "bhfId": bhf_id,
             "bhfNm": "Headquarter" if bhf_id == "00" else f"Branch {bhf_id}", "bhfOpenDt": "20240101",

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cashdesk.etims.config import get_config
@@ -17,10 +18,13 @@ class Command(BaseCommand):
                             help="port (default ETIMS_SIMULATOR_PORT, 8766)")
         parser.add_argument("--envelope", choices=["legacy", "gateway"], default=get_config().api_style,
                             help="reply shape: KRA's flat legacy replies or the GavaConnect gateway's envelope")
+        parser.add_argument("--state-file", default=str(settings.VAR_DIR / "etims-simulator.json"),
+                            help="where devices, items and invoices are kept across restarts ('' = memory only)")
 
     def handle(self, *args, **options):
         logging.getLogger("cashdesk.etims.simulator").setLevel(logging.INFO)
-        simulator = EtimsSimulator(options["host"], options["port"], envelope=options["envelope"])
+        simulator = EtimsSimulator(options["host"], options["port"], envelope=options["envelope"],
+                                   state_file=options["state_file"] or None)
         self.stdout.write(f"eTIMS simulator on http://{options['host']}:{options['port']} (Ctrl-C to stop)")
         self.stdout.write(f"Faults: POST /simulator/mode {{\"mode\": one of {', '.join(MODES)}, \"count\": n}}")
         try:

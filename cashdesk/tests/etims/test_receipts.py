@@ -15,7 +15,7 @@ from cashdesk.etims.services import etims_device_work
 from cashdesk.refund_services import sale_return_refund
 from cashdesk.tests.etims.conftest import BHF, TIN, product, sell
 from cashdesk.tests.factories import open_session
-from pos.sales.receipts import credit_note_pdf, receipt_context, receipt_pdf, receipt_grant
+from pos.sales.receipts import credit_note_pdf, receipt_context, receipt_grant, receipt_pdf
 from pos.sales.services import ReturnItem
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +24,15 @@ pytestmark = pytest.mark.django_db
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "receipt.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(  # noqa: S603 - our own file, a fixed program
+        ["/usr/bin/pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def pdf_qr_codes(pdf: bytes, tmp_path: Path) -> list[str]:
     path = tmp_path / "qr.pdf"
     path.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "300", "-png", str(path), str(tmp_path / "page")], check=True)
+    subprocess.run(["/usr/bin/pdftoppm", "-r", "300", "-png", str(path), str(tmp_path / "page")], check=True)  # noqa: S603
     texts = []
     for page in sorted(tmp_path.glob("page*.png")):
         texts += [result.text for result in zxingcpp.read_barcodes(Image.open(page))]

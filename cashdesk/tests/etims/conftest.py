@@ -68,7 +68,7 @@ def make_device(branch, *, tin=TIN, bhf=BHF, serial="ASIRIAPOS-TEST-01") -> Etim
 
 
 @pytest.fixture
-def device(etims_settings, branch):
+def etims_device(etims_settings, branch):
     return make_device(branch)
 
 

@@ -1,7 +1,7 @@
 """Eight tills completing 200 sales at once on MariaDB: invcNo exactly 1..200 in acceptance order.
 
-Each checkout queues its sale in its own transaction and works the device's queue after the commit (the
-Huey task runs inline in tests), so eight workers race for the one device: the row lock and the lease
+Each checkout queues its sale in its own transaction and works the etims_device's queue after the commit (the
+Huey task runs inline in tests), so eight workers race for the one etims_device: the row lock and the lease
 let one call be in flight at a time, and numbers are taken only at send time."""
 
 import uuid
@@ -30,10 +30,10 @@ def _needs_mysql():
 
 
 def test_eight_tills_two_hundred_sales_numbered_one_to_two_hundred(etims_settings, simulator, branch, grocery):
-    device = make_device(branch)
+    etims_device = make_device(branch)
     items = [product(branch, grocery, price=f"{50 + i}.00", stock=10_000) for i in range(4)]
     for item in items:
-        etims_item_register(device=device, product=item)
+        etims_item_register(device=etims_device, product=item)
     cashiers = [UserFactory(branch=branch) for _ in range(TILLS)]
     for cashier in cashiers:
         open_session(cashier)
@@ -59,13 +59,13 @@ def test_eight_tills_two_hundred_sales_numbered_one_to_two_hundred(etims_setting
 
     results = run_together(*[till(c, i) for i, c in enumerate(cashiers)], timeout=900)
     assert results == ["done"] * TILLS, results
-    etims_device_work(device_id=device.pk)  # anything a worker left as it finished
+    etims_device_work(device_id=etims_device.pk)  # anything a worker left as it finished
     expected = list(range(1, TILLS * SALES_PER_TILL + 1))
     assert simulator.accepted_invoices(TIN, BHF) == expected  # KRA saw 1..200, in that order
     signed = list(EtimsSignature.objects.order_by("submission__accepted_at", "id").values_list("invc_no", flat=True))
     assert signed == expected
     assert EtimsSubmission.objects.filter(kind="SALE").count() == TILLS * SALES_PER_TILL
     assert not EtimsSubmission.objects.exclude(status="SIGNED").exists()
-    assert EtimsDevice.objects.get(pk=device.pk).last_invc_no == TILLS * SALES_PER_TILL
+    assert EtimsDevice.objects.get(pk=etims_device.pk).last_invc_no == TILLS * SALES_PER_TILL
     assert [code for endpoint, code in simulator.requests if endpoint == "saveTrnsSalesOsdc"] == ["000"] * 200
     assert D("0") < sum(s.total for s in EtimsSignature.objects.all())

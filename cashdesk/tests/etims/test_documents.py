@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "etims" / "samples"
 
 
-def work(device):
-    return etims_device_work(device_id=device.pk)
+def work(etims_device):
+    return etims_device_work(device_id=etims_device.pk)
 
 
 def test_the_arithmetic_reproduces_the_sample_sale():
@@ -51,13 +51,13 @@ def test_discounted_line_keeps_the_total_the_customer_paid():
     assert amounts.taxbl_amt + amounts.tax_amt == amounts.tot_amt == D("269.98")
 
 
-def test_a_sale_payload_has_all_fifteen_band_fields_and_pays_what_the_customer_paid(device, simulator, grocery,
+def test_a_sale_payload_has_all_fifteen_band_fields_and_pays_what_the_customer_paid(etims_device, simulator, grocery,
                                                                                     branch, employee):
     oil = product(branch, grocery, price="349.00", tax_class="B", name="Cooking oil 1L")
     flour = product(branch, grocery, price="210.00", tax_class="A", name="Maize flour 2kg")
     feed = product(branch, grocery, price="45.50", tax_class="E", name="Band-E item")
     sale = sell(employee, [(oil, 2), (flour, 1), (feed, 3)])
-    work(device)
+    work(etims_device)
     payload = EtimsSubmission.objects.get(sale=sale).payload
     for band in "ABCDE":
         assert {f"taxblAmt{band}", f"taxRt{band}", f"taxAmt{band}"} <= set(payload)
@@ -70,27 +70,27 @@ def test_a_sale_payload_has_all_fifteen_band_fields_and_pays_what_the_customer_p
     assert [int(code[-7:]) for code in item_codes] == [1, 2, 3]  # the PIN's running number
 
 
-def test_split_tender_maps_to_the_method_that_paid_most(device, simulator, grocery, branch, employee):
+def test_split_tender_maps_to_the_method_that_paid_most(etims_device, simulator, grocery, branch, employee):
     item = product(branch, grocery, price="300.00")
     sale = sell(employee, [(item, 1)], tenders=[Tender("CARD", D("200"), "TX-1"), Tender("CASH", D("100"))])
-    work(device)
+    work(etims_device)
     assert EtimsSubmission.objects.get(sale=sale).payload["pmtTyCd"] == "05"
 
 
-def test_a_partial_credit_note_is_signed_with_the_original_invoice_number(device, simulator, grocery, branch,
+def test_a_partial_credit_note_is_signed_with_the_original_invoice_number(etims_device, simulator, grocery, branch,
                                                                          employee, manager):
     oil = product(branch, grocery, price="349.00")
     flour = product(branch, grocery, price="210.00", tax_class="A")
     first = sell(employee, [(flour, 1)])
     sale = sell(employee, [(oil, 2), (flour, 1)])
-    work(device)
+    work(etims_device)
     original = EtimsSubmission.objects.get(sale=sale, kind="SALE")
     assert original.number == 2
     oil_line = sale.lines.get(product=oil)
     open_session(manager)
     returned = sale_return_refund(sale=sale, items=[ReturnItem(oil_line.pk, D("1"))], user=manager,
                                   reason="Damaged bottle", refund_to="CASH")
-    work(device)
+    work(etims_device)
     credit = EtimsSubmission.objects.get(sale_return=returned)
     assert credit.status == SubmissionStatus.SIGNED and credit.number == 3
     payload = credit.payload
@@ -101,7 +101,7 @@ def test_a_partial_credit_note_is_signed_with_the_original_invoice_number(device
     assert first.pk
 
 
-def test_credit_notes_never_exceed_the_original(device, simulator, grocery, branch, employee, manager):
+def test_credit_notes_never_exceed_the_original(etims_device, simulator, grocery, branch, employee, manager):
     oil = product(branch, grocery, price="349.00")
     sale = sell(employee, [(oil, 2)])
     open_session(manager)
@@ -110,45 +110,46 @@ def test_credit_notes_never_exceed_the_original(device, simulator, grocery, bran
                                   refund_to="CASH")
     # A second credit note for the same line (as if from another path): more than was sold.
     extra = EtimsSubmission.objects.create(
-        device=device, kind="CREDIT_NOTE", document_key="R:extra", sale=sale, original=EtimsSubmission.objects.get(
-            sale=sale, kind="SALE"), sequence="invc", occurred_at=returned.created_at, reason_code="06",
+        device=etims_device, kind="CREDIT_NOTE", document_key="R:extra", sale=sale,
+        original=EtimsSubmission.objects.get(sale=sale, kind="SALE"), sequence="invc", occurred_at=returned.created_at,
+        reason_code="06",
         document={"lines": [{"sale_line": line.pk, "qty": "1", "amount": "349.00"}]},
     )
-    work(device)
+    work(etims_device)
     extra.refresh_from_db()
     assert extra.status == SubmissionStatus.QUEUED and "exceed the original" in extra.waiting_reason
     assert EtimsSubmission.objects.get(sale_return=returned).status == SubmissionStatus.SIGNED
 
 
-def test_a_voided_sale_gets_a_credit_note_for_all_of_it(device, simulator, grocery, branch, employee, manager):
+def test_a_voided_sale_gets_a_credit_note_for_all_of_it(etims_device, simulator, grocery, branch, employee, manager):
     sale = sell(employee, [(product(branch, grocery, price="250.00"), 2)])
     open_session(manager)
     sale_void_completed(sale=sale, user=manager, reason="Rang up the wrong customer")
-    work(device)
+    work(etims_device)
     credit = EtimsSubmission.objects.get(document_key=f"V:{sale.pk}")
     assert credit.status == SubmissionStatus.SIGNED and credit.payload["orgInvcNo"] == 1
     assert credit.payload["totAmt"] == 500.0
 
 
-def test_init_stores_the_key_encrypted_and_a_second_init_keeps_it(device, simulator):
+def test_init_stores_the_key_encrypted_and_a_second_init_keeps_it(etims_device, simulator):
     plain = simulator.device(TIN, BHF).cmc_key
-    assert device.cmc_key_encrypted and plain not in device.cmc_key_encrypted
-    assert services.cmc_key_of(device) == plain
-    stored = device.cmc_key_encrypted
+    assert etims_device.cmc_key_encrypted and plain not in etims_device.cmc_key_encrypted
+    assert services.cmc_key_of(etims_device) == plain
+    stored = etims_device.cmc_key_encrypted
     with pytest.raises(EtimsError) as refused:
-        services.etims_device_initialise(device=device)
+        services.etims_device_initialise(device=etims_device)
     assert "902" in refused.value.message
-    device.refresh_from_db()
-    assert device.cmc_key_encrypted == stored
+    etims_device.refresh_from_db()
+    assert etims_device.cmc_key_encrypted == stored
 
 
 def test_an_unknown_device_is_refused_and_nothing_stored(etims_settings, branch):
-    device = EtimsDevice.objects.create(branch=branch, environment="simulator", tin=TIN, bhf_id="02",
+    etims_device = EtimsDevice.objects.create(branch=branch, environment="simulator", tin=TIN, bhf_id="02",
                                         serial_number="UNKNOWN-1")
     with pytest.raises(EtimsError, match="901"):
-        services.etims_device_initialise(device=device)
-    device.refresh_from_db()
-    assert not device.cmc_key_encrypted and not device.is_initialised
+        services.etims_device_initialise(device=etims_device)
+    etims_device.refresh_from_db()
+    assert not etims_device.cmc_key_encrypted and not etims_device.is_initialised
 
 
 def test_settings_refuse_a_pin_or_branch_id_kra_would_not_know(etims_settings, branch, owner):
@@ -162,7 +163,7 @@ def test_settings_refuse_a_pin_or_branch_id_kra_would_not_know(etims_settings, b
     assert no_branch.value.field == "bhf_id"
 
 
-def test_a_code_list_change_updates_the_rate_the_till_uses_not_completed_sales(device, simulator, grocery, branch,
+def test_a_code_list_change_updates_the_rate_the_till_uses_not_completed_sales(etims_device, simulator, grocery, branch,
                                                                                 employee):
     from cashdesk.etims.services import etims_codes_sync
     from inventory.models import current_tax_rates
@@ -170,19 +171,19 @@ def test_a_code_list_change_updates_the_rate_the_till_uses_not_completed_sales(d
     feed = product(branch, grocery, price="108.00", tax_class="E")
     before = sell(employee, [(feed, 1)])
     simulator.set_rates({"E": "10"})
-    assert etims_codes_sync(device=device) == ["E"]
+    assert etims_codes_sync(device=etims_device) == ["E"]
     assert current_tax_rates()["E"] == D("10")
     feed.refresh_from_db()
     assert feed.tax_rate == D("10")
     after = sell(employee, [(feed, 1)])
     assert before.lines.get().tax_rate == D("8.00") and after.lines.get().tax_rate == D("10.00")
-    work(device)
+    work(etims_device)
     assert EtimsSubmission.objects.get(sale=before).payload["taxRtE"] == 8
     assert EtimsSubmission.objects.get(sale=after).payload["taxRtE"] == 10
     assert simulator.accepted_invoices(TIN, BHF) == [1, 2]
 
 
-def test_items_are_registered_before_their_first_sale_and_in_bulk(device, simulator, grocery, branch, employee):
+def test_items_are_registered_before_their_first_sale_and_in_bulk(etims_device, simulator, grocery, branch, employee):
     from django.core.management import call_command
 
     items = [product(branch, grocery) for _ in range(3)]
@@ -190,15 +191,15 @@ def test_items_are_registered_before_their_first_sale_and_in_bulk(device, simula
     assert EtimsItem.objects.filter(registered_at__isnull=False).count() == 3
     assert set(simulator.items[TIN]) == set(EtimsItem.objects.values_list("item_code", flat=True))
     sell(employee, [(items[0], 1)])
-    work(device)
+    work(etims_device)
     assert [e for e, _ in simulator.requests if e == "saveItem"] == ["saveItem"] * 3  # not again
 
 
-def test_stock_goes_to_kra_after_its_sale_then_the_stock_master(device, simulator, grocery, branch, employee):
+def test_stock_goes_to_kra_after_its_sale_then_the_stock_master(etims_device, simulator, grocery, branch, employee):
     item = product(branch, grocery, stock=50)
     sell(employee, [(item, 2)])
-    services.etims_stock_feed(device=device)
-    work(device)
+    services.etims_stock_feed(device=etims_device)
+    work(etims_device)
     sim_device = simulator.device(TIN, BHF)
     assert sorted(sim_device.stock_io) == [1, 2]  # opening stock in (06), then the sale out (11)
     assert [sim_device.stock_io[n]["sarTyCd"] for n in (1, 2)] == ["06", "11"]
@@ -206,22 +207,22 @@ def test_stock_goes_to_kra_after_its_sale_then_the_stock_master(device, simulato
     assert float(sim_device.stock_master[code]["rsdQty"]) == 48
     order = [e for e, _ in simulator.requests if e in ("saveTrnsSalesOsdc", "insertStockIO", "saveStockMaster")]
     assert order.index("saveTrnsSalesOsdc") < order.index("insertStockIO") < order.index("saveStockMaster")
-    assert services.etims_stock_feed(device=device) == 0  # the cursor moved on
+    assert services.etims_stock_feed(device=etims_device) == 0  # the cursor moved on
 
 
-def test_declared_purchases_are_fetched_decided_and_reported(device, simulator, manager):
+def test_declared_purchases_are_fetched_decided_and_reported(etims_device, simulator, manager):
     simulator.add_purchase(tin=TIN, invc_no=77)
-    assert services.etims_purchases_fetch(device=device) == 1
-    assert services.etims_purchases_fetch(device=device) == 0  # lastReqDt kept
+    assert services.etims_purchases_fetch(device=etims_device) == 1
+    assert services.etims_purchases_fetch(device=etims_device) == 0  # lastReqDt kept
     imported = EtimsPurchase.objects.get()
     services.etims_purchase_decide(purchase_import=imported, accept=True, user=manager)
-    work(device)
+    work(etims_device)
     assert list(simulator.device(TIN, BHF).purchases) == [1]
     with pytest.raises(EtimsError):
         services.etims_purchase_decide(purchase_import=imported, accept=False, user=manager)
 
 
-def test_a_buyer_pin_is_checked_with_kra(device, simulator, branch):
+def test_a_buyer_pin_is_checked_with_kra(etims_device, simulator, branch):
     result = services.etims_customer_check(branch_id=branch.pk, pin="a123456789z")
     assert result["checked"] and result["name"] == "TAXPAYER A123456789Z"
     with pytest.raises(EtimsError, match="does not know"):

@@ -43,12 +43,12 @@ def test_groups_of_four():
     assert groups_of_four("Q7KX2M4TRB9WZL3HP6VNA5EJ8D") == "Q7KX-2M4T-RB9W-ZL3H-P6VN-A5EJ-8D"
 
 
-def test_unsigned_slip_then_signed_receipt_pdf_with_scu_block_and_qr(device, simulator, grocery, branch, employee,
+def test_unsigned_slip_then_signed_receipt_pdf_with_scu_block_and_qr(etims_device, simulator, grocery, branch, employee,
                                                                     tmp_path):
     sale = sell(employee, [(product(branch, grocery, price="349.00", name="Cooking oil 1L"), 2)])
     slip = pdf_text(receipt_pdf(sale=sale), tmp_path)
     assert "NOT YET A TAX INVOICE" in slip and "SCU ID" not in slip
-    etims_device_work(device_id=device.pk)
+    etims_device_work(device_id=etims_device.pk)
     signature = EtimsSignature.objects.get(sale=sale)
     pdf = receipt_pdf(sale=sale)
     text = pdf_text(pdf, tmp_path)
@@ -64,13 +64,13 @@ def test_unsigned_slip_then_signed_receipt_pdf_with_scu_block_and_qr(device, sim
     assert pdf_qr_codes(pdf, tmp_path) == [expected]
 
 
-def test_the_receipt_page_and_reprint_show_the_signed_block(device, simulator, grocery, branch, employee, rf):
+def test_the_receipt_page_and_reprint_show_the_signed_block(etims_device, simulator, grocery, branch, employee, rf):
     sale = sell(employee, [(product(branch, grocery), 1)])
     assert receipt_context(sale=sale)["fiscal"]["title"] == NOT_YET
-    etims_device_work(device_id=device.pk)
+    etims_device_work(device_id=etims_device.pk)
     context = receipt_context(sale=sale, copy=True)
     rows = dict(context["fiscal"]["rows"])
-    assert rows["SCU ID"] == device.sdc_id and rows["Invoice no."] == "1"
+    assert rows["SCU ID"] == etims_device.sdc_id and rows["Invoice no."] == "1"
     assert "etims" in context["qr"] or "<svg" in context["qr"]
     request = rf.get("/")
     request.session = {}
@@ -78,9 +78,9 @@ def test_the_receipt_page_and_reprint_show_the_signed_block(device, simulator, g
     assert request.session
 
 
-def test_printable_lines_for_thermal_printers(device, simulator, grocery, branch, employee):
+def test_printable_lines_for_thermal_printers(etims_device, simulator, grocery, branch, employee):
     sale = sell(employee, [(product(branch, grocery), 1)])
-    etims_device_work(device_id=device.pk)
+    etims_device_work(device_id=etims_device.pk)
     signature = EtimsSignature.objects.get(sale=sale)
     labels = [label for label, _ in scu_lines(signature)]
     assert labels[:4] == ["SCU date/time", "SCU ID", "CU invoice no.", "Invoice no."]
@@ -90,14 +90,14 @@ def test_printable_lines_for_thermal_printers(device, simulator, grocery, branch
     assert lines[-1].endswith(signature.rcpt_sign)
 
 
-def test_a_credit_note_shows_the_original_cu_invoice_number(device, simulator, grocery, branch, employee, manager,
+def test_a_credit_note_shows_the_original_cu_invoice_number(etims_device, simulator, grocery, branch, employee, manager,
                                                             tmp_path):
     oil = product(branch, grocery, price="349.00")
     sale = sell(employee, [(oil, 2)])
     open_session(manager)
     returned = sale_return_refund(sale=sale, items=[ReturnItem(sale.lines.get().pk, D("1"))], user=manager,
                                   reason="Refund", refund_to="CASH")
-    etims_device_work(device_id=device.pk)
+    etims_device_work(device_id=etims_device.pk)
     text = pdf_text(credit_note_pdf(sale_return=returned), tmp_path)
     assert "SCU INFORMATION — CREDIT NOTE" in text and "Original CU" in text
-    assert f"{device.sdc_id}/1" in text and f"{device.sdc_id}/2" in text  # the original's, then its own
+    assert f"{etims_device.sdc_id}/1" in text and f"{etims_device.sdc_id}/2" in text  # the original's, then its own

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 
 from cashdesk.services import Tender
 from core.money import MONEY_DIGITS
@@ -78,6 +80,16 @@ class QuickCustomerForm(forms.Form):
     email = forms.EmailField(required=False)
 
 
+class KraPinInput(forms.TextInput):
+    """A buyer's KRA PIN, checked with KRA (eTIMS `selectCustomer`) as it is typed; the answer shows beside it."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = {**(attrs or {}), "autocomplete": "off", "hx-get": reverse("etims:pin_check"),
+                 "hx-trigger": "input changed delay:600ms", "hx-target": f"#{name}-check"}
+        box = super().render(name, value, attrs, renderer)
+        return format_html('{}<div id="{}-check" aria-live="polite"></div>', box, name)
+
+
 class CustomerForm(forms.Form):
     name = forms.CharField(max_length=150)
     phone_number = forms.CharField(
@@ -86,7 +98,9 @@ class CustomerForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "placeholder": "0712 345 678"}),
     )
     email = forms.EmailField(required=False, help_text="Receipts are e-mailed here.")
-    kra_pin = forms.CharField(label="KRA PIN", max_length=11, required=False, help_text="For invoices to businesses.")
+    kra_pin = forms.CharField(
+        label="KRA PIN", max_length=11, required=False, help_text="For invoices to businesses.", widget=KraPinInput()
+    )
     credit_limit = forms.DecimalField(
         **MONEY,
         required=False,

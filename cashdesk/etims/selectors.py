@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Count, Min, Q
 
 from cashdesk.etims import clock
-from cashdesk.etims.config import OFF
+from cashdesk.etims.config import OFF, get_config
 from cashdesk.etims.models import (
     OPEN_STATUSES,
     EtimsDevice,
@@ -70,6 +70,10 @@ class QueueSummary:
             again = device.paused_until.astimezone(clock.NAIROBI)
             return (f"KRA is not answering ({device.last_error or 'no answer'}); trying again at {again:%H:%M:%S}. "
                     "The till keeps selling.")
+        late = get_config().late_submission_hours
+        age = self.oldest_unsigned_age
+        if late and age and age.total_seconds() > late * 3600:
+            return f"Sales older than {late} h are still unsigned: check the connection to KRA."
         if self.depth:
             return "Sending."
         return "Up to date."

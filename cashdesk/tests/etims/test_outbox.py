@@ -206,3 +206,29 @@ def test_eTIMS_off_queues_nothing(etims_settings, branch, employee, grocery):
     EtimsDevice.objects.create(branch=branch, environment="off")
     sale = sell(employee, [(product(branch, grocery), 1)])
     assert not EtimsSubmission.objects.filter(sale=sale).exists()
+
+
+def test_a_real_timeout_keeps_the_number_and_is_settled(etims_device, simulator, grocery, branch, employee,
+                                                        fake_clock, settings):
+    settings.ETIMS_TIMEOUT = 0.5
+    sale = sell(employee, [(product(branch, grocery), 1)])
+    services.etims_item_register(device=etims_device, product=sale.lines.get().product)
+    simulator.set_mode("slow", count=1, delay=1.5, endpoint="saveTrnsSalesOsdc")  # KRA answers too late
+    work(etims_device)
+    submission = EtimsSubmission.objects.get(sale=sale)
+    assert submission.status == SubmissionStatus.IN_DOUBT and submission.number == 1
+    fake_clock.advance(minutes=1)
+    work(etims_device)
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SIGNED and simulator.accepted_invoices(TIN, BHF) == [1]
+
+
+def test_the_queue_page_warns_when_sales_wait_too_long(etims_device, simulator, grocery, branch, employee,
+                                                       fake_clock, settings):
+    from cashdesk.etims.selectors import queue_summary
+
+    settings.ETIMS_LATE_SUBMISSION_HOURS = 1
+    simulator.set_mode("outage")
+    sell(employee, [(product(branch, grocery), 1)])
+    fake_clock.advance(hours=2)
+    assert "older than 1 h" in queue_summary(device=etims_device).state

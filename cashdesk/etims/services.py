@@ -170,6 +170,9 @@ def etims_device_initialise(*, device: EtimsDevice, http=None) -> EtimsDevice:
         device.kra_branch_name = str(info.get("bhfNm") or "")[:120]
         device.initialised_at = clock.now()
         device.stopped_reason = ""
+        if not device.stock_cursor:  # stock moves from now on go to KRA; earlier history is not replayed
+            last = StockMovement.objects.filter(branch_id=device.branch_id).order_by("-id").values_list("id", flat=True)
+            device.stock_cursor = last.first() or 0
         device.save()
     return device
 

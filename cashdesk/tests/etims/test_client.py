@@ -9,6 +9,7 @@ import respx
 
 from cashdesk.etims.client import OscuClient, OscuTransportError, unwrap
 
+pytestmark = pytest.mark.django_db
 SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "etims" / "samples"
 BASE = "https://etims-api-sbx.kra.go.ke/etims-api"
 

@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from cashdesk.etims import clock
@@ -61,6 +62,7 @@ from pos.sales.models import Sale, SaleReturn
 log = logging.getLogger("cashdesk.etims")
 
 FIRST_LAST_REQ_DT = "20180101000000"
+DEVICE_CACHE_SECONDS = 60
 LEASE_MARGIN = timedelta(seconds=30)
 BACKOFF_FIRST_SECONDS = 5
 SCAN_LIMIT = 50  # queued documents looked at per claim for one that is ready
@@ -107,6 +109,22 @@ def active_device(*, branch_id: int) -> EtimsDevice | None:
     return device
 
 
+def _device_cache_key(branch_id: int) -> str:
+    return f"etims:active-device:{branch_id}"
+
+
+def active_device_id(*, branch_id: int) -> int | None:
+    """The id of the branch's device when eTIMS is on, cached (every checkout asks; it rarely changes).
+    Saving a device clears it; other processes see a change within DEVICE_CACHE_SECONDS at worst."""
+    key = _device_cache_key(branch_id)
+    device_id = cache.get(key)
+    if device_id is None:
+        device_id = (EtimsDevice.objects.filter(branch_id=branch_id).exclude(environment=OFF)
+                     .values_list("pk", flat=True).first() or 0)
+        cache.set(key, device_id, DEVICE_CACHE_SECONDS)
+    return device_id or None
+
+
 @transaction.atomic
 def etims_device_save(*, branch: Branch, environment: str, tin: str, bhf_id: str, serial_number: str,
                       user: User) -> EtimsDevice:
@@ -134,6 +152,7 @@ def etims_device_save(*, branch: Branch, environment: str, tin: str, bhf_id: str
         raise EtimsError("Another branch already uses this PIN and branch id.", field="bhf_id")
     device.environment, device.tin, device.bhf_id, device.serial_number = environment, tin, bhf_id, serial_number
     device.save()
+    transaction.on_commit(lambda: cache.delete(_device_cache_key(branch.pk)))
     log.info("etims_device_saved", extra={"branch": branch.code, "environment": environment, "user": user.pk})
     return device
 
@@ -174,6 +193,7 @@ def etims_device_initialise(*, device: EtimsDevice, http=None) -> EtimsDevice:
             last = StockMovement.objects.filter(branch_id=device.branch_id).order_by("-id").values_list("id", flat=True)
             device.stock_cursor = last.first() or 0
         device.save()
+        transaction.on_commit(lambda: cache.delete(_device_cache_key(device.branch_id)))
     return device
 
 
@@ -409,24 +429,26 @@ def _enqueue_work(device_id: int) -> None:
     etims_work_queue(device_id)
 
 
-def _queue(*, device: EtimsDevice, kind: str, key: str, occurred_at, **fields) -> EtimsSubmission:
+def _queue(*, device: EtimsDevice | None = None, device_id: int | None = None, kind: str, key: str, occurred_at,
+           **fields) -> EtimsSubmission:
+    device_id = device_id or device.pk
     submission, created = EtimsSubmission.objects.get_or_create(
         document_key=key,
-        defaults={"device": device, "kind": kind, "sequence": SEQUENCE_OF[kind], "occurred_at": occurred_at,
+        defaults={"device_id": device_id, "kind": kind, "sequence": SEQUENCE_OF[kind], "occurred_at": occurred_at,
                   **fields},
     )
     if created:
-        transaction.on_commit(lambda: _enqueue_work(device.pk))
+        transaction.on_commit(lambda: _enqueue_work(device_id))
     return submission
 
 
 def etims_sale_queue(*, sale: Sale) -> EtimsSubmission | None:
     """Put a completed sale in its branch's outbox (inside the checkout's transaction; nothing is sent
-    until it commits). None when eTIMS is off for the branch."""
-    device = active_device(branch_id=sale.branch_id)
-    if device is None:
+    until it commits). None when eTIMS is off for the branch (no query then: the answer is cached)."""
+    device_id = active_device_id(branch_id=sale.branch_id)
+    if device_id is None:
         return None
-    return _queue(device=device, kind=SubmissionKind.SALE, key=f"S:{sale.pk}", occurred_at=sale.completed_at,
+    return _queue(device_id=device_id, kind=SubmissionKind.SALE, key=f"S:{sale.pk}", occurred_at=sale.completed_at,
                   sale=sale)
 
 

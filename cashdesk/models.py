@@ -325,8 +325,6 @@ class Expense(TimeStampedModel):
 
 
 # The M-Pesa records are defined with M-Pesa (cashdesk/mpesa/models.py); Django loads them from here.
-from cashdesk.mpesa.models import C2BPayment, MpesaInbox, StkRequest  # noqa: E402,F401
-
 # The eTIMS records are defined with eTIMS (cashdesk/etims/models.py); Django loads them from here.
 from cashdesk.etims.models import (  # noqa: E402,F401
     EtimsCode,
@@ -339,3 +337,4 @@ from cashdesk.etims.models import (  # noqa: E402,F401
     EtimsSubmission,
     EtimsSyncState,
 )
+from cashdesk.mpesa.models import C2BPayment, MpesaInbox, StkRequest  # noqa: E402,F401

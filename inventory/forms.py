@@ -119,7 +119,7 @@ class ProductForm(CrispyMixin, forms.ModelForm):
             "kra_item_code": KraClassificationInput(),
         }
         labels = {"selling_price": "Selling price (KES, VAT included)", "cost_price": "Cost price (KES)"}
-        help_texts = {"kra_item_code": "KRA eTIMS: type a word or code to search KRA's list; empty uses the category's."}
+        help_texts = {"kra_item_code": "KRA eTIMS: type a word or code to search KRA's list; empty: the category's."}
 
     def __init__(self, *args, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,15 +15,15 @@ with the gateway's debug message). The `cmcKey` header is never logged.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import structlog
 
 from cashdesk.etims.config import EtimsConfig, get_config
 
-log = logging.getLogger("cashdesk.etims.client")
+log = structlog.get_logger("cashdesk.etims.client")
 
 # Our names for the endpoints are KRA's legacy paths; ETIMS_PATHS maps them to other deployments'.
 ENDPOINTS = (
@@ -190,14 +190,16 @@ class OscuClient:
                 timeout=wait,
             )
         except httpx.ConnectError as exc:
-            raise OscuTransportError(f"KRA cannot be reached ({type(exc).__name__}).", kind="unreachable", sent=False)
+            raise OscuTransportError(
+                f"KRA cannot be reached ({type(exc).__name__}).", kind="unreachable", sent=False
+            ) from exc
         except httpx.TimeoutException as exc:
             # A connect timeout never sent the request; a read/write timeout may have.
             sent = not isinstance(exc, httpx.ConnectTimeout)
-            raise OscuTransportError(f"KRA did not answer within {wait:g} s.", kind="timeout", sent=sent)
+            raise OscuTransportError(f"KRA did not answer within {wait:g} s.", kind="timeout", sent=sent) from exc
         except httpx.HTTPError as exc:
             raise OscuTransportError(f"The connection to KRA failed ({type(exc).__name__}).", kind="unreachable",
-                                     sent=True)
+                                     sent=True) from exc
         try:
             body_json = response.json()
         except ValueError:
@@ -205,7 +207,7 @@ class OscuClient:
             raise OscuTransportError(
                 f"KRA answered HTTP {response.status_code} with no JSON ({response.headers.get('content-type', '?')}).",
                 kind=kind, sent=True, http_status=response.status_code,
-            )
+            ) from None
         reply = unwrap(body_json, response.status_code)
         log.info("etims %s → %s", endpoint, reply.result_cd)
         return reply

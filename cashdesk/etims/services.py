@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+import structlog
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from cashdesk.etims import clock
+from cashdesk.etims import clock, tasks
 from cashdesk.etims.amounts import BANDS, band_fields, line_amounts, round2, to_json_numbers
 from cashdesk.etims.client import DEVICE_CODES, DUPLICATE, OscuClient, OscuReply, OscuTransportError
 from cashdesk.etims.config import OFF, get_config
@@ -59,7 +59,7 @@ from pos.people.models import Branch, User
 from pos.people.selectors import shop_settings
 from pos.sales.models import Sale, SaleReturn
 
-log = logging.getLogger("cashdesk.etims")
+log = structlog.get_logger("cashdesk.etims")
 
 FIRST_LAST_REQ_DT = "20180101000000"
 DEVICE_CACHE_SECONDS = 60
@@ -88,7 +88,9 @@ def cmc_key_of(device: EtimsDevice) -> str:
     try:
         return _fernet().decrypt(device.cmc_key_encrypted.encode()).decode()
     except InvalidToken:
-        raise EtimsError("The stored cmcKey cannot be decrypted: ETIMS_KEY changed. Restore it (docs/etims.md).")
+        raise EtimsError(
+            "The stored cmcKey cannot be decrypted: ETIMS_KEY changed. Restore it (docs/etims.md)."
+        ) from None
 
 
 def device_client(device: EtimsDevice, *, http=None) -> OscuClient:
@@ -153,7 +155,7 @@ def etims_device_save(*, branch: Branch, environment: str, tin: str, bhf_id: str
     device.environment, device.tin, device.bhf_id, device.serial_number = environment, tin, bhf_id, serial_number
     device.save()
     transaction.on_commit(lambda: cache.delete(_device_cache_key(branch.pk)))
-    log.info("etims_device_saved", extra={"branch": branch.code, "environment": environment, "user": user.pk})
+    log.info("etims_device_saved", branch=branch.code, environment=environment, user=user.pk)
     return device
 
 
@@ -168,7 +170,7 @@ def etims_device_initialise(*, device: EtimsDevice, http=None) -> EtimsDevice:
         try:
             reply = client.select_init_osdc_info(dvc_srl_no=device.serial_number)
         except OscuTransportError as exc:
-            raise EtimsError(f"KRA could not be reached: {exc.message} Nothing was changed.")
+            raise EtimsError(f"KRA could not be reached: {exc.message} Nothing was changed.") from exc
     if reply.result_cd == "902":
         raise EtimsError("KRA says this device is already installed (902). The stored key is kept; "
                          "if it was lost, KRA must issue a new one.", code="already_installed")
@@ -232,7 +234,7 @@ def _read(device: EtimsDevice, endpoint: str, body: dict, *, http=None) -> OscuR
         try:
             reply = client.call(endpoint, body)
         except OscuTransportError as exc:
-            raise EtimsError(f"KRA could not be reached: {exc.message}", code="unreachable")
+            raise EtimsError(f"KRA could not be reached: {exc.message}", code="unreachable") from exc
     if not (reply.ok or reply.empty):
         raise EtimsError(f"KRA refused {endpoint}: {reply.message}", code=f"kra_{reply.result_cd}")
     return reply
@@ -412,7 +414,7 @@ def etims_item_register(*, device: EtimsDevice, product: Product, force: bool = 
         try:
             reply = client.call("saveItem", payload)
         except OscuTransportError as exc:
-            raise EtimsError(f"KRA could not be reached: {exc.message}", code="unreachable")
+            raise EtimsError(f"KRA could not be reached: {exc.message}", code="unreachable") from exc
     if not reply.ok:
         EtimsItem.objects.filter(pk=item.pk).update(last_error=reply.message[:255])
         raise EtimsError(f"KRA refused item {item.item_code}: {reply.message}", code=f"kra_{reply.result_cd}")
@@ -424,9 +426,7 @@ def etims_item_register(*, device: EtimsDevice, product: Product, force: bool = 
 
 # ---------------------------------------------------------------------------- queueing (from the cash desk)
 def _enqueue_work(device_id: int) -> None:
-    from cashdesk.etims.tasks import etims_work_queue  # noqa: PLC0415 - tasks import this module
-
-    etims_work_queue(device_id)
+    tasks.etims_work_queue(device_id)
 
 
 def _queue(*, device: EtimsDevice | None = None, device_id: int | None = None, kind: str, key: str, occurred_at,

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import secrets
 import string
 import threading
@@ -43,7 +42,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-log = logging.getLogger("cashdesk.etims.simulator")
+import structlog
+
+log = structlog.get_logger("cashdesk.etims.simulator")
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 CENT = Decimal("0.01")
@@ -339,7 +340,7 @@ class EtimsSimulator:
         try:
             invc_no = int(body.get("invcNo"))
         except (TypeError, ValueError):
-            raise _Reply("910", "Request parameter error: invcNo")
+            raise _Reply("910", "Request parameter error: invcNo") from None
         sale = device.sales.get(invc_no)
         if sale is None:
             raise _Reply("001", "There is no search result")
@@ -424,7 +425,7 @@ class EtimsSimulator:
                     or _dec(body["totAmt"]) != total:
                 raise _Reply("910", f"Invalid totals, expected: totAmt {total}")
         except (KeyError, InvalidOperation, TypeError) as exc:
-            raise _Reply("910", f"Request parameter error: {exc}")
+            raise _Reply("910", f"Request parameter error: {exc}") from exc
 
     def _api_saveTrnsSalesOsdc(self, device: Device, body: dict) -> dict:  # noqa: N802
         number = self._check_sequence(body.get("invcNo"), device.last_invc_no, device.sales, "invcNo")
@@ -476,7 +477,7 @@ class EtimsSimulator:
         try:
             _dec(body.get("rsdQty"))
         except InvalidOperation:
-            raise _Reply("910", "Request parameter error: rsdQty")
+            raise _Reply("910", "Request parameter error: rsdQty") from None
         device.stock_master[body["itemCd"]] = body
         return None
 

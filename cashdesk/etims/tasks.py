@@ -4,12 +4,11 @@ Tasks take ids and call services; each is safe to run twice or at once (the devi
 lease decide who sends).
 """
 
-import logging
-
+import structlog
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-log = logging.getLogger("cashdesk.etims.tasks")
+log = structlog.get_logger("cashdesk.etims.tasks")
 
 
 @db_task()

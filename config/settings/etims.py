@@ -10,7 +10,6 @@ from config.settings.environment import env
 from config.settings.platform import SECRET_KEY
 
 
-
 def _etims_env(name: str, default: str = "") -> str:
     return env.str(name, default="").strip() or default
 

@@ -2,6 +2,7 @@
 
 import logging
 
+import structlog
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
                             help="where devices, items and invoices are kept across restarts ('' = memory only)")
 
     def handle(self, *args, **options):
-        logging.getLogger("cashdesk.etims.simulator").setLevel(logging.INFO)
+        structlog.get_logger("cashdesk.etims.simulator").setLevel(logging.INFO)
         simulator = EtimsSimulator(options["host"], options["port"], envelope=options["envelope"],
                                    state_file=options["state_file"] or None)
         self.stdout.write(f"eTIMS simulator on http://{options['host']}:{options['port']} (Ctrl-C to stop)")

@@ -48,7 +48,8 @@ def test_non_json_and_unreachable_are_transport_errors(settings):
                 client.call("saveItem", {})
             assert slow.value.sent and slow.value.kind == "timeout"
         sent = router.calls[0].request
-        assert sent.headers["tin"] == "P051234567X" and sent.headers["bhfId"] == "01" and sent.headers["cmcKey"] == "SECRET-KEY-1"
+        assert (sent.headers["tin"], sent.headers["bhfId"]) == ("P051234567X", "01")
+        assert sent.headers["cmcKey"] == "SECRET-KEY-1"
     assert "SECRET-KEY-1" not in repr(client)
 
 

@@ -63,6 +63,5 @@ if len(MPESA_CALLBACK_SECRET) < 32:
 # eTIMS: the cmcKey of each device is encrypted with this Fernet key; never the development default.
 from django.core.exceptions import ImproperlyConfigured as _Improperly  # noqa: E402
 
-ETIMS_KEY = env.str("ETIMS_KEY", default="").strip()
-if ETIMS_ENVIRONMENT in ("sandbox", "production") and not ETIMS_KEY:  # noqa: F405
+if ETIMS_ENVIRONMENT in ("sandbox", "production") and not env.str("ETIMS_KEY", default="").strip():  # noqa: F405
     raise _Improperly("ETIMS_KEY must be set (a Fernet key, see docs/etims.md).")

@@ -92,5 +92,6 @@ class ExpenseCategoryAdmin(admin.ModelAdmin):
         return False  # deactivate instead: expenses keep their category
 
 
-# The M-Pesa records' admin is defined with M-Pesa; Django finds it through this module.
+# The M-Pesa and eTIMS records' admin is defined with each; Django finds it through this module.
+from cashdesk.etims import admin as _etims_admin  # noqa: E402,F401
 from cashdesk.mpesa import admin as _mpesa_admin  # noqa: E402,F401

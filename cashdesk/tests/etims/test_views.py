@@ -79,3 +79,19 @@ def test_a_manager_accepts_a_declared_purchase(etims_device, simulator, manager_
     imported.refresh_from_db()
     assert imported.decision == "ACCEPTED"
     assert EtimsSubmission.objects.filter(kind="PURCHASE", purchase_import=imported).exists()
+
+
+@pytest.mark.parametrize("model", ["etimsdevice", "etimssubmission", "etimssignature", "etimsitem", "etimscode",
+                                   "etimsitemclass", "etimspurchase"])
+def test_the_admin_shows_etims_records_read_only(owner_client, etims_device, model):
+    from django.urls import reverse
+
+    assert owner_client.get(reverse(f"admin:cashdesk_{model}_changelist")).status_code == 200
+    assert owner_client.get(reverse(f"admin:cashdesk_{model}_add")).status_code == 403
+
+
+def test_the_admin_never_shows_the_device_key(owner_client, etims_device, simulator):
+    from django.urls import reverse
+
+    page = owner_client.get(reverse("admin:cashdesk_etimsdevice_change", args=[etims_device.pk])).content.decode()
+    assert etims_device.cmc_key_encrypted not in page and simulator.device("P051234567X", "01").cmc_key not in page

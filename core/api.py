@@ -24,6 +24,8 @@ from rest_framework.settings import api_settings
 # UserRateThrottle) when it is imported, so importing it from here is circular whenever this module is
 # the first to load (DRF's pagination system check under `run_huey` with DEBUG off did exactly that).
 from core.errors import DomainError
+from core.ops.client_address import client_address
+from core.phone import phone_or_none
 
 
 class StandardPagination(PageNumberPagination):
@@ -151,7 +153,10 @@ class _SettingsRates:
 
 
 class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):
-    """Every authenticated user: `API_RATE_USER` requests (per user; anonymous: per address)."""
+    """Every authenticated user: `API_RATE_USER` requests (per user; anonymous: per trusted address)."""
+
+    def get_ident(self, request):
+        return client_address(request) or "unknown"
 
 
 class TokenRateThrottle(_SettingsRates, throttling.ScopedRateThrottle):
@@ -167,3 +172,20 @@ class TokenRateThrottle(_SettingsRates, throttling.ScopedRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request):
+        return client_address(request) or "unknown"
+
+
+class AccountRateThrottle(TokenRateThrottle):
+    """The token login, counted per phone number too (`API_RATE_TOKEN`), whichever address it comes from."""
+
+    cache_format = "throttle_%(scope)s_account_%(ident)s"
+
+    def get_cache_key(self, request, view):
+        data = getattr(request, "data", None)
+        typed = data.get("phone_number") if isinstance(data, dict) else None
+        phone = phone_or_none(typed) if isinstance(typed, str) else None
+        if phone is None:
+            return None  # no account named: the per-address throttle alone
+        return self.cache_format % {"scope": self.scope, "ident": phone}

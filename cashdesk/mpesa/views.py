@@ -25,10 +25,10 @@ from cashdesk.mpesa.tables import C2BPaymentTable
 from cashdesk.selectors import sale_amount_due, sale_reference
 from cashdesk.services import Tender
 from core.errors import DomainError
+from core.ops.client_address import client_address
 from core.permissions import require_perm
 from core.phone import format_phone_local, phone_or_none
 from core.roles import Perm
-from pos.people.audit import client_ip
 from pos.sales.models import Sale, SaleStatus
 from pos.sales.receipts import receipt_grant
 
@@ -50,7 +50,7 @@ def _wrong_secret(request, kind: str):
     log.warning(
         "M-Pesa %s with a wrong secret from %s (path length %s): answered 404",
         InboxKind(kind).label,
-        client_ip(request),
+        client_address(request),
         len(request.path),
     )
     return _unlogged(HttpResponseNotFound("Not found", content_type="text/plain"))
@@ -67,7 +67,7 @@ def _callback(request, secret: str, kind: str):
         return None, _wrong_secret(request, kind)
     if request.method != "POST":
         return None, _unlogged(HttpResponseNotAllowed(["POST"]))
-    inbox = mpesa.mpesa_inbox_store(kind=kind, raw_body=request.body, remote_addr=client_ip(request))
+    inbox = mpesa.mpesa_inbox_store(kind=kind, raw_body=request.body, remote_addr=client_address(request))
     return inbox, None
 
 

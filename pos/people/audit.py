@@ -6,6 +6,7 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
+from core.ops.client_address import client_address
 from pos.people.models import AuditLog
 
 
@@ -61,15 +62,6 @@ class AuditAction:
     EXPENSE = "expense"
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Behind the documented nginx the real address is the first X-Forwarded-For hop.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
-
-
 def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
     """A JSON-able picture of a model instance for `before_data` / `after_data`."""
     data = model_to_dict(instance, fields=fields)
@@ -112,5 +104,5 @@ def audit_record(
         reason=reason or "",
         before_data=before,
         after_data=after,
-        ip_address=client_ip(request),
+        ip_address=client_address(request),
     )

@@ -14,9 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.ops.client_address import client_address
 from core.phone import normalize_phone
 from core.roles import Perm, Role, roles_a_user_may_assign
-from pos.people.audit import AuditAction, audit_record, client_ip
+from pos.people import lockout
+from pos.people.audit import AuditAction, audit_record
 from pos.people.models import Branch, ShopSettings, User
 from pos.people.selectors import SHOP_SETTINGS_CACHE_KEY
 
@@ -268,7 +270,7 @@ def _pin_attempt_counters(request) -> list[tuple[str, int]]:
     typist = getattr(request, "user", None)
     if typist is not None and typist.is_authenticated:
         counters.append((f"till-pin-wrong:user:{typist.pk}", settings.TILL_PIN_RATE_LIMIT))
-    ip = client_ip(request)
+    ip = client_address(request)
     if ip:
         counters.append((f"till-pin-wrong:ip:{ip}", settings.TILL_PIN_RATE_LIMIT_IP))
     return counters
@@ -301,6 +303,9 @@ def _pin_count_wrong(counters, *, request) -> None:
 def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
     """Check a till PIN; lock the PIN after too many failures (counted across requests), and stop
     whoever keeps typing wrong PINs (whichever manager they choose) for a while."""
+    account = lockout.account_key(user=user)
+    if lockout.refuse_if_locked(request=request, account=account, channel=lockout.PIN):
+        raise PinError(lockout.LOCKED_MESSAGE, field="pin", code="locked")
     counters = _pin_attempt_counters(request)
     if _pin_rate_limited(counters):
         raise PinError(
@@ -319,6 +324,7 @@ def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
         if not user.till_pin:
             raise PinError("This person has no till PIN yet.", field="pin")
         if check_password(pin or "", user.till_pin):
+            lockout.record_success(account=account)
             if user.pin_failed_attempts:
                 user.pin_failed_attempts = 0
                 user.pin_locked_until = None
@@ -333,6 +339,7 @@ def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
         if locked:
             audit_record(action=AuditAction.PIN_LOCKED, user=user, instance=user, request=request)
     _pin_count_wrong(counters, request=request)
+    lockout.record_failure(request=request, account=account, channel=lockout.PIN)
     if locked:
         raise PinError("Too many wrong PINs: the PIN is locked for a while.", field="pin", code="locked")
     raise PinError("Wrong PIN.", field="pin")

@@ -3,8 +3,8 @@
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.core import context
 from allauth.mfa.adapter import get_adapter
-from allauth.mfa.webauthn.internal import auth as webauthn_auth
 from allauth.mfa.webauthn import forms as webauthn_forms
+from allauth.mfa.webauthn.internal import auth as webauthn_auth
 from crispy_forms.helper import FormHelper
 from django import forms
 

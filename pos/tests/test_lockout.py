@@ -2,6 +2,7 @@
 the same account and address counters, refuse alike once locked and leave the same audit rows."""
 
 import base64
+import json
 
 import pytest
 from django.test import Client, RequestFactory, override_settings
@@ -117,7 +118,7 @@ def test_a_locked_account_refuses_the_right_pin_too(cashier, manager_with_pin):
 
 def _passkey_naming(user) -> str:
     handle = base64.urlsafe_b64encode(str(user.pk).encode()).decode().rstrip("=")
-    return '{"id": "forged", "rawId": "forged", "type": "public-key", "response": {"userHandle": "%s"}}' % handle
+    return json.dumps({"id": "forged", "rawId": "forged", "type": "public-key", "response": {"userHandle": handle}})
 
 
 def test_a_passkey_that_does_not_verify_counts_and_a_locked_account_refuses_passkeys(cashier):

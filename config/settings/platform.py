@@ -18,7 +18,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_site.OwnersAdminConfig",  # django.contrib.admin, for owners only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

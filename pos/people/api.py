@@ -28,6 +28,7 @@ from pos.people import lockout
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import AuditLog, Branch, User
 from pos.people.selectors import audit_log_list, branches_visible_to, staff_list
+from pos.people.tokens import refresh_token_for, token_is_current
 from pos.people.services import staff_create, staff_reset_password, staff_set_active, staff_update
 
 # ---------------------------------------------------------------------------- tokens
@@ -61,6 +62,10 @@ class PhoneTokenObtainSerializer(jwt_serializers.TokenObtainPairSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0]) from exc
 
+    @classmethod
+    def get_token(cls, user):
+        return refresh_token_for(user)
+
     def validate(self, attrs):
         # allauth's backend (the web login's) takes the number as `phone`; wrong or inactive → 401.
         request = self.context.get("request")
@@ -90,6 +95,9 @@ class RefreshSerializer(jwt_serializers.TokenRefreshSerializer):
         user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
         if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        if not token_is_current(token.payload, user):
+            # Minted before a password change, a deactivation or a role change.
+            raise AuthenticationFailed("Token is no longer valid: log in again.", "token_not_valid")
         return super().validate(attrs)
 
 

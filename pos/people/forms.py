@@ -100,6 +100,8 @@ class ShopSettingsForm(forms.ModelForm):
             "loyalty_points_per_100",
             "loyalty_point_value",
             "max_cash_difference",
+            "mpesa_accept_safaricom_addresses",
+            "mpesa_confirm_wait_seconds",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -10,7 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -181,6 +181,9 @@ def staff_update(
 
         SocialAccount.objects.filter(user=user).delete()
     if before["role"] != after["role"]:
+        # What they may do changed: every session and API token of theirs ends.
+        User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+        user.refresh_from_db(fields=["token_version"])
         audit_record(
             action=AuditAction.ROLE_CHANGED,
             user=actor,
@@ -209,7 +212,10 @@ def staff_set_active(*, actor: User, user: User, active: bool, reason: str = "",
         if user.pk == actor.pk:
             raise StaffError("You cannot deactivate yourself.")
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    # Every session and API token ends; a reactivation must not bring the old ones back either.
+    user.token_version = F("token_version") + 1
+    user.save(update_fields=["is_active", "token_version"])
+    user.refresh_from_db(fields=["token_version"])
     audit_record(
         action=AuditAction.STAFF_REACTIVATED if active else AuditAction.STAFF_DEACTIVATED,
         user=actor,
@@ -228,7 +234,7 @@ def staff_reset_password(*, actor: User, user: User, password: str, request=None
     user = User.objects.select_for_update().get(pk=user.pk)
     _check_may_manage(actor=actor, target_role=user.role, target=user)
     _check_password(password, user)
-    user.set_password(password)
+    user.set_password(password)  # a new password hash: every session and API token of theirs ends
     user.save(update_fields=["password"])
     audit_record(action=AuditAction.PASSWORD_RESET, user=actor, instance=user, request=request)
     return user

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ def entry(owner):
 
 
 # ---------------------------------------------------------------------------- insert-only
+@override_settings(TRUSTED_PROXY_COUNT=2)  # nginx behind a load balancer
 def test_audit_record_fills_every_field(owner, manager):
     request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="41.90.1.2, 10.0.0.1", REMOTE_ADDR="10.0.0.1")
     row = audit_record(action=AuditAction.SALE_VOID, user=owner, authorised_by=manager, instance=manager,

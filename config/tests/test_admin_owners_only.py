@@ -1,0 +1,40 @@
+"""Only owners get /admin/: a manager of another branch walks every changelist and reads nothing."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from core.roles import Role
+from pos.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _changelists():
+    return [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+    ]
+
+
+def test_every_changelist_is_closed_to_a_manager_of_another_branch(client, owner, other_branch):
+    UserFactory(role=Role.EMPLOYEE, branch=owner.branch, phone_number="+254711000999", email="njeri@example.com")
+    manager = UserFactory(role=Role.MANAGER, branch=other_branch)
+    client.force_login(manager)
+    urls = _changelists()
+    assert len(urls) > 10
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login")), url
+        assert b"+254711000999" not in response.content
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_cashiers_are_kept_out_too(employee_client):
+    assert employee_client.get(reverse("admin:index")).status_code == 302
+
+
+def test_owners_keep_the_admin(owner_client):
+    for url in _changelists():
+        assert owner_client.get(url).status_code == 200, url

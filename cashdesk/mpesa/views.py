@@ -4,7 +4,7 @@ mismatches for managers.
 """
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed, HttpResponseNotFound, JsonResponse
@@ -24,6 +24,7 @@ from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
 from cashdesk.mpesa.tables import C2BPaymentTable
 from cashdesk.selectors import sale_amount_due, sale_reference
 from cashdesk.services import Tender
+from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
 from core.ops.client_address import client_address
 from core.permissions import require_perm
@@ -178,13 +179,10 @@ def _panel(request, sale: Sale, *, stk=None, error: str = "", status: int = 200)
 
 
 def _money_or_none(value: str) -> Decimal | None:
-    value = (value or "").strip().replace(",", "")
-    if not value:
-        return None
     try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise DomainError("Enter amounts as numbers, e.g. 500 or 500.50.", field="amount")
+        return parse_decimal((value or "").replace(",", ""), allow_blank=True)
+    except DecimalInputError:
+        raise DomainError("Enter amounts as numbers, e.g. 500 or 500.50.", field="amount") from None
 
 
 def _other_tenders(post) -> list[Tender]:
@@ -322,8 +320,8 @@ def c2b_list(request):
     raw_amount = request.GET.get("amount", "").strip().replace(",", "")
     if raw_amount:
         try:
-            amount = Decimal(raw_amount)
-        except InvalidOperation:
+            amount = parse_decimal(raw_amount)
+        except DecimalInputError:
             messages.error(request, "The amount must be a number.")
     table = C2BPaymentTable(c2b_unmatched(viewer=request.user, query=query, amount=amount))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)

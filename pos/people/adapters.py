@@ -13,11 +13,13 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.stages import AuthenticateStage
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -188,6 +190,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return False
+
+    def get_app(self, request, provider, client_id=None):
+        # A provider's URLs exist whether or not the shop set it up: one that is not configured is a
+        # 404 page ("not found"), never allauth's SocialApp.DoesNotExist (a 500).
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404("Single sign-on with this provider is not set up in this shop.") from None
 
     def pre_social_login(self, request, sociallogin) -> None:
 

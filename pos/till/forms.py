@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from cashdesk.services import Tender
+from core.decimal_input import DecimalFormField
 from core.money import MONEY_DIGITS
 from pos.sales.models import RefundTo
 from pos.sales.pricing import DiscountKind
@@ -16,17 +17,17 @@ KEYPAD = {"inputmode": "decimal", "autocomplete": "off", "data-keypad-input": ""
 VOID_REASONS = ["Scanned by mistake", "Customer changed their mind", "Damaged item", "Wrong price on the shelf"]
 
 
-def _money_field(label: str, required: bool = False, **attrs) -> forms.DecimalField:
-    return forms.DecimalField(
+def _money_field(label: str, required: bool = False, **attrs) -> DecimalFormField:
+    return DecimalFormField(
         label=label, required=required, **MONEY, widget=forms.TextInput(attrs={**KEYPAD, **attrs})
     )
 
 
 class QuantityForm(forms.Form):
-    quantity = forms.DecimalField(
+    quantity = DecimalFormField(
         max_digits=12, decimal_places=3, required=False, widget=forms.TextInput(attrs=KEYPAD)
     )
-    delta = forms.DecimalField(max_digits=12, decimal_places=3, required=False)
+    delta = DecimalFormField(max_digits=12, decimal_places=3, required=False)
 
     def clean(self):
         data = super().clean()
@@ -37,7 +38,7 @@ class QuantityForm(forms.Form):
 
 class DiscountForm(forms.Form):
     kind = forms.ChoiceField(choices=DiscountKind.CHOICES, initial=DiscountKind.PERCENT, widget=forms.RadioSelect)
-    value = forms.DecimalField(
+    value = DecimalFormField(
         label="Discount", max_digits=12, decimal_places=2, required=False, widget=forms.TextInput(attrs=KEYPAD)
     )
     reason = forms.CharField(max_length=255, required=False)
@@ -81,7 +82,7 @@ class CustomerForm(forms.Form):
     )
     email = forms.EmailField(required=False, help_text="Receipts are e-mailed here.")
     kra_pin = forms.CharField(label="KRA PIN", max_length=11, required=False, help_text="For invoices to businesses.")
-    credit_limit = forms.DecimalField(
+    credit_limit = DecimalFormField(
         **MONEY, required=False, min_value=Decimal("0"), help_text="Most they may owe on account. 0 = no sales on account."
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -137,7 +138,7 @@ class ReturnForm(forms.Form):
         self.lines = lines
         for line in lines:
             returnable = line.quantity - line.returned_quantity
-            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
+            self.fields[f"qty_{line.pk}"] = DecimalFormField(
                 max_digits=12, decimal_places=3, required=False, initial=Decimal("0"),
                 widget=forms.TextInput(attrs={**KEYPAD, "data-returnable": f"{returnable.normalize():f}"}),
             )

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.json_input import MAX_JSON_DEPTH, json_depth
 from core.phone import phone_or_none
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -64,6 +65,8 @@ def load_body(raw: bytes | bytearray | str | dict) -> dict:
         raise CallbackShapeError(f"cannot read a body of type {type(raw).__name__}")
     if not raw.strip():
         raise CallbackShapeError("the body is empty")
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise CallbackShapeError(f"the body is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

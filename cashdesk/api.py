@@ -34,7 +34,7 @@ from cashdesk.selectors import (
     sessions_visible_to,
     supplier_payments_visible_to,
 )
-from cashdesk.services import PaymentError, Tender, sale_checkout, session_close, session_open
+from cashdesk.services import MAX_SPLIT_PARTS, PaymentError, Tender, sale_checkout, session_close, session_open
 from core.api import RolePermission
 from core.api_schema import errors
 from core.decimal_input import DecimalSerializerField
@@ -196,7 +196,7 @@ class SplitPaymentSerializer(serializers.Serializer):
 
     sales_header = serializers.IntegerField(min_value=1)
     session = serializers.IntegerField(min_value=1)
-    payments = TenderSerializer(many=True, allow_empty=False)
+    payments = TenderSerializer(many=True, allow_empty=False, max_length=MAX_SPLIT_PARTS)
 
 
 class SinglePaymentSerializer(TenderSerializer):
@@ -205,12 +205,15 @@ class SinglePaymentSerializer(TenderSerializer):
 
 
 class PaymentFilter(django_filters.FilterSet):
-    sales_header = django_filters.ModelChoiceFilter(field_name="sale", queryset=Sale.objects.all(), label="Sale id")
+    sale = django_filters.ModelChoiceFilter(field_name="sale", queryset=Sale.objects.all(), label="Sale id")
+    sales_header = django_filters.ModelChoiceFilter(
+        field_name="sale", queryset=Sale.objects.all(), label="Sale id (the same as `sale`)"
+    )
     session = django_filters.ModelChoiceFilter(queryset=CashSession.objects.all())
 
     class Meta:
         model = Payment
-        fields = ["sales_header", "session", "method", "status"]
+        fields = ["sale", "sales_header", "session", "method", "status"]
 
 
 def payable_sale(user, sale_id: int) -> Sale:

@@ -61,6 +61,20 @@ def sales_visible_to(*, user: User) -> QuerySet[Sale]:
     return qs
 
 
+def loyalty_history(*, customer, user: User, limit: int = 20) -> list:
+    """The customer's latest loyalty entries. A sale of another branch is named without its number
+    (`entry.sale_shown` False) unless the viewer sees every branch; `entry.sale_link` says whether the
+    viewer may open the sale."""
+    entries = list(customer.loyalty_entries.select_related("sale", "sale__branch")[:limit])
+    sale_ids = [e.sale_id for e in entries if e.sale_id]
+    openable = set(sales_visible_to(user=user).filter(pk__in=sale_ids).values_list("pk", flat=True))
+    all_branches = user.has_perm(Perm.ALL_BRANCHES)
+    for entry in entries:
+        entry.sale_shown = bool(entry.sale_id) and (all_branches or entry.sale.branch_id == user.branch_id)
+        entry.sale_link = entry.sale_shown and entry.sale_id in openable
+    return entries
+
+
 def sale_list(*, user: User) -> QuerySet[Sale]:
     return (
         sales_visible_to(user=user)

@@ -320,4 +320,4 @@ class Expense(TimeStampedModel):
 
 
 # The M-Pesa records are defined with M-Pesa (cashdesk/mpesa/models.py); Django loads them from here.
-from cashdesk.mpesa.models import C2BPayment, MpesaInbox, StkRequest  # noqa: E402,F401
+from cashdesk.mpesa.models import C2BPayment, MpesaInbox, MpesaReconciliation, StkRequest  # noqa: E402,F401

@@ -39,5 +39,30 @@ class MismatchResolveForm(_CrispyForm):
     note = forms.CharField(max_length=255, required=False)
 
 
+class UnverifiedResolveForm(_CrispyForm):
+    decision = forms.ChoiceField(
+        choices=[("confirmed", "I found it on the M-Pesa portal: count it"),
+                 ("not_found", "It is not on the M-Pesa portal: nothing was paid")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(max_length=255, required=False)
+
+
+class OverpaymentResolveForm(_CrispyForm):
+    decision = forms.ChoiceField(
+        choices=[("refund", "Refund: reverse it to the customer on the M-Pesa portal"),
+                 ("credit", "Keep it as the customer's credit on their account")],
+        widget=forms.RadioSelect,
+    )
+    customer_phone = forms.CharField(
+        max_length=20, required=False, label="Customer's phone (for credit, when the sale has no customer)"
+    )
+    note = forms.CharField(max_length=255, required=False)
+
+
+class C2BConfirmForm(_CrispyForm):
+    note = forms.CharField(max_length=255, label="How you checked it (e.g. seen on the M-Pesa portal)")
+
+
 class SetAsideForm(_CrispyForm):
     note = forms.CharField(max_length=255, help_text="Why this payment belongs to no sale (e.g. paid twice, refunded).")

@@ -44,6 +44,12 @@ def callback_url(name: str = "stk", secret: str = CALLBACK_SECRET) -> str:
     )
 
 
+MERCHANT_IDS = {
+    sample(name)["Body"]["stkCallback"]["CheckoutRequestID"]: sample(name)["Body"]["stkCallback"]["MerchantRequestID"]
+    for name in ("stk_callback_success", "stk_callback_cancelled", "stk_callback_timeout", "stk_callback_insufficient")
+}
+
+
 class FakeDaraja:
     """Answers the Daraja endpoints the cash desk calls; records what was sent."""
 
@@ -69,6 +75,8 @@ class FakeDaraja:
         body["CheckoutRequestID"] = (
             self.next_checkout_ids.pop(0) if self.next_checkout_ids else f"ws_CO_T{len(self.pushes):06d}"
         )
+        # Daraja's callback carries the MerchantRequestID of its push: the samples' ids, in their order.
+        body["MerchantRequestID"] = MERCHANT_IDS.get(body["CheckoutRequestID"], body["MerchantRequestID"])
         return httpx.Response(200, json=body)
 
     def _query(self, request):

@@ -54,6 +54,8 @@ class AuditAction:
     CASH_PAID_IN = "cash_paid_in"
     CASH_PAID_OUT = "cash_paid_out"
     MPESA_MISMATCH_RESOLVED = "mpesa_mismatch_resolved"
+    MPESA_OVERPAYMENT_RESOLVED = "mpesa_overpayment_resolved"
+    MPESA_C2B_CONFIRMED = "mpesa_c2b_confirmed"
     MPESA_ATTACHED = "mpesa_attached"
     MPESA_SET_ASIDE = "mpesa_set_aside"
     MPESA_STOPPED_WAITING = "mpesa_stopped_waiting"

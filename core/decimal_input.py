@@ -75,7 +75,8 @@ class DecimalSerializerField(serializers.DecimalField):
         if isinstance(data, str) and len(data) > self.MAX_STRING_LENGTH:
             self.fail("max_string_length")
         try:
-            parse_decimal(data)
-        except DecimalInputError as exc:
-            raise serializers.ValidationError(exc.message, code="invalid") from None
+            # A JSON number arrives as int or float: read as its text ("1650.5"), never as a binary float.
+            parse_decimal(str(data) if isinstance(data, float) else data)
+        except DecimalInputError:
+            self.fail("invalid")
         return super().to_internal_value(data)

@@ -27,6 +27,7 @@ def stk_callback_body(name: str, *, checkout_request_id: str | None = None, amou
     stk = body["Body"]["stkCallback"]
     if checkout_request_id:
         stk["CheckoutRequestID"] = checkout_request_id
+        stk["MerchantRequestID"] = MERCHANT_IDS.get(checkout_request_id, stk["MerchantRequestID"])
     for item in stk.get("CallbackMetadata", {}).get("Item", []):
         if amount is not None and item["Name"] == "Amount":
             item["Value"] = float(Decimal(amount))

@@ -412,8 +412,10 @@ def _settle(
             payment.save(update_fields=["status", "updated_at"])
         return InboxOutcome.APPLIED
 
-    # Paid. Anything odd is flagged for a manager instead of confirming the payment.
-    sale = Sale.objects.select_for_update().get(pk=stk.sale_id)
+    # Paid. Anything odd is flagged for a manager instead of confirming the payment. The sale is read, not
+    # locked (the lock order elsewhere is sale → request): a cash checkout is refused while a push waits,
+    # so a sale settled another way always goes with a push that is no longer pending (`late`).
+    sale = Sale.objects.get(pk=stk.sale_id)
     paid = money(amount) if amount is not None else stk.amount
     same_money = (
         Payment.objects.filter(
@@ -791,7 +793,7 @@ def mpesa_stranded_inbox(*, now=None, older_than: timedelta = timedelta(seconds=
     return list(
         MpesaInbox.objects.filter(
             processed_at__isnull=True,
-            kind__in=(InboxKind.STK_CALLBACK, InboxKind.C2B_CONFIRMATION),
+            kind__in=(InboxKind.STK_CALLBACK, InboxKind.C2B_CONFIRMATION, InboxKind.STATUS_RESULT),
             received_at__lte=now - older_than,
         )
         .order_by("received_at", "pk")
@@ -1246,7 +1248,9 @@ def mpesa_mismatch_resolve(*, stk: StkRequest, user: User, accept: bool, note: s
     return StkRequest.objects.get(pk=stk.pk)
 
 
-def mpesa_unverified_resolve(*, stk: StkRequest, user: User, confirmed: bool, note: str = "", request=None) -> StkRequest:
+def mpesa_unverified_resolve(
+    *, stk: StkRequest, user: User, confirmed: bool, note: str = "", request=None
+) -> StkRequest:
     """A payment M-Pesa reported but Daraja never confirmed: the manager checked the M-Pesa portal.
     Confirmed → it is applied like any paid callback (it may still be flagged: overpaid, wrong amount);
     not found → nothing is paid. Audited."""
@@ -1326,7 +1330,9 @@ def mpesa_overpayment_resolve(
             stk.message = f"KES {amount} kept as {customer.name}'s credit by {user.full_name}."
         else:
             stk.resolution = f"Refunded: reverse KES {amount} to the customer on the M-Pesa portal"
-            stk.message = f"{user.full_name}: reverse KES {amount} ({stk.receipt_number}) to the customer on the portal."
+            stk.message = (
+                f"{user.full_name}: reverse KES {amount} ({stk.receipt_number}) to the customer on the portal."
+            )
         if note:
             stk.resolution = f"{stk.resolution}: {note}"
         stk.resolution, stk.message = stk.resolution[:255], stk.message[:255]

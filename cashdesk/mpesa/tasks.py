@@ -85,6 +85,8 @@ def mpesa_apply_stranded_callbacks() -> None:
         try:
             if kind == InboxKind.STK_CALLBACK:
                 mpesa_services.mpesa_stk_callback_apply(inbox_id=inbox_id)
+            elif kind == InboxKind.STATUS_RESULT:
+                mpesa_services.mpesa_status_result_apply(inbox_id=inbox_id)
             else:
                 mpesa_services.mpesa_c2b_confirmation_apply(inbox_id=inbox_id)
         except Exception:  # one bad row must not stop the others

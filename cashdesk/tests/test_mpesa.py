@@ -458,7 +458,8 @@ def test_a_till_payment_waits_unmatched_then_the_cashier_attaches_it(employee, b
 def test_a_paybill_payment_with_the_sale_reference_is_matched_by_itself(employee, branch, client):
     open_session(employee)
     sale = ring_up(employee, branch, ("1650", "1"))
-    post_callback(client, c2b_body("c2b_confirmation_paybill", BillRefNumber=sale_pay_reference(sale).lower()), "confirm")
+    body = c2b_body("c2b_confirmation_paybill", BillRefNumber=sale_pay_reference(sale).lower())
+    post_callback(client, body, "confirm")
     row = C2BPayment.objects.get()
     assert row.status == C2BStatus.MATCHED and row.payment.sale == sale
     sale.refresh_from_db()

@@ -317,7 +317,8 @@ def test_the_account_reference_reads_back_however_it_is_typed(employee, branch, 
     open_session(employee)
     sale = ring_up(employee, branch, ("10", "1"))
     ref = sale_pay_reference(sale)
-    text = typed.format(ref=ref, ref_lower=ref.lower(), ref_spaced=ref.replace("-", " "), ref_plain=ref.replace("-", ""))
+    text = typed.format(ref=ref, ref_lower=ref.lower(), ref_spaced=ref.replace("-", " "),
+                        ref_plain=ref.replace("-", ""))
     assert sale_id_from_pay_reference(text) == sale.pk
 
 
@@ -420,7 +421,8 @@ def test_the_daily_reconciliation_lists_differences_for_a_manager(
                           "ConversationID": "AG_BAL", "TransactionID": "X1",
                           "ResultParameters": {"ResultParameter": [
                               {"Key": "AccountBalance",
-                               "Value": "Working Account|KES|1950.00|1950.00|0.00|0.00&Utility Account|KES|0.00|0.00|0.00|0.00"}]}}}
+                               "Value": "Working Account|KES|1950.00|1950.00|0.00|0.00"
+                                        "&Utility Account|KES|0.00|0.00|0.00|0.00"}]}}}
     client.post(reverse("cashdesk:mpesa_status_result", args=[callback_secret()]), data=json.dumps(balance),
                 content_type="application/json")
     assert MpesaReconciliation.objects.get(day=today).balance == D("1950.00")

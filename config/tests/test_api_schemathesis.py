@@ -70,13 +70,12 @@ def _keep_the_test_connection():
 @pytest.fixture
 def owner_token(db):
     """A small shop: two branches, staff, customers, a catalogue with stock, purchases, adjustments."""
-    from pos.people.tokens import refresh_token_for
-
     from core.roles import Role
     from inventory.adjustment_services import stock_adjustment_request
     from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order
     from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
     from pos.people.models import AuditLog, Branch
+    from pos.people.tokens import refresh_token_for
     from pos.tests.factories import BranchFactory, CustomerFactory, UserFactory
 
     main = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]

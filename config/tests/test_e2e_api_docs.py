@@ -20,9 +20,8 @@ def _watch(page, live_server):
 
 
 def test_swagger_ui_loads_and_calls_the_api_with_a_token(live_server, page):
-    from pos.people.tokens import refresh_token_for
-
     from core.roles import Role
+    from pos.people.tokens import refresh_token_for
     from pos.tests.factories import CustomerFactory, UserFactory
 
     owner = UserFactory(role=Role.OWNER, is_superuser=True)

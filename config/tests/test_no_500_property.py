@@ -11,10 +11,10 @@ import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pos.tests.test_role_matrix import ALL_CASES, build_world
 
@@ -85,7 +85,7 @@ def test_no_url_of_the_role_matrix_answers_5xx_to_nasty_input():
 
         @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(values=st.fixed_dictionaries({f: NASTY for f in fields}), deep=deep_json)
-        def probe(values, deep):
+        def probe(values, deep, case=case, client=client, url=url, query=query, fields=fields):
             response = _send(client, case, url, query, fields, values, deep)
             if response.status_code >= 500:
                 failures.append(f"{case.label} {sorted(values.items())[:3]}… deep={deep}: {response.status_code}")

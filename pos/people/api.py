@@ -28,8 +28,8 @@ from pos.people import lockout
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import AuditLog, Branch, User
 from pos.people.selectors import audit_log_list, branches_visible_to, staff_list
-from pos.people.tokens import refresh_token_for, token_is_current
 from pos.people.services import staff_create, staff_reset_password, staff_set_active, staff_update
+from pos.people.tokens import refresh_token_for, token_is_current
 
 # ---------------------------------------------------------------------------- tokens
 

@@ -1,6 +1,7 @@
 """Helpers for API tests: a client that sends a JWT for a user, and JSON posting."""
 
 from rest_framework.test import APIClient
+
 from pos.people.tokens import refresh_token_for
 
 

@@ -779,7 +779,7 @@ class DarajaClient:
             try:
                 urls[name] = validate_callback_url(value, require_https=self.config.requires_https_callbacks)
             except CallbackURLError as exc:
-                raise DarajaInputError(str(exc), code="invalid_callback_url", field=name)
+                raise DarajaInputError(str(exc), code="invalid_callback_url", field=name) from None
         return urls
 
     def transaction_status(

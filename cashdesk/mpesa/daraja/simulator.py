@@ -695,7 +695,7 @@ class DarajaSimulator:
             try:
                 validate_callback_url(body.get(name), require_https=False)
             except CallbackURLError:
-                raise _bad_request(name)
+                raise _bad_request(name) from None
         return shortcode
 
     def _paid_by_receipt(self, receipt: str) -> tuple[int, str, str] | None:
@@ -805,7 +805,7 @@ class DarajaSimulator:
         try:
             offset = int(str(body.get("OffSetValue") or "0"))
         except ValueError:
-            raise _bad_request("OffSetValue")
+            raise _bad_request("OffSetValue") from None
         rows = []
         with self._lock:
             for stk in self._stk.values():

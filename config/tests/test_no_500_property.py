@@ -64,6 +64,20 @@ def _send(client, case, url, query, fields, values, deep):
                                         {f: values[f] for f in fields}, **headers)
 
 
+def _probe(case, client, url, query, fields, failures):
+    """A hypothesis test of one URL: each drawn example is one request; a 5xx is recorded."""
+    deep_json = st.booleans() if case.api and case.method != "get" else st.just(False)
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(values=st.fixed_dictionaries({f: NASTY for f in fields}), deep=deep_json)
+    def probe(values, deep):
+        response = _send(client, case, url, query, fields, values, deep)
+        if response.status_code >= 500:
+            failures.append(f"{case.label} {sorted(values.items())[:3]}… deep={deep}: {response.status_code}")
+
+    return probe
+
+
 def test_no_url_of_the_role_matrix_answers_5xx_to_nasty_input():
     world = build_world()
     failures = []
@@ -81,14 +95,5 @@ def test_no_url_of_the_role_matrix_answers_5xx_to_nasty_input():
                 fields |= set(_fields(page.content.decode(errors="replace")))
         fields = sorted(fields)
 
-        deep_json = st.booleans() if case.api and case.method != "get" else st.just(False)
-
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        @given(values=st.fixed_dictionaries({f: NASTY for f in fields}), deep=deep_json)
-        def probe(values, deep, case=case, client=client, url=url, query=query, fields=fields):
-            response = _send(client, case, url, query, fields, values, deep)
-            if response.status_code >= 500:
-                failures.append(f"{case.label} {sorted(values.items())[:3]}… deep={deep}: {response.status_code}")
-
-        probe()
+        _probe(case, client, url, query, fields, failures)()
     assert not failures, "\n".join(failures[:40])

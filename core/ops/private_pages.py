@@ -28,7 +28,7 @@ class PrivatePagesMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", permissions_policy(request.path))
-        if _logged_in(request):
+        if _logged_in(request) and "no-store" not in response.get("Cache-Control", ""):
             # Replaces any max-age a view set: a shared tablet must not keep another person's pages.
             if "Cache-Control" in response:
                 del response["Cache-Control"]

@@ -268,6 +268,10 @@ class PinError(DomainError):
     pass
 
 
+# The person's account is locked by the one lockout (wrong PINs, passwords or passkeys for them).
+PIN_ACCOUNT_LOCKED = "Too many wrong PINs or passwords for this person: try again later."
+
+
 def _pin_attempt_counters(request) -> list[tuple[str, int]]:
     """The wrong-PIN counters of whoever is typing: the logged-in person and their address."""
     if request is None:
@@ -311,7 +315,7 @@ def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
     whoever keeps typing wrong PINs (whichever manager they choose) for a while."""
     account = lockout.account_key(user=user)
     if lockout.refuse_if_locked(request=request, account=account, channel=lockout.PIN):
-        raise PinError(lockout.LOCKED_MESSAGE, field="pin", code="locked")
+        raise PinError(PIN_ACCOUNT_LOCKED, field="pin", code="locked")
     counters = _pin_attempt_counters(request)
     if _pin_rate_limited(counters):
         raise PinError(

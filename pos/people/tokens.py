@@ -5,6 +5,7 @@ reactivation, a role change: `pos.people.services`), so every refresh and access
 stops working, and a reactivated person's old tokens stay dead.
 """
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -24,6 +25,12 @@ class StampedJWTAuthentication(JWTAuthentication):
         if not token_is_current(validated_token, user):
             raise AuthenticationFailed("Token is no longer valid: log in again.", code="token_not_valid")
         return user
+
+
+class StampedJWTScheme(SimpleJWTScheme):
+    """The OpenAPI schema describes our authentication as SimpleJWT's bearer token (it is one)."""
+
+    target_class = "pos.people.tokens.StampedJWTAuthentication"
 
 
 def refresh_token_for(user) -> RefreshToken:

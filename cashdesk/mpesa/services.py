@@ -442,7 +442,7 @@ def _settle(
         stk.status = StkStatus.OVERPAID
         why = "after the push was given up" if late else "for a sale already paid"
         stk.message = (
-            f"The customer paid KES {paid} by M-Pesa {why}: a manager refunds it or keeps it as the customer's "
+            f"The customer paid KES {paid:,.2f} by M-Pesa {why}: a manager refunds it or keeps it as the customer's "
             "credit."
         )[:255]
         stk.save()

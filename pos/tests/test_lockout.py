@@ -5,6 +5,7 @@ import base64
 import json
 
 import pytest
+from allauth.account.utils import user_pk_to_url_str
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -117,7 +118,7 @@ def test_a_locked_account_refuses_the_right_pin_too(cashier, manager_with_pin):
 
 
 def _passkey_naming(user) -> str:
-    handle = base64.urlsafe_b64encode(str(user.pk).encode()).decode().rstrip("=")
+    handle = base64.urlsafe_b64encode(user_pk_to_url_str(user).encode()).decode().rstrip("=")
     return json.dumps({"id": "forged", "rawId": "forged", "type": "public-key", "response": {"userHandle": handle}})
 
 

@@ -34,9 +34,10 @@ from cashdesk.selectors import (
     sessions_visible_to,
     supplier_payments_visible_to,
 )
-from cashdesk.services import PaymentError, Tender, sale_checkout, session_close, session_open
+from cashdesk.services import MAX_SPLIT_PARTS, PaymentError, Tender, sale_checkout, session_close, session_open
 from core.api import RolePermission
 from core.api_schema import errors
+from core.decimal_input import DecimalSerializerField
 from core.errors import ConflictError
 from core.idempotency import IDEMPOTENCY_PARAMETER, checkout_key, idempotency_key, run_idempotent
 from core.roles import Perm
@@ -62,7 +63,7 @@ class CashSessionSerializer(serializers.ModelSerializer):
 
 
 class CashSessionOpenSerializer(serializers.Serializer):
-    opening_float = serializers.DecimalField(
+    opening_float = DecimalSerializerField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"),
         error_messages={"min_value": "The opening float cannot be negative."},
     )
@@ -70,7 +71,7 @@ class CashSessionOpenSerializer(serializers.Serializer):
 
 
 class CashSessionCloseSerializer(AuthoriserFields):
-    closing_total = serializers.DecimalField(
+    closing_total = DecimalSerializerField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True,
         error_messages={"min_value": "Counted cash cannot be negative."},
         help_text="The cash counted in the drawer (or send `denominations`).",
@@ -79,7 +80,7 @@ class CashSessionCloseSerializer(AuthoriserFields):
         child=serializers.IntegerField(min_value=0), required=False, help_text='{"1000": 3, "50": 4}'
     )
     counted_by_method = serializers.DictField(
-        child=serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0")), required=False,
+        child=DecimalSerializerField(max_digits=12, decimal_places=2, min_value=Decimal("0")), required=False,
         help_text='What the card terminal / M-Pesa statement shows: {"CARD": "1250.00"}',
     )
     note = serializers.CharField(
@@ -183,7 +184,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class TenderSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    amount = serializers.DecimalField(
+    amount = DecimalSerializerField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"),
         error_messages={"min_value": "Each payment must be more than zero."},
     )
@@ -195,7 +196,7 @@ class SplitPaymentSerializer(serializers.Serializer):
 
     sales_header = serializers.IntegerField(min_value=1)
     session = serializers.IntegerField(min_value=1)
-    payments = TenderSerializer(many=True, allow_empty=False)
+    payments = TenderSerializer(many=True, allow_empty=False, max_length=MAX_SPLIT_PARTS)
 
 
 class SinglePaymentSerializer(TenderSerializer):
@@ -204,12 +205,15 @@ class SinglePaymentSerializer(TenderSerializer):
 
 
 class PaymentFilter(django_filters.FilterSet):
-    sales_header = django_filters.ModelChoiceFilter(field_name="sale", queryset=Sale.objects.all(), label="Sale id")
+    sale = django_filters.ModelChoiceFilter(field_name="sale", queryset=Sale.objects.all(), label="Sale id")
+    sales_header = django_filters.ModelChoiceFilter(
+        field_name="sale", queryset=Sale.objects.all(), label="Sale id (the same as `sale`)"
+    )
     session = django_filters.ModelChoiceFilter(queryset=CashSession.objects.all())
 
     class Meta:
         model = Payment
-        fields = ["sales_header", "session", "method", "status"]
+        fields = ["sale", "sales_header", "session", "method", "status"]
 
 
 def payable_sale(user, sale_id: int) -> Sale:

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from cashdesk.models import CashMovementKind, ExpenseCategory, MoneyMethod, PaymentMethod
 from cashdesk.selectors import DENOMINATIONS
+from core.decimal_input import DecimalFormField
 from core.roles import Perm, Role
 from inventory.models import Purchase, PurchaseStatus, Supplier
 from pos.customers.models import Customer
@@ -19,7 +20,7 @@ AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "step": "0.01", "
 
 
 def amount_field(label: str = "Amount (KES)", *, required: bool = True, min_value: str | None = "0.01", **kwargs):
-    return forms.DecimalField(
+    return DecimalFormField(
         label=label,
         required=required,
         max_digits=12,

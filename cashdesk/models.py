@@ -337,4 +337,4 @@ from cashdesk.etims.models import (  # noqa: E402,F401
     EtimsSubmission,
     EtimsSyncState,
 )
-from cashdesk.mpesa.models import C2BPayment, MpesaInbox, StkRequest  # noqa: E402,F401
+from cashdesk.mpesa.models import C2BPayment, MpesaInbox, MpesaReconciliation, StkRequest  # noqa: E402,F401

@@ -33,6 +33,7 @@ from core.money import ZERO, money
 from core.roles import Perm
 from pos.people.models import User
 from pos.sales.models import Refund, RefundMethod, Sale, SaleLine, SaleStatus
+from pos.sales.selectors import sale_pay_reference
 
 # KES notes and coins in circulation (Central Bank of Kenya), largest first.
 DENOMINATIONS: list[tuple[int, str]] = [
@@ -335,8 +336,9 @@ def sale_amount_due(*, sale: Sale) -> Decimal:
 
 
 def sale_reference(sale: Sale) -> str:
-    """What the customer types as the M-Pesa account number: the sale number, or S-<id> while open."""
-    return sale.number or f"S-{sale.pk:06d}"
+    """What the customer types as the M-Pesa account number: an open sale's pay reference (`123-KQTX`,
+    not guessable), or the number of a completed one."""
+    return sale.number or sale_pay_reference(sale)
 
 
 # ---------------------------------------------------------------------------- money in and out

@@ -42,6 +42,7 @@ from pos.people.models import ShopSettings, User
 from pos.sales.models import Sale, SaleStatus
 from pos.sales.services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
+MAX_SPLIT_PARTS = 10  # cash, card, M-Pesa… a real split has two or three parts
 MAX_TENDER = Decimal("10000000.00")
 
 log = structlog.get_logger("cashdesk.checkout")
@@ -353,6 +354,8 @@ def _looks_like_card_number(text: str) -> bool:
 
 
 def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
+    if len(tenders) > MAX_SPLIT_PARTS:
+        raise PaymentError(f"A sale can be split into at most {MAX_SPLIT_PARTS} payments.", field="payments")
     clean = []
     for tender in tenders:
         if tender.method not in PaymentMethod.values:

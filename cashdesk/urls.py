@@ -28,6 +28,8 @@ urlpatterns = [
     path("mpesa/<int:pk>/stop/", mpesa_views.mpesa_stop, name="mpesa_stop"),
     path("mpesa/<int:pk>/resolve/", mpesa_views.mpesa_resolve, name="mpesa_resolve"),
     path("mpesa/flagged/", mpesa_views.mpesa_flagged, name="mpesa_flagged"),
+    path("mpesa/incoming/<int:pk>/confirm/", mpesa_views.c2b_confirm, name="c2b_confirm"),
+    path("mpesa/reconciliation/", mpesa_views.mpesa_reconciliation, name="mpesa_reconciliation"),
     path("mpesa/incoming/", mpesa_views.c2b_list, name="c2b_list"),
     path("mpesa/incoming/<int:pk>/attach/", mpesa_views.c2b_attach, name="c2b_attach"),
     path("mpesa/incoming/<int:pk>/set-aside/", mpesa_views.c2b_set_aside, name="c2b_set_aside"),
@@ -47,4 +49,7 @@ urlpatterns = [
     path("hooks/<str:secret>/stk/", mpesa_views.stk_callback, name="stk_callback"),
     path("hooks/<str:secret>/c2b/validate/", mpesa_views.c2b_validation, name="c2b_validation"),
     path("hooks/<str:secret>/c2b/confirm/", mpesa_views.c2b_confirmation, name="c2b_confirmation"),
+    # Daraja's answers to Transaction Status and Account Balance requests, and their queue timeouts.
+    path("hooks/<str:secret>/result/", mpesa_views.status_result, name="mpesa_status_result"),
+    path("hooks/<str:secret>/result/timeout/", mpesa_views.result_timeout, name="mpesa_result_timeout"),
 ]

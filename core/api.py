@@ -10,20 +10,41 @@ Services are the only place business rules live; views call them and let their e
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status, throttling
+from rest_framework import exceptions, parsers, status, throttling
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils import json as drf_json
 
 # Not `rest_framework.views` here: its APIView reads DEFAULT_THROTTLE_CLASSES (= this module's
 # UserRateThrottle) when it is imported, so importing it from here is circular whenever this module is
 # the first to load (DRF's pagination system check under `run_huey` with DEBUG off did exactly that).
 from core.errors import DomainError
+from core.json_input import MAX_JSON_DEPTH, json_depth
+from core.ops.client_address import client_address
+from core.phone import phone_or_none
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's strict JSON parser, refusing bodies nested deeper than `core.json_input.MAX_JSON_DEPTH`
+    with a 400 (without it, 1,000 levels were a RecursionError: a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", django_settings.DEFAULT_CHARSET)
+        try:
+            text = stream.read().decode(encoding)
+            if json_depth(text) > MAX_JSON_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            return drf_json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
 
 
 class StandardPagination(PageNumberPagination):
@@ -151,7 +172,10 @@ class _SettingsRates:
 
 
 class UserRateThrottle(_SettingsRates, throttling.UserRateThrottle):
-    """Every authenticated user: `API_RATE_USER` requests (per user; anonymous: per address)."""
+    """Every authenticated user: `API_RATE_USER` requests (per user; anonymous: per trusted address)."""
+
+    def get_ident(self, request):
+        return client_address(request) or "unknown"
 
 
 class TokenRateThrottle(_SettingsRates, throttling.ScopedRateThrottle):
@@ -167,3 +191,20 @@ class TokenRateThrottle(_SettingsRates, throttling.ScopedRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request):
+        return client_address(request) or "unknown"
+
+
+class AccountRateThrottle(TokenRateThrottle):
+    """The token login, counted per phone number too (`API_RATE_TOKEN`), whichever address it comes from."""
+
+    cache_format = "throttle_%(scope)s_account_%(ident)s"
+
+    def get_cache_key(self, request, view):
+        data = getattr(request, "data", None)
+        typed = data.get("phone_number") if isinstance(data, dict) else None
+        phone = phone_or_none(typed) if isinstance(typed, str) else None
+        if phone is None:
+            return None  # no account named: the per-address throttle alone
+        return self.cache_format % {"scope": self.scope, "ident": phone}

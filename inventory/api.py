@@ -24,6 +24,7 @@ from rest_framework.routers import SimpleRouter
 
 from core import branches
 from core.api import ServiceViewSetMixin
+from core.decimal_input import DecimalSerializerField
 from core.errors import DomainError
 from core.money import QTY_DIGITS, QTY_PLACES
 from core.phone import PHONE_HELP
@@ -206,10 +207,10 @@ _PRODUCT_RENAME = {"selling_price": "price", "cost_price": "cost_price"}
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    price = serializers.DecimalField(
+    price = DecimalSerializerField(
         source="selling_price", min_value=Decimal("0"), help_text="KES, VAT included.", **MONEY
     )
-    cost_price = serializers.DecimalField(
+    cost_price = DecimalSerializerField(
         required=False, min_value=Decimal("0"), help_text="KES per unit. Only for roles that see costs.", **MONEY
     )
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
@@ -219,16 +220,16 @@ class ProductSerializer(serializers.ModelSerializer):
     default_supplier = serializers.PrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), required=False, allow_null=True
     )
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True, help_text="Percent.")
+    tax_rate = DecimalSerializerField(max_digits=5, decimal_places=2, read_only=True, help_text="Percent.")
     barcode = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=14)
     sku = serializers.CharField(max_length=40)
-    reorder_level = serializers.DecimalField(required=False, min_value=Decimal("0"), **QTY)
-    reorder_quantity = serializers.DecimalField(required=False, min_value=Decimal("0"), **QTY)
-    stock = serializers.DecimalField(
+    reorder_level = DecimalSerializerField(required=False, min_value=Decimal("0"), **QTY)
+    reorder_quantity = DecimalSerializerField(required=False, min_value=Decimal("0"), **QTY)
+    stock = DecimalSerializerField(
         source="on_hand", read_only=True, help_text="On hand at your branch (or ?branch=).", **QTY
     )
     is_active = serializers.BooleanField(required=False, help_text="false: no longer sold (history stays).")
-    opening_stock = serializers.DecimalField(
+    opening_stock = DecimalSerializerField(
         write_only=True, required=False, allow_null=True, min_value=Decimal("0"),
         help_text="Create only: stock on the shelf now, at your branch (an OPENING movement).", **QTY,
     )
@@ -413,12 +414,12 @@ class ProductViewSet(ServiceViewSetMixin, viewsets.ModelViewSet):
 class PurchaseDetailSerializer(serializers.ModelSerializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
     product_name = serializers.CharField(source="product.name", read_only=True)
-    quantity = serializers.DecimalField(source="quantity_ordered", min_value=Decimal("0.001"), **QTY)
-    quantity_received = serializers.DecimalField(read_only=True, **QTY)
-    unit_cost = serializers.DecimalField(
+    quantity = DecimalSerializerField(source="quantity_ordered", min_value=Decimal("0.001"), **QTY)
+    quantity_received = DecimalSerializerField(read_only=True, **QTY)
+    unit_cost = DecimalSerializerField(
         required=False, min_value=Decimal("0"), help_text="KES per unit; default: the product's cost.", **MONEY
     )
-    line_total = serializers.DecimalField(read_only=True, **MONEY)
+    line_total = DecimalSerializerField(read_only=True, **MONEY)
 
     class Meta:
         model = PurchaseLine
@@ -501,8 +502,8 @@ class PurchaseUpdateSerializer(serializers.ModelSerializer):
 
 class ReceiveLineSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The purchase line (details[].id).")
-    quantity = serializers.DecimalField(min_value=Decimal("0"), **QTY)
-    unit_cost = serializers.DecimalField(required=False, min_value=Decimal("0"), **MONEY)
+    quantity = DecimalSerializerField(min_value=Decimal("0"), **QTY)
+    unit_cost = DecimalSerializerField(required=False, min_value=Decimal("0"), **MONEY)
 
 
 class ReceiveSerializer(serializers.Serializer):
@@ -678,10 +679,10 @@ class StockAdjustmentSerializer(serializers.ModelSerializer):
         queryset=Branch.objects.all(), required=False, help_text="Default: your branch."
     )
     number = serializers.CharField(read_only=True)
-    counted_quantity = serializers.DecimalField(
+    counted_quantity = DecimalSerializerField(
         required=False, allow_null=True, help_text="What is on the shelf (give this or `delta`).", **QTY
     )
-    delta = serializers.DecimalField(
+    delta = DecimalSerializerField(
         required=False, allow_null=True, help_text="+ found, − lost (or `counted_quantity`).", **QTY
     )
     reason = serializers.ChoiceField(choices=AdjustmentReason.choices)

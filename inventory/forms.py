@@ -1,6 +1,6 @@
 """Forms of the stock pages. They parse input; the services decide (their errors land on the form)."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.decimal_input import DecimalFormField, DecimalInputError, parse_decimal
 from core.roles import Perm
 from inventory.models import AdjustmentReason, Category, Product, Supplier, Unit
 from inventory.selectors import product_by_code, product_search
@@ -137,7 +138,7 @@ class ProductForm(CrispyMixin, forms.ModelForm):
             self.fields[name].min_value = None
             self.fields[name].validators = []
         if creating:
-            self.fields["opening_stock"] = forms.DecimalField(
+            self.fields["opening_stock"] = DecimalFormField(
                 required=False,
                 max_digits=12,
                 decimal_places=3,
@@ -203,7 +204,7 @@ class AdjustmentRequestForm(CrispyMixin, forms.Form):
         widget=forms.RadioSelect,
         initial=MODE_COUNTED,
     )
-    quantity = forms.DecimalField(
+    quantity = DecimalFormField(
         max_digits=12,
         decimal_places=3,
         help_text="Counted: how many are there. Change: e.g. -2 for two damaged, 3 for three found.",
@@ -243,12 +244,9 @@ def parse_quantity(raw: str | None) -> Decimal | None:
     if raw == "":
         return None
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
+        return parse_decimal(raw)
+    except DecimalInputError:
         raise ValueError(f"“{raw}” is not a number.") from None
-    if not value.is_finite():
-        raise ValueError(f"“{raw}” is not a number.")
-    return value
 
 
 # ---------------------------------------------------------------------------- purchases and transfers
@@ -269,13 +267,13 @@ class PurchaseForm(CrispyMixin, forms.Form):
 
 class LineForm(CrispyMixin, forms.Form):
     product = ProductCodeField(help_text="")
-    quantity = forms.DecimalField(
+    quantity = DecimalFormField(
         max_digits=12, decimal_places=3, widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"})
     )
 
 
 class PurchaseLineForm(LineForm):
-    unit_cost = forms.DecimalField(
+    unit_cost = DecimalFormField(
         label="Cost per unit (KES)",
         max_digits=12,
         decimal_places=2,

@@ -12,11 +12,16 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from cashdesk.models import CashSession, SessionStatus
-from cashdesk.mpesa.models import StkRequest, StkStatus
+from cashdesk.mpesa.models import STK_TO_CHECK, C2BPayment, C2BStatus, InboxOutcome, MpesaInbox, StkRequest
 from inventory.signals import stock_alert_raised
 from pos.sales.models import Sale, SaleStatus
 from reports.notifications.services import notify_stock_alert
-from reports.notifications.tasks import notify_cash_difference_task, notify_mpesa_mismatch_task
+from reports.notifications.tasks import (
+    notify_c2b_task,
+    notify_cash_difference_task,
+    notify_mpesa_inbox_task,
+    notify_mpesa_mismatch_task,
+)
 from reports.summaries import summaries_sale_voided
 
 logger = structlog.get_logger(__name__)
@@ -52,11 +57,24 @@ def on_cash_session_saved(sender, instance, **kwargs) -> None:
 
 
 def on_stk_saved(sender, instance, **kwargs) -> None:
-
-    if instance.status != StkStatus.MISMATCH:
+    """A push a manager must decide on (mismatch, overpayment, never confirmed): told at once."""
+    if instance.status not in STK_TO_CHECK or instance.resolved_at:
         return
 
     _later(notify_mpesa_mismatch_task, instance.pk)
+
+
+def on_inbox_saved(sender, instance, **kwargs) -> None:
+    """UNKNOWN, MALFORMED or REJECTED callbacks: managers are told, not only an admin row."""
+    if instance.outcome not in (InboxOutcome.UNKNOWN, InboxOutcome.MALFORMED, InboxOutcome.REJECTED):
+        return
+    _later(notify_mpesa_inbox_task, instance.pk)
+
+
+def on_c2b_saved(sender, instance, **kwargs) -> None:
+    if instance.status != C2BStatus.UNVERIFIED:
+        return
+    _later(notify_c2b_task, instance.pk)
 
 
 def on_sale_saved(sender, instance, update_fields=None, **kwargs) -> None:
@@ -76,4 +94,6 @@ def connect() -> None:
     stock_alert_raised.connect(on_stock_alert, dispatch_uid="reports.on_stock_alert")
     post_save.connect(on_cash_session_saved, sender=CashSession, dispatch_uid="reports.on_cash_session_saved")
     post_save.connect(on_stk_saved, sender=StkRequest, dispatch_uid="reports.on_stk_saved")
+    post_save.connect(on_inbox_saved, sender=MpesaInbox, dispatch_uid="reports.on_inbox_saved")
+    post_save.connect(on_c2b_saved, sender=C2BPayment, dispatch_uid="reports.on_c2b_saved")
     post_save.connect(on_sale_saved, sender=Sale, dispatch_uid="reports.on_sale_saved")

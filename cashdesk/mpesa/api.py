@@ -15,6 +15,7 @@ from cashdesk.mpesa.services import mpesa_stk_start, mpesa_stk_stop_waiting
 from cashdesk.services import Tender
 from core.api import RolePermission
 from core.api_schema import errors
+from core.decimal_input import DecimalSerializerField
 from core.idempotency import IDEMPOTENCY_PARAMETER, run_idempotent
 from core.roles import Perm
 
@@ -38,7 +39,7 @@ class StkRequestSerializer(serializers.ModelSerializer):
 class StkPushSerializer(serializers.Serializer):
     sales_header = serializers.IntegerField(min_value=1)
     phone = serializers.CharField(max_length=20, help_text="The customer's phone, any Kenyan format.")
-    amount = serializers.DecimalField(
+    amount = DecimalSerializerField(
         max_digits=12, decimal_places=2, min_value=Decimal("1"), required=False, allow_null=True,
         help_text="Whole shillings; default: what is left to pay after `other_payments`.",
     )

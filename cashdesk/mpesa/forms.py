@@ -6,13 +6,14 @@ from decimal import Decimal
 from django import forms
 
 from cashdesk.forms import _CrispyForm
+from core.decimal_input import DecimalFormField
 
 
 # ---------------------------------------------------------------------------- M-Pesa
 class StkStartForm(forms.Form):
     phone = forms.CharField(max_length=20, label="Customer's M-Pesa number")
-    amount = forms.DecimalField(label="Amount (KES)", max_digits=12, decimal_places=2, required=False)
-    cash = forms.DecimalField(
+    amount = DecimalFormField(label="Amount (KES)", max_digits=12, decimal_places=2, required=False)
+    cash = DecimalFormField(
         label="Cash for the rest (KES)", max_digits=12, decimal_places=2, required=False, min_value=Decimal("0")
     )
 
@@ -23,7 +24,7 @@ class MpesaCodeForm(forms.Form):
 
 class C2BSearchForm(forms.Form):
     q = forms.CharField(required=False, label="Phone, code or name")
-    amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2, label="Amount")
+    amount = DecimalFormField(required=False, max_digits=12, decimal_places=2, label="Amount")
 
 
 class C2BAttachForm(forms.Form):
@@ -36,6 +37,31 @@ class MismatchResolveForm(_CrispyForm):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(max_length=255, required=False)
+
+
+class UnverifiedResolveForm(_CrispyForm):
+    decision = forms.ChoiceField(
+        choices=[("confirmed", "I found it on the M-Pesa portal: count it"),
+                 ("not_found", "It is not on the M-Pesa portal: nothing was paid")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(max_length=255, required=False)
+
+
+class OverpaymentResolveForm(_CrispyForm):
+    decision = forms.ChoiceField(
+        choices=[("refund", "Refund: reverse it to the customer on the M-Pesa portal"),
+                 ("credit", "Keep it as the customer's credit on their account")],
+        widget=forms.RadioSelect,
+    )
+    customer_phone = forms.CharField(
+        max_length=20, required=False, label="Customer's phone (for credit, when the sale has no customer)"
+    )
+    note = forms.CharField(max_length=255, required=False)
+
+
+class C2BConfirmForm(_CrispyForm):
+    note = forms.CharField(max_length=255, label="How you checked it (e.g. seen on the M-Pesa portal)")
 
 
 class SetAsideForm(_CrispyForm):

@@ -20,9 +20,14 @@ class StkStatus(models.TextChoices):
     TIMED_OUT = "TIMED_OUT", "Timed out"
     FAILED = "FAILED", "Failed"
     MISMATCH = "MISMATCH", "Paid a different amount (needs a manager)"
+    CONFIRMING = "CONFIRMING", "Received, confirming with M-Pesa"
+    UNVERIFIED = "UNVERIFIED", "M-Pesa did not confirm it (needs a manager)"
+    OVERPAID = "OVERPAID", "Paid after the sale was settled (overpayment)"
 
 
 STK_WAITING = (StkStatus.QUEUED, StkStatus.SENT)
+# What a manager must decide on (the "M-Pesa to check" list).
+STK_TO_CHECK = (StkStatus.MISMATCH, StkStatus.UNVERIFIED, StkStatus.OVERPAID)
 
 
 class StkRequest(TimeStampedModel):
@@ -54,6 +59,9 @@ class StkRequest(TimeStampedModel):
     resolved_by = models.ForeignKey("pos.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=255, blank=True)
+    # A success callback waiting for Daraja to confirm it: given up (to the managers' list) after this.
+    confirm_by = models.DateTimeField(null=True, blank=True)
+    callback_from = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -76,11 +84,19 @@ class StkRequest(TimeStampedModel):
     def is_waiting(self) -> bool:
         return self.status in STK_WAITING
 
+    @property
+    def is_pending(self) -> bool:
+        """The till keeps asking: the customer has not answered, or M-Pesa is confirming their payment."""
+        return self.status in STK_WAITING or self.status == StkStatus.CONFIRMING
+
 
 class InboxKind(models.TextChoices):
     STK_CALLBACK = "STK_CALLBACK", "STK callback"
     C2B_VALIDATION = "C2B_VALIDATION", "C2B validation"
     C2B_CONFIRMATION = "C2B_CONFIRMATION", "C2B confirmation"
+    STATUS_RESULT = "STATUS_RESULT", "Transaction Status result"
+    BALANCE_RESULT = "BALANCE_RESULT", "Account Balance result"
+    RESULT_TIMEOUT = "RESULT_TIMEOUT", "Daraja queue timeout"
 
 
 class InboxOutcome(models.TextChoices):
@@ -89,9 +105,11 @@ class InboxOutcome(models.TextChoices):
     DUPLICATE = "DUPLICATE", "Repeat (ignored)"
     UNKNOWN = "UNKNOWN", "Unknown request (ignored)"
     MALFORMED = "MALFORMED", "Malformed (ignored)"
+    CONFIRMING = "CONFIRMING", "Received, confirming with M-Pesa"
     MISMATCH = "MISMATCH", "Amount differs (flagged)"
     MATCHED = "MATCHED", "Matched to a sale"
     UNMATCHED = "UNMATCHED", "Waiting to be matched"
+    OVERPAID = "OVERPAID", "Paid after the sale was settled (flagged)"
     ACCEPTED = "ACCEPTED", "Accepted"
     REJECTED = "REJECTED", "Rejected"
 
@@ -127,6 +145,8 @@ class MpesaInbox(models.Model):
 
 
 class C2BStatus(models.TextChoices):
+    CONFIRMING = "CONFIRMING", "Received, confirming with M-Pesa"
+    UNVERIFIED = "UNVERIFIED", "M-Pesa did not confirm it (needs a manager)"
     UNMATCHED = "UNMATCHED", "Not matched yet"
     MATCHED = "MATCHED", "Paid a sale"
     STK = "STK", "Same as an STK payment"
@@ -155,6 +175,10 @@ class C2BPayment(TimeStampedModel):
     matched_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=255, blank=True)
     inbox = models.ForeignKey(MpesaInbox, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Checking it with Daraja (Transaction Status) before it pays anything.
+    verify_conversation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    confirm_by = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=20, blank=True, help_text="transaction status, address or manager")
 
     class Meta:
         ordering = ["-trans_time", "-id"]
@@ -175,3 +199,40 @@ class C2BPayment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.trans_id} KES {self.amount} ({self.get_status_display().lower()})"
+
+
+class ReconciliationStatus(models.TextChoices):
+    WAITING = "WAITING", "Waiting for M-Pesa's answers"
+    CLEAN = "CLEAN", "Everything matches"
+    DIFFERENCES = "DIFFERENCES", "Differences to check"
+    FAILED = "FAILED", "Could not reach M-Pesa"
+
+
+class MpesaReconciliation(TimeStampedModel):
+    """One day's M-Pesa check: what Safaricom's statement (Pull API, or what its callbacks reported) and
+    balance say against the payments the shop recorded; the differences are listed for a manager."""
+
+    day = models.DateField(unique=True)
+    status = models.CharField(max_length=12, choices=ReconciliationStatus.choices, default=ReconciliationStatus.WAITING)
+    source = models.CharField(max_length=12, blank=True, help_text="pull (Safaricom's statement) or callbacks")
+    statement_count = models.PositiveIntegerField(default=0)
+    statement_total = MoneyField(default=0)
+    recorded_count = models.PositiveIntegerField(default=0)
+    recorded_total = MoneyField(default=0)
+    balance = MoneyField(null=True, blank=True, help_text="The shortcode's working account balance.")
+    balance_at = models.DateTimeField(null=True, blank=True)
+    balance_conversation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    differences = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    detail = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = "M-Pesa reconciliation"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ReconciliationStatus.values), name="mpesareconciliation_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"M-Pesa {self.day}: {self.get_status_display().lower()}"

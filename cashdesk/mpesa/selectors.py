@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
-from cashdesk.mpesa.models import C2BPayment, C2BStatus, StkRequest, StkStatus
+from cashdesk.mpesa.models import STK_TO_CHECK, C2BPayment, C2BStatus, StkRequest
 from core.roles import Perm
 from pos.people.models import User
 
@@ -30,9 +30,18 @@ def c2b_unmatched(*, viewer: User, query: str = "", amount: Decimal | None = Non
 
 
 def stk_requests_flagged(*, viewer: User) -> QuerySet[StkRequest]:
-    qs = StkRequest.objects.filter(status=StkStatus.MISMATCH, resolved_at__isnull=True).select_related(
+    """Pushes a manager must decide on: amount mismatches, overpayments, payments M-Pesa never confirmed."""
+    qs = StkRequest.objects.filter(status__in=STK_TO_CHECK, resolved_at__isnull=True).select_related(
         "sale", "requested_by", "payment"
     )
     if not viewer.has_perm(Perm.ALL_BRANCHES):
         qs = qs.filter(branch_id=viewer.branch_id)
     return qs
+
+
+def c2b_unverified(*, viewer: User) -> QuerySet[C2BPayment]:
+    """Incoming payments M-Pesa did not confirm (Transaction Status): a manager checks the portal."""
+    qs = C2BPayment.objects.filter(status=C2BStatus.UNVERIFIED)
+    if not viewer.has_perm(Perm.ALL_BRANCHES):
+        qs = qs.filter(Q(branch_id=viewer.branch_id) | Q(branch__isnull=True))
+    return qs.order_by("-trans_time", "-id")

@@ -18,14 +18,15 @@ Rules (docs/cashdesk.md, "M-Pesa"):
 Daraja itself is reached only through `cashdesk.mpesa.daraja` and only from Huey tasks (`tasks.py`).
 """
 
-from datetime import timedelta
+import ipaddress
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,14 +35,17 @@ from cashdesk.mpesa import tasks
 from cashdesk.mpesa.daraja import (
     C2BRejection,
     CallbackShapeError,
+    CallbackURLError,
     DarajaClient,
     DarajaError,
     c2b_validation_accepted,
     c2b_validation_rejected,
     callback_url,
     get_config,
+    parse_account_balance,
     parse_c2b_confirmation,
     parse_c2b_validation,
+    parse_result,
     parse_stk_callback,
     result_message,
     validate_callback_url,
@@ -49,12 +53,15 @@ from cashdesk.mpesa.daraja import (
 from cashdesk.mpesa.daraja import StkStatus as DarajaStatus
 from cashdesk.mpesa.daraja.config import BUY_GOODS as BUY_GOODS_TYPE
 from cashdesk.mpesa.models import (
+    STK_TO_CHECK,
     STK_WAITING,
     C2BPayment,
     C2BStatus,
     InboxKind,
     InboxOutcome,
     MpesaInbox,
+    MpesaReconciliation,
+    ReconciliationStatus,
     StkRequest,
     StkStatus,
 )
@@ -63,13 +70,17 @@ from cashdesk.services import PaymentConflictError, PaymentError, Tender, _valid
 from core.errors import DomainError
 from core.money import ZERO, money
 from core.ops import metrics
+from core.ops.client_address import in_networks, valid_ip
 from core.ops.logs import bind_log_context
 from core.ops.queue import enqueue_on_commit, schedule
 from core.phone import format_phone_local, mask_phone, msisdn, phone_or_none
 from core.roles import Perm
+from pos.customers.models import Customer
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import Branch, User
+from pos.people.selectors import shop_settings
 from pos.sales.models import Sale, SaleStatus
+from pos.sales.selectors import sale_id_from_pay_reference
 
 log = structlog.get_logger("cashdesk.mpesa")
 
@@ -85,6 +96,30 @@ def query_after() -> timedelta:
 def give_up_after() -> timedelta:
     """After this long with no answer at all, the request is settled as timed out."""
     return timedelta(seconds=int(getattr(settings, "MPESA_STK_GIVE_UP_AFTER", 300)))
+
+
+def verification_on() -> bool:
+    """Callbacks are confirmed with Daraja before they pay. Only the test suite switches this off
+    (`MPESA_VERIFY_CALLBACKS = False`) for tests that are not about verification."""
+    return bool(getattr(settings, "MPESA_VERIFY_CALLBACKS", True))
+
+
+def confirm_wait() -> timedelta:
+    """How long the till waits for Daraja to confirm a reported payment (the owner's shop setting)."""
+    return timedelta(seconds=int(shop_settings().mpesa_confirm_wait_seconds or 60))
+
+
+def from_safaricom(address: str | None) -> bool:
+    """The owner accepts callbacks by address (off by default) and this one came from Safaricom's
+    published networks, judged on the trusted client address (`core.ops.client_address`)."""
+    address = valid_ip(address)
+    if address is None or not shop_settings().mpesa_accept_safaricom_addresses:
+        return False
+    return in_networks(address, _safaricom_networks())
+
+
+def _safaricom_networks() -> tuple:
+    return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in settings.MPESA_SAFARICOM_NETWORKS if n.strip())
 
 
 def _enqueue(task, *args) -> None:
@@ -377,11 +412,47 @@ def _settle(
             payment.save(update_fields=["status", "updated_at"])
         return InboxOutcome.APPLIED
 
-    # Paid. Anything odd is flagged for a manager instead of confirming the payment.
+    # Paid. Anything odd is flagged for a manager instead of confirming the payment. The sale is read, not
+    # locked (the lock order elsewhere is sale → request): a cash checkout is refused while a push waits,
+    # so a sale settled another way always goes with a push that is no longer pending (`late`).
+    sale = Sale.objects.get(pk=stk.sale_id)
+    paid = money(amount) if amount is not None else stk.amount
+    same_money = (
+        Payment.objects.filter(
+            mpesa_receipt=receipt, sale_id=stk.sale_id, status=PaymentStatus.CONFIRMED, amount=paid,
+            c2b_payment__isnull=False,
+        ).exclude(pk=payment.pk).first()
+        if receipt
+        else None
+    )
+    if same_money is not None:
+        # The customer's money also reached the till as a C2B payment (same receipt): counted once.
+        stk.status = StkStatus.PAID
+        stk.message = f"Paid: M-Pesa receipt {receipt} (already counted as a payment to the till)."[:255]
+        stk.save()
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.FAILED  # superseded by the C2B payment of the same money
+            payment.save(update_fields=["status", "updated_at"])
+        return InboxOutcome.MATCHED
+    late = payment.status != PaymentStatus.PENDING
+    settled = sale.status != SaleStatus.OPEN or paid > sale_amount_due(sale=sale) + (
+        payment.amount if payment.status == PaymentStatus.CONFIRMED else ZERO
+    )
+    if late or settled:
+        stk.status = StkStatus.OVERPAID
+        why = "after the push was given up" if late else "for a sale already paid"
+        stk.message = (
+            f"The customer paid KES {paid:,.2f} by M-Pesa {why}: a manager refunds it or keeps it as the customer's "
+            "credit."
+        )[:255]
+        stk.save()
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.FAILED  # never counted for the sale
+            payment.save(update_fields=["status", "updated_at"])
+        log.warning("stk %s: overpayment of KES %s (%s)", stk.pk, paid, why)
+        return InboxOutcome.OVERPAID
     problem = ""
-    if stk.status not in STK_WAITING:
-        problem = "The customer paid after the cashier stopped waiting."
-    elif amount is not None and money(amount) != stk.amount:
+    if amount is not None and money(amount) != stk.amount:
         problem = f"M-Pesa received KES {money(amount)}, not the KES {stk.amount} asked."
     elif receipt and Payment.objects.filter(mpesa_receipt=receipt).exclude(pk=payment.pk).exists():
         problem = f"M-Pesa receipt {receipt} was already used for another payment."
@@ -431,6 +502,11 @@ def _mark(inbox: MpesaInbox, outcome: str, detail: str = "") -> MpesaInbox:
     return inbox
 
 
+def mpesa_inbox_note(*, inbox: MpesaInbox, detail: str) -> MpesaInbox:
+    """Close an inbox entry that needs no work (a queue timeout: the sweep asks again)."""
+    return _mark(inbox, InboxOutcome.APPLIED, detail)
+
+
 def mpesa_inbox_store(*, kind: str, raw_body: bytes, remote_addr: str | None = None) -> MpesaInbox:
     """Keep what was posted to us, exactly, before anything else. Malformed bodies are kept too."""
     text = raw_body.decode("utf-8", errors="replace") if isinstance(raw_body, (bytes, bytearray)) else str(raw_body)
@@ -440,8 +516,11 @@ def mpesa_inbox_store(*, kind: str, raw_body: bytes, remote_addr: str | None = N
             inbox.checkout_request_id = parse_stk_callback(raw_body).checkout_request_id[:64]
         elif kind == InboxKind.C2B_CONFIRMATION:
             inbox.trans_id = parse_c2b_confirmation(raw_body).trans_id[:20]
-        else:
+        elif kind == InboxKind.C2B_VALIDATION:
             inbox.trans_id = parse_c2b_validation(raw_body).trans_id[:20]
+        elif kind in (InboxKind.STATUS_RESULT, InboxKind.BALANCE_RESULT):
+            inbox.trans_id = parse_result(raw_body).transaction_id[:20]
+        # RESULT_TIMEOUT: kept as it came
     except CallbackShapeError as exc:
         inbox.outcome = InboxOutcome.MALFORMED
         inbox.detail = exc.message[:255] if not exc.path else f"{exc.path}: {exc.message}"[:255]
@@ -450,9 +529,9 @@ def mpesa_inbox_store(*, kind: str, raw_body: bytes, remote_addr: str | None = N
     return inbox
 
 
-def _verify_with_query(checkout_request_id: str) -> str | None:
+def _verify_with_query(checkout_request_id: str, *, force: bool = False) -> str | None:
     """Callbacks are unsigned: ask Daraja how the push ended. Returns its ResultCode, or None if unknown."""
-    if not getattr(settings, "MPESA_VERIFY_CALLBACKS", True):
+    if not force and not verification_on():
         return None
     try:
         with DarajaClient() as client:
@@ -498,9 +577,13 @@ def _stk_callback_apply(*, inbox_id: int) -> MpesaInbox:
         callback = parse_stk_callback(inbox.raw_body.encode())
     except CallbackShapeError as exc:
         return _mark(inbox, InboxOutcome.MALFORMED, exc.message)
-    verified_code = _verify_with_query(callback.checkout_request_id) if callback.is_success else None
+    by_address = callback.is_success and from_safaricom(inbox.remote_addr)
+    verified_code = None
+    if callback.is_success and verification_on() and not by_address:
+        verified_code = _verify_with_query(callback.checkout_request_id)
 
     completed_stk = None
+    confirm_later = None
     with transaction.atomic():
         inbox = MpesaInbox.objects.select_for_update().get(pk=inbox_id)
         if inbox.processed_at:
@@ -509,12 +592,21 @@ def _stk_callback_apply(*, inbox_id: int) -> MpesaInbox:
         if stk is None:
             return _mark(inbox, InboxOutcome.UNKNOWN, "No payment request has this CheckoutRequestID; nothing changed.")
         bind_log_context(sale_id=stk.sale_id, payment_id=stk.payment_id, stk_request_id=stk.pk)
-        if stk.answered_by in ("callback", "query"):
-            if stk.answered_by == "query" and callback.is_success and not stk.receipt_number:
-                return _complete_query_settled(inbox, stk, callback)
+        if stk.merchant_request_id and callback.merchant_request_id != stk.merchant_request_id:
+            log.warning("stk %s: callback with another MerchantRequestID", stk.pk)
             return _mark(
-                inbox, InboxOutcome.DUPLICATE, f"Already settled ({stk.get_status_display().lower()}); repeat ignored."
+                inbox, InboxOutcome.REJECTED, "The MerchantRequestID is not the one M-Pesa gave for this push; ignored."
             )
+        if stk.answered_by in ("callback", "query"):
+            late_success = callback.is_success and stk.answered_by == "query" and stk.status != StkStatus.PAID
+            if stk.answered_by == "query" and callback.is_success and not stk.receipt_number and not late_success:
+                return _complete_query_settled(inbox, stk, callback)
+            if not late_success:
+                return _mark(
+                    inbox,
+                    InboxOutcome.DUPLICATE,
+                    f"Already settled ({stk.get_status_display().lower()}); repeat ignored.",
+                )
         if verified_code is not None and verified_code != "0":
             log.warning("stk %s: callback says paid, query says %s", stk.pk, verified_code)
             return _mark(
@@ -527,23 +619,89 @@ def _stk_callback_apply(*, inbox_id: int) -> MpesaInbox:
         except IntegrityError:
             inbox.applied_key = None
             return _mark(inbox, InboxOutcome.DUPLICATE, "Another copy of this callback was applied; repeat ignored.")
-        outcome = _settle(
-            stk,
-            result_code=callback.result_code,
-            result_desc=callback.result_desc,
-            by="callback",
-            amount=callback.amount,
-            receipt=callback.receipt_number,
-            phone=callback.phone,
-            when=callback.transaction_date,
-        )
-        detail = f"{stk.get_status_display()}: {stk.message}"
-        _mark(inbox, outcome, detail)
-        if stk.status == StkStatus.PAID:
-            completed_stk = stk
+        if callback.is_success and verification_on() and not by_address and verified_code != "0":
+            # Daraja could not confirm it yet: "received, confirming"; nothing is paid on the callback alone.
+            _hold_for_confirmation(stk, callback, remote_addr=inbox.remote_addr)
+            confirm_later = stk.pk
+            _mark(inbox, InboxOutcome.CONFIRMING, "Received; confirming with M-Pesa before it pays the sale.")
+        else:
+            outcome = _settle(
+                stk,
+                result_code=callback.result_code,
+                result_desc=callback.result_desc,
+                by="callback",
+                amount=callback.amount,
+                receipt=callback.receipt_number,
+                phone=callback.phone,
+                when=callback.transaction_date,
+            )
+            _mark(inbox, outcome, f"{stk.get_status_display()}: {stk.message}")
+            if stk.status == StkStatus.PAID:
+                completed_stk = stk
+    if confirm_later is not None:
+        schedule(tasks.mpesa_confirm_stk, args=(confirm_later,), delay=5)
     if completed_stk is not None:
         mpesa_sale_complete_if_paid(stk=completed_stk)
     return inbox
+
+
+def _hold_for_confirmation(stk: StkRequest, callback, *, remote_addr: str | None) -> None:
+    """Keep what the callback reported on the request until Daraja confirms it (caller holds the lock)."""
+    stk.status = StkStatus.CONFIRMING
+    stk.result_code = str(callback.result_code)[:20]
+    stk.result_desc = (callback.result_desc or "")[:255]
+    stk.receipt_number = (callback.receipt_number or "")[:20]
+    stk.paid_amount = money(callback.amount) if callback.amount is not None else None
+    stk.paid_phone = str(callback.phone or "")[:16]
+    stk.transaction_date = callback.transaction_date
+    stk.answered_at = timezone.now()
+    stk.answered_by = "callback"
+    stk.callback_from = valid_ip(remote_addr)
+    stk.confirm_by = timezone.now() + confirm_wait()
+    stk.message = "Received, confirming with M-Pesa: the sale completes once Safaricom confirms it."
+    stk.save()
+
+
+def mpesa_stk_confirm(*, stk_request_id: int) -> StkRequest:
+    """A payment reported by a callback and not yet confirmed: ask Daraja again (STK query).
+
+    Confirmed → it pays (or is flagged like any payment); Daraja says it failed → the callback was
+    wrong and nothing is paid; still unknown after the owner's wait → "M-Pesa to check" for a manager.
+    """
+    stk = StkRequest.objects.get(pk=stk_request_id)
+    if stk.status != StkStatus.CONFIRMING:
+        return stk
+    code = _verify_with_query(stk.checkout_request_id, force=True)
+    paid = False
+    retry = False
+    with transaction.atomic():
+        stk = StkRequest.objects.select_for_update().get(pk=stk_request_id)
+        if stk.status != StkStatus.CONFIRMING:
+            return stk
+        stk.query_count += 1
+        stk.last_queried_at = timezone.now()
+        if code == "0" or from_safaricom(stk.callback_from):
+            _settle(stk, result_code="0", result_desc=stk.result_desc, by="callback", amount=stk.paid_amount,
+                    receipt=stk.receipt_number or None, phone=stk.paid_phone or None, when=stk.transaction_date)
+            paid = stk.status == StkStatus.PAID
+        elif code is not None:
+            log.warning("stk %s: the callback said paid, M-Pesa says %s", stk.pk, code)
+            _settle(stk, result_code=code, result_desc=f"M-Pesa did not confirm the payment ({code}).", by="query")
+        elif stk.confirm_by and timezone.now() >= stk.confirm_by:
+            stk.status = StkStatus.UNVERIFIED
+            stk.message = (
+                f"M-Pesa reported KES {stk.paid_amount or stk.amount} paid but has not confirmed it: a manager "
+                "checks it on the M-Pesa portal."
+            )[:255]
+            stk.save()
+        else:
+            stk.save(update_fields=["query_count", "last_queried_at", "updated_at"])
+            retry = True
+    if retry:
+        schedule(tasks.mpesa_confirm_stk, args=(stk.pk,), delay=10)
+    if paid:
+        mpesa_sale_complete_if_paid(stk=stk)
+    return StkRequest.objects.get(pk=stk.pk)
 
 
 def _complete_query_settled(inbox: MpesaInbox, stk: StkRequest, callback) -> MpesaInbox:
@@ -607,6 +765,16 @@ def mpesa_stk_query_settle(*, stk_request_id: int) -> StkRequest:
     return stk
 
 
+def mpesa_confirming_requests(*, now=None) -> list[int]:
+    """Callbacks still waiting for Daraja's confirmation that were not asked about in the last 10 s."""
+    now = now or timezone.now()
+    return list(
+        StkRequest.objects.filter(status=StkStatus.CONFIRMING)
+        .filter(Q(last_queried_at__isnull=True) | Q(last_queried_at__lte=now - timedelta(seconds=10)))
+        .values_list("pk", flat=True)[:200]
+    )
+
+
 def mpesa_stale_requests(*, now=None) -> list[int]:
     """Pushes with no answer for longer than `query_after()` that were not asked about recently."""
     now = now or timezone.now()
@@ -625,7 +793,7 @@ def mpesa_stranded_inbox(*, now=None, older_than: timedelta = timedelta(seconds=
     return list(
         MpesaInbox.objects.filter(
             processed_at__isnull=True,
-            kind__in=(InboxKind.STK_CALLBACK, InboxKind.C2B_CONFIRMATION),
+            kind__in=(InboxKind.STK_CALLBACK, InboxKind.C2B_CONFIRMATION, InboxKind.STATUS_RESULT),
             received_at__lte=now - older_than,
         )
         .order_by("received_at", "pk")
@@ -667,11 +835,12 @@ def _branch_for_shortcode(shortcode: str) -> Branch | None:
 
 
 def open_sale_for_reference(reference: str) -> Sale | None:
-    """`S-000123` (what the push and the pay panel tell the customer to type) → that open sale."""
-    text = (reference or "").strip().upper().replace(" ", "")
-    if text.startswith("S-") and text[2:].isdigit():
-        return Sale.objects.filter(pk=int(text[2:]), status=SaleStatus.OPEN).first()
-    return None
+    """The pay reference the push and the pay panel tell the customer to type (`123-KQTX`) → that open
+    sale. Anything else (a guessed or sequential number, a typo) matches nothing: a cashier matches it."""
+    sale_id = sale_id_from_pay_reference(reference)
+    if sale_id is None:
+        return None
+    return Sale.objects.filter(pk=sale_id, status=SaleStatus.OPEN).first()
 
 
 def mpesa_c2b_validate(*, inbox: MpesaInbox) -> dict:
@@ -685,8 +854,10 @@ def mpesa_c2b_validate(*, inbox: MpesaInbox) -> dict:
 
 
 def mpesa_c2b_confirmation_apply(*, inbox_id: int) -> MpesaInbox:
-    """Record a C2B payment once per TransID and match it: the same money reported by STK, or a sale
-    whose reference the customer typed as the account number; else it waits on the unmatched list."""
+    """Record a C2B payment once per TransID. The same money already reported by STK is linked to it;
+    anything else is confirmed with Daraja (Transaction Status, or Safaricom's address when the owner
+    chose that) before it is matched: to a sale whose account reference the customer typed, else it waits
+    on the unmatched list."""
     inbox = MpesaInbox.objects.get(pk=inbox_id)
     if inbox.processed_at:
         return inbox
@@ -695,6 +866,7 @@ def mpesa_c2b_confirmation_apply(*, inbox_id: int) -> MpesaInbox:
     except CallbackShapeError as exc:
         return _mark(inbox, InboxOutcome.MALFORMED, exc.message)
     to_complete = None
+    verify = None
     with transaction.atomic():
         inbox = MpesaInbox.objects.select_for_update().get(pk=inbox_id)
         if inbox.processed_at:
@@ -727,43 +899,176 @@ def mpesa_c2b_confirmation_apply(*, inbox_id: int) -> MpesaInbox:
             row.status, row.payment, row.matched_at = C2BStatus.STK, same_money, timezone.now()
             row.save(update_fields=["status", "payment", "matched_at", "updated_at"])
             return _mark(inbox, InboxOutcome.MATCHED, f"Same payment as the STK push on {same_money.sale}.")
-        sale = open_sale_for_reference(c2b.bill_ref_number)
-        if sale is not None:
-            sale = Sale.objects.select_for_update().get(pk=sale.pk)
-            # An STK push the query confirmed without a receipt: this is the same money.
-            stk = (
-                StkRequest.objects.select_for_update()
-                .filter(sale=sale, status=StkStatus.PAID, receipt_number="", amount=c2b.amount)
-                .first()
-            )
-            if stk is not None:
-                stk.receipt_number = c2b.trans_id
-                stk.save(update_fields=["receipt_number", "updated_at"])
-                payment = Payment.objects.select_for_update().get(pk=stk.payment_id)
-                payment.mpesa_receipt = c2b.trans_id
-                payment.reference = c2b.trans_id
-                payment.save(update_fields=["mpesa_receipt", "reference", "updated_at"])
-                row.status, row.payment, row.matched_at = C2BStatus.STK, payment, timezone.now()
-                row.save(update_fields=["status", "payment", "matched_at", "updated_at"])
-                return _mark(inbox, InboxOutcome.MATCHED, f"Receipt of the STK payment on {sale}.")
-            session = CashSession.objects.filter(open_for_cashier=sale.cashier_id, branch_id=sale.branch_id).first()
-            if session is not None and c2b.amount <= sale_amount_due(sale=sale):
-                payment = _attach(row, sale=sale, session=session, user=None)
-                _mark(
-                    inbox, InboxOutcome.MATCHED, f"Paid {sale_reference(sale)} (account number typed by the customer)."
-                )
-                to_complete = (sale, payment)
-            else:
-                _mark(
-                    inbox,
-                    InboxOutcome.UNMATCHED,
-                    f"Account {c2b.bill_ref_number}: the sale cannot take KES {c2b.amount}.",
-                )
+        if verification_on() and not from_safaricom(inbox.remote_addr):
+            row.status = C2BStatus.CONFIRMING
+            row.confirm_by = timezone.now() + confirm_wait()
+            row.save(update_fields=["status", "confirm_by", "updated_at"])
+            _mark(inbox, InboxOutcome.CONFIRMING, "Received; confirming with M-Pesa (Transaction Status).")
+            verify = row.pk
         else:
-            _mark(inbox, InboxOutcome.UNMATCHED, "Waiting for a cashier to match it to a sale.")
+            if from_safaricom(inbox.remote_addr):
+                row.verified_by = "address"
+                row.save(update_fields=["verified_by", "updated_at"])
+            to_complete = _c2b_match(row, inbox)
+    if verify is not None:
+        _enqueue(tasks.mpesa_c2b_verify, verify)
     if to_complete is not None:
         _complete_after_attach(*to_complete)
     return inbox
+
+
+def _c2b_match(row: C2BPayment, inbox: MpesaInbox | None):
+    """Match a confirmed C2B payment (caller holds the transaction). Returns (sale, payment) to complete."""
+    def mark(outcome, detail):
+        if inbox is not None:
+            _mark(inbox, outcome, detail)
+
+    sale = open_sale_for_reference(row.bill_ref_number)
+    if sale is None:
+        mark(InboxOutcome.UNMATCHED, "Waiting for a cashier to match it to a sale.")
+        return None
+    sale = Sale.objects.select_for_update().get(pk=sale.pk)
+    # An STK push the query confirmed without a receipt: this is the same money.
+    stk = (
+        StkRequest.objects.select_for_update()
+        .filter(sale=sale, status=StkStatus.PAID, receipt_number="", amount=row.amount)
+        .first()
+    )
+    if stk is not None:
+        stk.receipt_number = row.trans_id
+        stk.save(update_fields=["receipt_number", "updated_at"])
+        payment = Payment.objects.select_for_update().get(pk=stk.payment_id)
+        payment.mpesa_receipt = row.trans_id
+        payment.reference = row.trans_id
+        payment.save(update_fields=["mpesa_receipt", "reference", "updated_at"])
+        row.status, row.payment, row.matched_at = C2BStatus.STK, payment, timezone.now()
+        row.save(update_fields=["status", "payment", "matched_at", "updated_at"])
+        mark(InboxOutcome.MATCHED, f"Receipt of the STK payment on {sale}.")
+        return None
+    session = CashSession.objects.filter(open_for_cashier=sale.cashier_id, branch_id=sale.branch_id).first()
+    if session is not None and row.amount <= sale_amount_due(sale=sale):
+        payment = _attach(row, sale=sale, session=session, user=None)
+        mark(InboxOutcome.MATCHED, f"Paid {sale_reference(sale)} (account number typed by the customer).")
+        return sale, payment
+    mark(InboxOutcome.UNMATCHED, f"Account {row.bill_ref_number}: the sale cannot take KES {row.amount}.")
+    return None
+
+
+def _status_urls(request=None) -> tuple[str, str]:
+    config = get_config()
+    result = reverse("cashdesk:mpesa_status_result", args=[config.callback_secret])
+    timeout = reverse("cashdesk:mpesa_result_timeout", args=[config.callback_secret])
+    return callback_url(result, config=config), callback_url(timeout, config=config)
+
+
+def mpesa_c2b_verify(*, c2b_id: int) -> C2BPayment:
+    """Ask Daraja about a C2B payment (Transaction Status); its answer comes to our result URL."""
+    row = C2BPayment.objects.get(pk=c2b_id)
+    if row.status != C2BStatus.CONFIRMING:
+        return row
+    if row.confirm_by and timezone.now() >= row.confirm_by:
+        return _c2b_unverified(row.pk, "M-Pesa has not confirmed it in time.")
+    try:
+        result_url, timeout_url = _status_urls()
+        with DarajaClient() as client:
+            answer = client.transaction_status(row.trans_id, result_url=result_url, timeout_url=timeout_url)
+    except DarajaError as exc:
+        log.warning("c2b %s: transaction status not sent: %s", row.pk, exc.code)
+        return row
+    ids = answer.conversation_id or answer.originator_conversation_id
+    C2BPayment.objects.filter(pk=row.pk).update(verify_conversation_id=ids[:64], updated_at=timezone.now())
+    return C2BPayment.objects.get(pk=row.pk)
+
+
+def _c2b_unverified(c2b_id: int, why: str) -> C2BPayment:
+    with transaction.atomic():
+        row = C2BPayment.objects.select_for_update().get(pk=c2b_id)
+        if row.status == C2BStatus.CONFIRMING:
+            row.status = C2BStatus.UNVERIFIED
+            row.note = f"{why} A manager checks it on the M-Pesa portal."[:255]
+            row.save(update_fields=["status", "note", "updated_at"])
+    return row
+
+
+def mpesa_status_result_apply(*, inbox_id: int) -> MpesaInbox:
+    """Daraja's Transaction Status answer: a C2B payment it confirms (same receipt, amount, completed) is
+    matched; one it does not know goes to the managers' list. Nothing else pays on it."""
+    inbox = MpesaInbox.objects.get(pk=inbox_id)
+    if inbox.processed_at:
+        return inbox
+    try:
+        result = parse_result(inbox.raw_body.encode())
+    except CallbackShapeError as exc:
+        return _mark(inbox, InboxOutcome.MALFORMED, exc.message)
+    ids = [i for i in (result.conversation_id, result.originator_conversation_id) if i]
+    to_complete = None
+    with transaction.atomic():
+        inbox = MpesaInbox.objects.select_for_update().get(pk=inbox_id)
+        if inbox.processed_at:
+            return inbox
+        row = C2BPayment.objects.select_for_update().filter(verify_conversation_id__in=ids).first() if ids else None
+        if row is None:
+            if MpesaReconciliation.objects.filter(balance_conversation_id__in=ids).exists() and ids:
+                return _balance_result_apply(inbox, result)
+            return _mark(inbox, InboxOutcome.UNKNOWN, "No payment is being checked under this ConversationID.")
+        if row.status != C2BStatus.CONFIRMING:
+            return _mark(inbox, InboxOutcome.DUPLICATE, "This payment was already checked; repeat ignored.")
+        parameters = result.parameters
+        try:
+            amount = money(str(parameters.get("Amount", "")))
+        except ValueError:
+            amount = None
+        receipt = str(parameters.get("ReceiptNo") or result.transaction_id or "").upper()
+        confirmed = (
+            result.is_success
+            and receipt == row.trans_id
+            and amount == row.amount
+            and str(parameters.get("TransactionStatus", "Completed")).lower() == "completed"
+        )
+        if not confirmed:
+            row.status = C2BStatus.UNVERIFIED
+            row.note = f"M-Pesa did not confirm it ({result.result_code}: {result.result_desc})."[:255]
+            row.save(update_fields=["status", "note", "updated_at"])
+            return _mark(inbox, InboxOutcome.REJECTED, f"Not confirmed: {row.trans_id} ({result.result_code}).")
+        row.status = C2BStatus.UNMATCHED
+        row.verified_by = "transaction status"
+        row.save(update_fields=["status", "verified_by", "updated_at"])
+        to_complete = _c2b_match(row, row.inbox)
+        _mark(inbox, InboxOutcome.APPLIED, f"{row.trans_id} confirmed by M-Pesa.")
+    if to_complete is not None:
+        _complete_after_attach(*to_complete)
+    return inbox
+
+
+def mpesa_c2b_confirming(*, now=None) -> list[int]:
+    """C2B payments still being confirmed: asked again (or given up) by the periodic sweep."""
+    now = now or timezone.now()
+    return list(
+        C2BPayment.objects.filter(status=C2BStatus.CONFIRMING, updated_at__lte=now - timedelta(seconds=20))
+        .values_list("pk", flat=True)[:200]
+    )
+
+
+@transaction.atomic
+def mpesa_c2b_confirm_by_manager(*, c2b: C2BPayment, user: User, note: str, request=None) -> C2BPayment:
+    """A manager found an unconfirmed incoming payment on the M-Pesa portal: it may now be matched."""
+    if not user.has_perm(Perm.MANAGE_MPESA):
+        raise PaymentError("Only a manager can confirm an M-Pesa payment.")
+    note = (note or "").strip()
+    if not note:
+        raise PaymentError("Say how you checked it (e.g. seen on the M-Pesa portal).", field="note")
+    row = C2BPayment.objects.select_for_update().get(pk=c2b.pk)
+    if row.status != C2BStatus.UNVERIFIED:
+        raise PaymentConflictError("This M-Pesa payment was already decided.")
+    row.status = C2BStatus.UNMATCHED
+    row.verified_by = "manager"
+    row.note = note[:255]
+    row.save(update_fields=["status", "verified_by", "note", "updated_at"])
+    audit_record(action=AuditAction.MPESA_C2B_CONFIRMED, user=user, instance=row, reason=note, request=request)
+    match = _c2b_match(row, None)
+    if match is not None:
+        transaction.on_commit(lambda: _complete_after_attach(*match))
+    return row
 
 
 def _attach(row: C2BPayment, *, sale: Sale, session: CashSession, user: User | None) -> Payment:
@@ -866,7 +1171,7 @@ def mpesa_c2b_set_aside(*, c2b: C2BPayment, user: User, note: str, request=None)
     if not note:
         raise PaymentError("Say why this payment belongs to no sale.", field="note")
     row = C2BPayment.objects.select_for_update().get(pk=c2b.pk)
-    if row.status != C2BStatus.UNMATCHED:
+    if row.status not in (C2BStatus.UNMATCHED, C2BStatus.UNVERIFIED):
         raise PaymentConflictError("This M-Pesa payment is already matched.")
     row.status = C2BStatus.IGNORED
     row.note = note[:255]
@@ -941,6 +1246,225 @@ def mpesa_mismatch_resolve(*, stk: StkRequest, user: User, accept: bool, note: s
     if completed is not None:
         mpesa_sale_complete_if_paid(stk=completed)
     return StkRequest.objects.get(pk=stk.pk)
+
+
+def mpesa_unverified_resolve(
+    *, stk: StkRequest, user: User, confirmed: bool, note: str = "", request=None
+) -> StkRequest:
+    """A payment M-Pesa reported but Daraja never confirmed: the manager checked the M-Pesa portal.
+    Confirmed → it is applied like any paid callback (it may still be flagged: overpaid, wrong amount);
+    not found → nothing is paid. Audited."""
+    if not user.has_perm(Perm.MANAGE_MPESA):
+        raise PaymentError("Only a manager can decide on a flagged M-Pesa payment.")
+    note = (note or "").strip()
+    paid = False
+    with transaction.atomic():
+        stk = StkRequest.objects.select_for_update().get(pk=stk.pk)
+        if stk.status != StkStatus.UNVERIFIED:
+            raise PaymentConflictError("This M-Pesa payment was already decided.")
+        if not user.has_perm(Perm.ALL_BRANCHES) and stk.branch_id != user.branch_id:
+            raise PaymentError("This payment belongs to another branch.")
+        before = {"status": stk.status}
+        if confirmed:
+            _settle(stk, result_code="0", result_desc=stk.result_desc, by="manager", amount=stk.paid_amount,
+                    receipt=stk.receipt_number or None, phone=stk.paid_phone or None, when=stk.transaction_date)
+            paid = stk.status == StkStatus.PAID
+        else:
+            _settle(stk, result_code="MANAGER", result_desc="Not found on the M-Pesa portal.", by="manager")
+            stk.message = f"Not paid: {user.full_name} did not find this payment on the M-Pesa portal."[:255]
+        if stk.status not in STK_TO_CHECK:
+            stk.resolved_by = user
+            stk.resolved_at = timezone.now()
+        stk.resolution = (("Confirmed on the M-Pesa portal" if confirmed else "Not on the M-Pesa portal")
+                          + (f": {note}" if note else ""))[:255]
+        stk.save()
+        audit_record(
+            action=AuditAction.MPESA_MISMATCH_RESOLVED,
+            user=user,
+            instance=stk,
+            reason=stk.resolution,
+            before=before,
+            after={"status": stk.status},
+            branch=stk.branch_id,
+            request=request,
+        )
+    if paid:
+        mpesa_sale_complete_if_paid(stk=stk)
+    return StkRequest.objects.get(pk=stk.pk)
+
+
+REFUND, KEEP_AS_CREDIT = "refund", "credit"
+
+
+def mpesa_overpayment_resolve(
+    *, stk: StkRequest, user: User, action: str, customer: Customer | None = None, note: str = "", request=None
+) -> StkRequest:
+    """M-Pesa money that paid nothing (a late success, a sale already paid): the manager reverses it to the
+    customer on the M-Pesa portal (`refund`), or keeps it as the customer's credit on their account
+    (`credit`: what they owe drops by the amount). Audited; the receipt can never pay anything else."""
+    if not user.has_perm(Perm.MANAGE_MPESA):
+        raise PaymentError("Only a manager can decide on an M-Pesa overpayment.")
+    if action not in (REFUND, KEEP_AS_CREDIT):
+        raise PaymentError("Choose: refund it, or keep it as the customer's credit.", field="decision")
+    note = (note or "").strip()
+    with transaction.atomic():
+        stk = StkRequest.objects.select_for_update().get(pk=stk.pk)
+        if stk.status != StkStatus.OVERPAID or stk.resolved_at:
+            raise PaymentConflictError("This M-Pesa overpayment was already decided.")
+        if not user.has_perm(Perm.ALL_BRANCHES) and stk.branch_id != user.branch_id:
+            raise PaymentError("This payment belongs to another branch.")
+        amount = stk.paid_amount if stk.paid_amount is not None else stk.amount
+        payment = Payment.objects.select_for_update().get(pk=stk.payment_id)
+        if stk.receipt_number and not Payment.objects.filter(mpesa_receipt=stk.receipt_number).exists():
+            payment.mpesa_receipt = stk.receipt_number  # the receipt can never pay anything else
+            payment.save(update_fields=["mpesa_receipt", "updated_at"])
+        after = {"action": action, "amount": amount, "receipt": stk.receipt_number}
+        if action == KEEP_AS_CREDIT:
+            customer = customer or (stk.sale.customer if stk.sale.customer_id else None)
+            if customer is None:
+                raise PaymentError("Choose the customer whose account keeps the credit.", field="customer")
+            customer = Customer.objects.select_for_update().get(pk=customer.pk)
+            Customer.objects.filter(pk=customer.pk).update(balance=F("balance") - amount, updated_at=timezone.now())
+            after.update(customer=customer.pk, balance_before=customer.balance, balance_after=customer.balance - amount)
+            stk.resolution = f"Kept as credit for {customer.name} (KES {amount})"
+            stk.message = f"KES {amount} kept as {customer.name}'s credit by {user.full_name}."
+        else:
+            stk.resolution = f"Refunded: reverse KES {amount} to the customer on the M-Pesa portal"
+            stk.message = (
+                f"{user.full_name}: reverse KES {amount} ({stk.receipt_number}) to the customer on the portal."
+            )
+        if note:
+            stk.resolution = f"{stk.resolution}: {note}"
+        stk.resolution, stk.message = stk.resolution[:255], stk.message[:255]
+        stk.resolved_by = user
+        stk.resolved_at = timezone.now()
+        stk.save()
+        audit_record(
+            action=AuditAction.MPESA_OVERPAYMENT_RESOLVED,
+            user=user,
+            instance=stk,
+            reason=stk.resolution,
+            before={"status": stk.status, "payment_status": payment.status},
+            after=after,
+            branch=stk.branch_id,
+            request=request,
+        )
+    return StkRequest.objects.get(pk=stk.pk)
+
+
+# ---------------------------------------------------------------------------- the daily reconciliation
+def _day_bounds(day) -> tuple:
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return start, start + timedelta(days=1)
+
+
+def mpesa_reconcile(*, day, now=None) -> MpesaReconciliation:
+    """One day's M-Pesa against the shop's records: every receipt on Safaricom's statement (the Pull API
+    where configured, else what Safaricom's callbacks reported) must be a confirmed payment, a customer
+    receipt or a decided overpayment, and every confirmed M-Pesa payment must be on the statement. The
+    differences are listed for a manager; the account balance is asked for too (its answer comes later)."""
+    start, end = _day_bounds(day)
+    config = get_config()
+    statement: dict[str, Decimal] = {}
+    source = "callbacks"
+    detail = ""
+    if config.pull_enabled:
+        try:
+            with DarajaClient(config) as client:
+                for line in client.pull_transactions(start=start, end=end):
+                    statement[line.transaction_id] = money(line.amount)
+            source = "pull"
+        except DarajaError as exc:
+            detail = f"Safaricom's statement could not be fetched ({exc.code}); compared with the callbacks."
+    if source == "callbacks":
+        for trans_id, amount in C2BPayment.objects.filter(trans_time__gte=start, trans_time__lt=end).values_list(
+            "trans_id", "amount"
+        ):
+            statement[trans_id] = amount
+        for receipt, amount, asked in StkRequest.objects.filter(
+            answered_at__gte=start, answered_at__lt=end, result_code="0"
+        ).exclude(receipt_number="").values_list("receipt_number", "paid_amount", "amount"):
+            statement.setdefault(receipt, amount if amount is not None else asked)
+
+    recorded = {
+        receipt: amount
+        for receipt, amount in Payment.objects.filter(
+            method=PaymentMethod.MPESA, status=PaymentStatus.CONFIRMED, confirmed_at__gte=start, confirmed_at__lt=end
+        ).exclude(mpesa_receipt__isnull=True).exclude(mpesa_receipt="").values_list("mpesa_receipt", "amount")
+    }
+    accounted = set(recorded)
+    accounted |= set(
+        C2BPayment.objects.filter(trans_id__in=list(statement))
+        .filter(status__in=[C2BStatus.RECEIPT, C2BStatus.IGNORED, C2BStatus.STK, C2BStatus.MATCHED])
+        .values_list("trans_id", flat=True)
+    )
+    accounted |= set(
+        StkRequest.objects.filter(receipt_number__in=list(statement), resolved_at__isnull=False).values_list(
+            "receipt_number", flat=True
+        )
+    )
+    receipts = list(set(statement) | set(recorded))
+    branch_of: dict[str, int | None] = {}
+    for receipt, branch_id in Payment.objects.filter(mpesa_receipt__in=receipts).values_list(
+        "mpesa_receipt", "sale__branch_id"
+    ):
+        branch_of[receipt] = branch_id
+    for receipt, branch_id in C2BPayment.objects.filter(trans_id__in=receipts).values_list("trans_id", "branch_id"):
+        branch_of.setdefault(receipt, branch_id)
+    for receipt, branch_id in StkRequest.objects.filter(receipt_number__in=receipts).values_list(
+        "receipt_number", "branch_id"
+    ):
+        branch_of.setdefault(receipt, branch_id)
+    differences = []
+    for receipt, amount in sorted(statement.items()):
+        if receipt not in accounted:
+            differences.append({"receipt": receipt, "amount": amount,
+                                "problem": "On M-Pesa's statement, but no sale, receipt or manager's decision has it."})
+        elif receipt in recorded and recorded[receipt] != amount:
+            differences.append({"receipt": receipt, "amount": amount,
+                                "problem": f"M-Pesa says KES {amount}; the shop recorded KES {recorded[receipt]}."})
+    for receipt, amount in sorted(recorded.items()):
+        if receipt not in statement:
+            differences.append({"receipt": receipt, "amount": amount,
+                                "problem": "Recorded as paid by M-Pesa, but not on M-Pesa's statement."})
+    for difference in differences:
+        difference["branch"] = branch_of.get(difference["receipt"])
+    row, _ = MpesaReconciliation.objects.update_or_create(
+        day=day,
+        defaults={
+            "status": ReconciliationStatus.DIFFERENCES if differences else ReconciliationStatus.CLEAN,
+            "source": source,
+            "statement_count": len(statement),
+            "statement_total": sum(statement.values(), ZERO),
+            "recorded_count": len(recorded),
+            "recorded_total": sum(recorded.values(), ZERO),
+            "differences": differences,
+            "detail": detail[:255],
+        },
+    )
+    try:
+        result_url, timeout_url = _status_urls()
+        with DarajaClient(config) as client:
+            answer = client.account_balance(result_url=result_url, timeout_url=timeout_url)
+        row.balance_conversation_id = (answer.conversation_id or answer.originator_conversation_id)[:64]
+        row.save(update_fields=["balance_conversation_id", "updated_at"])
+    except (DarajaError, CallbackURLError) as exc:
+        log.warning("reconciliation %s: account balance not asked: %s", day, getattr(exc, "code", exc))
+    return row
+
+
+def _balance_result_apply(inbox: MpesaInbox, result) -> MpesaInbox:
+    row = MpesaReconciliation.objects.select_for_update().filter(
+        balance_conversation_id__in=[result.conversation_id, result.originator_conversation_id]
+    ).first()
+    balances = parse_account_balance(result.parameters.get("AccountBalance"))
+    working = balances.get("Working Account")
+    if row is None or not result.is_success or working is None:
+        return _mark(inbox, InboxOutcome.REJECTED, f"Account balance not usable ({result.result_code}).")
+    row.balance = money(working)
+    row.balance_at = timezone.now()
+    row.save(update_fields=["balance", "balance_at", "updated_at"])
+    return _mark(inbox, InboxOutcome.APPLIED, f"Balance for {row.day}: KES {row.balance}.")
 
 
 def phone_for_display(number: str) -> str:

@@ -3,9 +3,10 @@ callbacks Safaricom posts (secret path, answered at once), unmatched incoming pa
 mismatches for managers.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import structlog
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed, HttpResponseNotFound, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,22 +18,39 @@ from django_tables2 import RequestConfig
 from cashdesk.models import PaymentMethod, PaymentStatus
 from cashdesk.mpesa import services as mpesa
 from cashdesk.mpesa import tasks
-from cashdesk.mpesa.daraja import c2b_confirmation_received, callback_secret_matches, get_config, stk_callback_accepted
-from cashdesk.mpesa.forms import C2BAttachForm, MismatchResolveForm, SetAsideForm
-from cashdesk.mpesa.models import InboxKind, InboxOutcome, StkRequest, StkStatus
-from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
+from cashdesk.mpesa.daraja import (
+    c2b_confirmation_received,
+    callback_secret_matches,
+    callback_too_large,
+    get_config,
+    stk_callback_accepted,
+)
+from cashdesk.mpesa.forms import (
+    C2BAttachForm,
+    C2BConfirmForm,
+    MismatchResolveForm,
+    OverpaymentResolveForm,
+    SetAsideForm,
+    UnverifiedResolveForm,
+)
+from cashdesk.mpesa.models import STK_TO_CHECK, InboxKind, InboxOutcome, MpesaReconciliation, StkRequest, StkStatus
+from cashdesk.mpesa.selectors import c2b_unmatched, c2b_unverified, stk_requests_flagged
 from cashdesk.mpesa.tables import C2BPaymentTable
 from cashdesk.selectors import sale_amount_due, sale_reference
 from cashdesk.services import Tender
+from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
+from core.ops.client_address import client_address
 from core.permissions import require_perm
 from core.phone import format_phone_local, phone_or_none
 from core.roles import Perm
-from pos.people.audit import client_ip
+from pos.customers.models import Customer
 from pos.sales.models import Sale, SaleStatus
 from pos.sales.receipts import receipt_grant
+from pos.sales.selectors import sale_id_from_pay_reference
 
 log = structlog.get_logger("cashdesk.mpesa")
+MAX_BODY = settings.MPESA_CALLBACK_MAX_BYTES  # Safaricom's bodies are a few hundred bytes
 
 # The simulator's customers (docs/mpesa.md): shown on the panel in simulator mode only.
 SIMULATOR_PHONES = [
@@ -50,7 +68,7 @@ def _wrong_secret(request, kind: str):
     log.warning(
         "M-Pesa %s with a wrong secret from %s (path length %s): answered 404",
         InboxKind(kind).label,
-        client_ip(request),
+        client_address(request),
         len(request.path),
     )
     return _unlogged(HttpResponseNotFound("Not found", content_type="text/plain"))
@@ -62,12 +80,27 @@ def _unlogged(response):
     return response
 
 
+def _too_large(request, kind: str, size: int):
+    log.warning("M-Pesa %s of %s bytes refused (limit %s)", InboxKind(kind).label, size, MAX_BODY)
+    body = callback_too_large(getattr(request, "request_id", "") or "", MAX_BODY)
+    return _unlogged(JsonResponse(body, status=413))
+
+
 def _callback(request, secret: str, kind: str):
     if not callback_secret_matches(secret):
         return None, _wrong_secret(request, kind)
     if request.method != "POST":
         return None, _unlogged(HttpResponseNotAllowed(["POST"]))
-    inbox = mpesa.mpesa_inbox_store(kind=kind, raw_body=request.body, remote_addr=client_ip(request))
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY:  # refused unread
+        return None, _too_large(request, kind, declared)
+    body = request.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return None, _too_large(request, kind, len(body))
+    inbox = mpesa.mpesa_inbox_store(kind=kind, raw_body=body, remote_addr=client_address(request))
     return inbox, None
 
 
@@ -106,6 +139,28 @@ def c2b_confirmation(request, secret: str):
     return JsonResponse(c2b_confirmation_received())
 
 
+@csrf_exempt
+def status_result(request, secret: str):
+    """Daraja's answer to a Transaction Status (or Account Balance) request: stored, applied by a task."""
+    inbox, refused = _callback(request, secret, InboxKind.STATUS_RESULT)
+    if refused is not None:
+        return refused
+    if inbox.outcome != InboxOutcome.MALFORMED:
+        mpesa._enqueue(tasks.mpesa_apply_status_result, inbox.pk)
+    return JsonResponse(stk_callback_accepted())
+
+
+@csrf_exempt
+def result_timeout(request, secret: str):
+    """Daraja's queue timed out on one of our requests: kept for the record; the sweep asks again."""
+    inbox, refused = _callback(request, secret, InboxKind.RESULT_TIMEOUT)
+    if refused is not None:
+        return refused
+    if not inbox.processed_at:
+        mpesa.mpesa_inbox_note(inbox=inbox, detail="Queue timeout noted; the request is asked again.")
+    return JsonResponse(stk_callback_accepted())
+
+
 # ---------------------------------------------------------------------------- the pay panel
 def _visible_sale(request, sale_id: int) -> Sale:
     """The cashier's own sale, or any sale of the branch for someone who sees all sales."""
@@ -140,7 +195,7 @@ def panel_context(
     """What the M-Pesa block of the pay panel shows (also used by the `mpesa_pay_panel` template tag)."""
     if stk is None:  # a fresh panel shows a push still waiting, or the last one that paid / was flagged
         stk = StkRequest.objects.filter(sale=sale).order_by("-created_at", "-id").first()
-        if stk is not None and not (stk.is_waiting or stk.status in (StkStatus.PAID, StkStatus.MISMATCH)):
+        if stk is not None and not (stk.is_pending or stk.status == StkStatus.PAID or stk.status in STK_TO_CHECK):
             stk = None
     due = sale_amount_due(sale=sale) if sale.status == SaleStatus.OPEN else Decimal("0.00")
     config = get_config()
@@ -178,12 +233,9 @@ def _panel(request, sale: Sale, *, stk=None, error: str = "", status: int = 200)
 
 
 def _money_or_none(value: str) -> Decimal | None:
-    value = (value or "").strip().replace(",", "")
-    if not value:
-        return None
     try:
-        return Decimal(value)
-    except InvalidOperation:
+        return parse_decimal((value or "").replace(",", ""), allow_blank=True)
+    except DecimalInputError:
         raise DomainError("Enter amounts as numbers, e.g. 500 or 500.50.", field="amount") from None
 
 
@@ -322,8 +374,8 @@ def c2b_list(request):
     raw_amount = request.GET.get("amount", "").strip().replace(",", "")
     if raw_amount:
         try:
-            amount = Decimal(raw_amount)
-        except InvalidOperation:
+            amount = parse_decimal(raw_amount)
+        except DecimalInputError:
             messages.error(request, "The amount must be a number.")
     table = C2BPaymentTable(c2b_unmatched(viewer=request.user, query=query, amount=amount))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
@@ -349,7 +401,10 @@ def _sale_from_reference(request, text: str) -> Sale | None:
         qs = qs.filter(branch_id=request.user.branch_id)
     if not text:
         return qs.filter(open_for_cashier=request.user.pk).first()
-    if text.startswith("S-") and text[2:].isdigit():
+    sale_id = sale_id_from_pay_reference(text)
+    if sale_id is not None:
+        return qs.filter(pk=sale_id).first()
+    if text.startswith("S-") and text[2:].isdigit():  # the cashier's own shorthand, within what they may see
         return qs.filter(pk=int(text[2:])).first()
     return None
 
@@ -385,7 +440,9 @@ def c2b_attach(request, pk: int):
 @require_perm(Perm.MANAGE_MPESA)
 @require_http_methods(["GET", "POST"])
 def c2b_set_aside(request, pk: int):
-    row = get_object_or_404(c2b_unmatched(viewer=request.user), pk=pk)
+    row = c2b_unverified(viewer=request.user).filter(pk=pk).first() or get_object_or_404(
+        c2b_unmatched(viewer=request.user), pk=pk
+    )
     form = SetAsideForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -403,29 +460,47 @@ def c2b_set_aside(request, pk: int):
 # ---------------------------------------------------------------------------- flagged pushes
 @require_perm(Perm.MANAGE_MPESA)
 def mpesa_flagged(request):
-    context = {"flagged": stk_requests_flagged(viewer=request.user)}
+    context = {"flagged": stk_requests_flagged(viewer=request.user), "unverified": c2b_unverified(viewer=request.user)}
     return render(request, "cashdesk/mpesa_flagged.html", context)
+
+
+def _decide(request, stk: StkRequest, form):
+    data = form.cleaned_data
+    if stk.status == StkStatus.OVERPAID:
+        customer = None
+        if data.get("customer_phone"):
+            phone = phone_or_none(data["customer_phone"])
+            customer = Customer.objects.filter(phone_number=phone).first() if phone else None
+            if customer is None:
+                raise DomainError("No customer has that phone number.", field="customer_phone")
+        return mpesa.mpesa_overpayment_resolve(
+            stk=stk, user=request.user, action=data["decision"], customer=customer, note=data["note"], request=request
+        )
+    if stk.status == StkStatus.UNVERIFIED:
+        return mpesa.mpesa_unverified_resolve(
+            stk=stk, user=request.user, confirmed=data["decision"] == "confirmed", note=data["note"], request=request
+        )
+    return mpesa.mpesa_mismatch_resolve(
+        stk=stk, user=request.user, accept=data["decision"] == "accept", note=data["note"], request=request
+    )
 
 
 @require_perm(Perm.MANAGE_MPESA)
 @require_http_methods(["GET", "POST"])
 def mpesa_resolve(request, pk: int):
-    qs = StkRequest.objects.select_related("sale", "requested_by", "payment")
+    qs = StkRequest.objects.select_related("sale", "sale__customer", "requested_by", "payment")
     if not request.user.has_perm(Perm.ALL_BRANCHES):
         qs = qs.filter(branch_id=request.user.branch_id)
-    stk = get_object_or_404(qs, pk=pk, status=StkStatus.MISMATCH)
-    form = MismatchResolveForm(request.POST or None)
+    stk = get_object_or_404(qs, pk=pk, status__in=STK_TO_CHECK, resolved_at__isnull=True)
+    form_class = {StkStatus.OVERPAID: OverpaymentResolveForm, StkStatus.UNVERIFIED: UnverifiedResolveForm}.get(
+        stk.status, MismatchResolveForm
+    )
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            stk = mpesa.mpesa_mismatch_resolve(
-                stk=stk,
-                user=request.user,
-                accept=form.cleaned_data["decision"] == "accept",
-                note=form.cleaned_data["note"],
-                request=request,
-            )
+            stk = _decide(request, stk, form)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, stk.message)
             return redirect("cashdesk:mpesa_flagged")
@@ -435,3 +510,31 @@ def mpesa_resolve(request, pk: int):
         "phone": phone_or_none(stk.phone) and format_phone_local(phone_or_none(stk.phone)),
     }
     return render(request, "cashdesk/mpesa_resolve.html", context, status=400 if form.errors else 200)
+
+
+@require_perm(Perm.MANAGE_MPESA)
+@require_http_methods(["GET", "POST"])
+def c2b_confirm(request, pk: int):
+    """An incoming payment M-Pesa did not confirm: the manager found it on the portal."""
+    row = get_object_or_404(c2b_unverified(viewer=request.user), pk=pk)
+    form = C2BConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mpesa.mpesa_c2b_confirm_by_manager(c2b=row, user=request.user, note=form.cleaned_data["note"],
+                                               request=request)
+        except DomainError as exc:
+            form.add_error("note", exc.message)
+        else:
+            messages.success(request, f"M-Pesa {row.trans_id} confirmed: it can now be matched to a sale.")
+            return redirect("cashdesk:mpesa_flagged")
+    return render(request, "cashdesk/c2b_confirm.html", {"row": row, "form": form}, status=400 if form.errors else 200)
+
+
+@require_perm(Perm.MANAGE_MPESA)
+def mpesa_reconciliation(request):
+    """The daily M-Pesa check: Safaricom's statement and balance against the payments recorded."""
+    days = list(MpesaReconciliation.objects.all()[:31])
+    whole_shop = request.user.has_perm(Perm.ALL_BRANCHES)
+    for day in days:  # a branch manager sees their branch's differences, not the shop's totals
+        day.shown = [d for d in day.differences if whole_shop or d.get("branch") in (None, request.user.branch_id)]
+    return render(request, "cashdesk/mpesa_reconciliation.html", {"days": days, "whole_shop": whole_shop})

@@ -1,8 +1,31 @@
-"""Cash desk test set-up: M-Pesa settings that never reach Safaricom, and tasks that run at once."""
+"""Cash desk test set-up: M-Pesa settings that never reach Safaricom, tasks that run at once, and a
+watch on everything the app logs: the callback secret must never be written."""
+
+import io
+import logging
 
 import pytest
 
 from cashdesk.tests.mpesa_support import CALLBACK_SECRET, DARAJA_URL
+from core.ops.logs import formatter
+
+
+@pytest.fixture(autouse=True)
+def _callback_secret_never_logged():
+    """Every line the app logs during the cash desk and M-Pesa suite, rendered as production renders it
+    (JSON through the scrubber), is searched for the callback secret and the secret paths."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter("json"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+    written = stream.getvalue()
+    assert CALLBACK_SECRET not in written, "the M-Pesa callback secret was written to the log"
+    assert CALLBACK_SECRET[:16] not in written
 
 
 @pytest.fixture(autouse=True)

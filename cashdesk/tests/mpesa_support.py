@@ -27,6 +27,7 @@ def stk_callback_body(name: str, *, checkout_request_id: str | None = None, amou
     stk = body["Body"]["stkCallback"]
     if checkout_request_id:
         stk["CheckoutRequestID"] = checkout_request_id
+        stk["MerchantRequestID"] = MERCHANT_IDS.get(checkout_request_id, stk["MerchantRequestID"])
     for item in stk.get("CallbackMetadata", {}).get("Item", []):
         if amount is not None and item["Name"] == "Amount":
             item["Value"] = float(Decimal(amount))
@@ -42,6 +43,12 @@ def callback_url(name: str = "stk", secret: str = CALLBACK_SECRET) -> str:
         ],
         args=[secret],
     )
+
+
+MERCHANT_IDS = {
+    sample(name)["Body"]["stkCallback"]["CheckoutRequestID"]: sample(name)["Body"]["stkCallback"]["MerchantRequestID"]
+    for name in ("stk_callback_success", "stk_callback_cancelled", "stk_callback_timeout", "stk_callback_insufficient")
+}
 
 
 class FakeDaraja:
@@ -69,6 +76,8 @@ class FakeDaraja:
         body["CheckoutRequestID"] = (
             self.next_checkout_ids.pop(0) if self.next_checkout_ids else f"ws_CO_T{len(self.pushes):06d}"
         )
+        # Daraja's callback carries the MerchantRequestID of its push: the samples' ids, in their order.
+        body["MerchantRequestID"] = MERCHANT_IDS.get(body["CheckoutRequestID"], body["MerchantRequestID"])
         return httpx.Response(200, json=body)
 
     def _query(self, request):

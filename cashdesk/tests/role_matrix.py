@@ -36,7 +36,7 @@ def prepare(world):
     from django.utils import timezone
 
     from cashdesk.models import Payment
-    from cashdesk.mpesa.models import C2BPayment, StkRequest, StkStatus
+    from cashdesk.mpesa.models import C2BPayment, C2BStatus, StkRequest, StkStatus
     from cashdesk.services import session_open
     from core.roles import Role
     from inventory.tests.factories import ProductFactory, stock_in
@@ -123,6 +123,16 @@ def prepare(world):
         msisdn="2547 ***** 149",
         branch=world.branch,
     )
+    world.c2b_unverified = C2BPayment.objects.create(
+        trans_id=f"MU{tag}",
+        transaction_type="Buy Goods",
+        trans_time=timezone.now(),
+        amount=Decimal("60"),
+        shortcode="174379",
+        msisdn="2547 ***** 149",
+        branch=world.branch,
+        status=C2BStatus.UNVERIFIED,
+    )
 
 
 # A cashier asking for another cashier's session, sale or push: 404 (not 403: we do not confirm it exists).
@@ -208,6 +218,8 @@ CASES = [
         data=lambda w: {"sale_number": ""},
     ),
     Case("cashdesk:c2b_set_aside", managers_and_owners(), args=lambda w: [w.c2b.pk]),
+    Case("cashdesk:c2b_confirm", managers_and_owners(), args=lambda w: [w.c2b_unverified.pk]),
+    Case("cashdesk:mpesa_reconciliation", managers_and_owners()),
     # money in and out beyond sales
     Case("cashdesk:receipt_list", everyone_but_anonymous()),
     Case("cashdesk:receipt_list", everyone_but_anonymous(), htmx=True, id="htmx:cashdesk:receipt_list"),
@@ -278,6 +290,24 @@ CASES = [
         method="post",
         data=lambda w: {},
         id="wrong-secret:cashdesk:c2b_confirmation",
+    ),
+    Case("cashdesk:mpesa_status_result", public(), args=_secret, method="post", data=lambda w: {}),
+    Case(
+        "cashdesk:mpesa_status_result",
+        public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
+        args=lambda w: [WRONG_SECRET],
+        method="post",
+        data=lambda w: {},
+        id="wrong-secret:cashdesk:mpesa_status_result",
+    ),
+    Case("cashdesk:mpesa_result_timeout", public(), args=_secret, method="post", data=lambda w: {}),
+    Case(
+        "cashdesk:mpesa_result_timeout",
+        public(anonymous=NOT_FOUND, employee=NOT_FOUND, manager=NOT_FOUND, owner=NOT_FOUND),
+        args=lambda w: [WRONG_SECRET],
+        method="post",
+        data=lambda w: {},
+        id="wrong-secret:cashdesk:mpesa_result_timeout",
     ),
 ]
 

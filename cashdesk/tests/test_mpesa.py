@@ -18,6 +18,7 @@ from inventory.models import StockMovement
 from pos.people.audit import AuditAction
 from pos.people.models import AuditLog
 from pos.sales.models import SaleStatus
+from pos.sales.selectors import sale_pay_reference
 from pos.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_push_is_sent_with_the_right_fields(daraja, sale_1650, employee):
     assert stk.payment.status == PaymentStatus.PENDING and stk.payment.method == "MPESA"
     push = daraja.pushes[0]
     assert push["PartyA"] == push["PhoneNumber"] == "254708374149"
-    assert push["Amount"] == 1650 and push["AccountReference"] == f"S-{sale_1650.pk:06d}"
+    assert push["Amount"] == 1650 and push["AccountReference"] == sale_pay_reference(sale_1650)
     url = push["CallBackURL"].lower()
     assert "test-callback-secret" in url
     assert not any(word in url for word in ("mpesa", "safaricom", "query", "sql"))
@@ -306,7 +307,7 @@ def test_a_push_the_cashier_stopped_waiting_for_but_paid_is_flagged(daraja, sale
     mpesa.mpesa_stk_stop_waiting(stk=stk, user=employee)
     post_callback(client, sample_bytes("stk_callback_success"))
     stk.refresh_from_db()
-    assert stk.status == StkStatus.MISMATCH and "after the cashier stopped waiting" in stk.message
+    assert stk.status == StkStatus.OVERPAID and "after the push was given up" in stk.message
     assert not Payment.objects.filter(status=PaymentStatus.CONFIRMED).exists()
 
 
@@ -457,7 +458,8 @@ def test_a_till_payment_waits_unmatched_then_the_cashier_attaches_it(employee, b
 def test_a_paybill_payment_with_the_sale_reference_is_matched_by_itself(employee, branch, client):
     open_session(employee)
     sale = ring_up(employee, branch, ("1650", "1"))
-    post_callback(client, c2b_body("c2b_confirmation_paybill", BillRefNumber=f"s-{sale.pk:06d}"), "confirm")
+    body = c2b_body("c2b_confirmation_paybill", BillRefNumber=sale_pay_reference(sale).lower())
+    post_callback(client, body, "confirm")
     row = C2BPayment.objects.get()
     assert row.status == C2BStatus.MATCHED and row.payment.sale == sale
     sale.refresh_from_db()

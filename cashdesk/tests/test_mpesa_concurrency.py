@@ -11,6 +11,7 @@ from cashdesk.tests.factories import open_session, ring_up
 from cashdesk.tests.mpesa_support import FakeDaraja, sample_bytes
 from inventory.models import StockMovement
 from pos.sales.models import Sale, SaleStatus
+from pos.sales.selectors import sale_pay_reference
 from pos.tests.concurrency import run_together
 from pos.tests.factories import UserFactory
 
@@ -78,7 +79,7 @@ def test_two_copies_of_a_c2b_confirmation_record_one_payment(branch):
     import json
 
     body = json.loads(sample_bytes("c2b_confirmation_paybill"))
-    body["BillRefNumber"] = f"S-{sale.pk:06d}"
+    body["BillRefNumber"] = sale_pay_reference(sale)
     raw = json.dumps(body).encode()
     copies = [mpesa.mpesa_inbox_store(kind=InboxKind.C2B_CONFIRMATION, raw_body=raw) for _ in range(3)]
     results = run_together(

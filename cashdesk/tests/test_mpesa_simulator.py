@@ -17,6 +17,7 @@ from cashdesk.services import Tender
 from cashdesk.tests.factories import open_session, ring_up
 from inventory.models import StockMovement
 from pos.sales.models import Sale, SaleStatus
+from pos.sales.selectors import sale_pay_reference
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -135,7 +136,7 @@ def test_c2b_registered_and_paid_with_the_sale_reference(sim_settings, simulator
     call_command("register_c2b_urls")
     registration = simulator.registration(SANDBOX_SHORTCODE)
     assert registration and "/cash/hooks/" in registration["confirmation_url"]
-    reference = f"S-{cashier_sale.pk:06d}"
+    reference = sale_pay_reference(cashier_sale)
     answer = httpx.post(
         f"{simulator.base_url}/simulator/c2b/pay", json={"phone": "254708374149", "amount": 1282, "bill_ref": reference}
     ).json()
@@ -145,8 +146,14 @@ def test_c2b_registered_and_paid_with_the_sale_reference(sim_settings, simulator
             and len(simulator.c2b_transaction(answer["TransID"])["deliveries"]) == 2
         )
     )
-    assert Sale.objects.get(pk=cashier_sale.pk).status == SaleStatus.COMPLETED
+    # Confirmed with Daraja (Transaction Status, answered to our result URL) before it pays the sale.
+    wait_for(lambda: Sale.objects.get(pk=cashier_sale.pk).status == SaleStatus.COMPLETED)
     row = C2BPayment.objects.get(trans_id=answer["TransID"])
     assert row.status == C2BStatus.MATCHED and row.payment.sale_id == cashier_sale.pk
     kinds = sorted(MpesaInbox.objects.values_list("kind", "outcome"))
-    assert kinds == [("C2B_CONFIRMATION", InboxOutcome.MATCHED), ("C2B_VALIDATION", InboxOutcome.ACCEPTED)]
+    assert kinds == [
+        ("C2B_CONFIRMATION", InboxOutcome.MATCHED),
+        ("C2B_VALIDATION", InboxOutcome.ACCEPTED),
+        ("STATUS_RESULT", InboxOutcome.APPLIED),
+    ]
+    assert row.verified_by == "transaction status"

@@ -33,11 +33,10 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_USER_DISPLAY = lambda user: user.full_name  # "Signed in as Njeri Wambui", not the number  # noqa: E731
 ACCOUNT_RATE_LIMITS = {
-    # allauth's own limits; "login_failed" also locks one account after repeated failures.
+    # allauth's own limits. Failed logins are counted by pos/people/lockout.py (LOGIN_LOCKOUT_*), the one
+    # lockout of every way in; allauth's "login_failed" is left only for its second-factor re-authentication.
     "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
-    # Per phone number (key) is what protects an account; a shop's tablets share one public IP,
-    # so the per-IP limit is loose enough for the whole shop.
-    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="60/m/ip,5/5m/key"),
+    "login_failed": "60/m/ip,5/5m/key",
     "change_password": "5/m/user",
     "reset_password": "5/m/ip,3/m/key",
 }
@@ -96,6 +95,13 @@ MFA_FORMS = {
 }
 # Staff e-mails are typed in by a manager, not verified by a link: don't let that block passkeys.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
+
+# One lockout for every way in (web login, API token, passkeys, the till PIN: pos/people/lockout.py):
+# failures per account (phone number) and per trusted client address within the window lock it for
+# the rest of the window. The per-address limit is loose: a shop's tablets share one public address.
+LOGIN_LOCKOUT_ACCOUNT_FAILURES = env.int("LOGIN_LOCKOUT_ACCOUNT_FAILURES", default=5)
+LOGIN_LOCKOUT_ADDRESS_FAILURES = env.int("LOGIN_LOCKOUT_ADDRESS_FAILURES", default=60)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
 # Till PIN: managers authorise overrides with a 4–6 digit PIN; repeated failures lock the PIN.
 TILL_PIN_MAX_FAILURES = env.int("TILL_PIN_MAX_FAILURES", default=5)

@@ -36,3 +36,24 @@ MPESA_CALLBACK_SECRET = _mpesa_env(
 )
 MPESA_CALLBACK_BASE_URL = _mpesa_env("MPESA_CALLBACK_BASE_URL", SITE_URL).rstrip("/")
 MPESA_TIMEOUT = float(_mpesa_env("MPESA_TIMEOUT", "15"))  # seconds per Daraja call
+# Transaction Status and Account Balance (checking payments, the daily reconciliation): the API user
+# ("initiator") made on the M-Pesa portal and its security credential (the initiator's password encrypted
+# with Safaricom's certificate, as the Daraja portal produces it). Empty in the simulator.
+MPESA_INITIATOR_NAME = _mpesa_env("MPESA_INITIATOR_NAME", "asiria-api")
+MPESA_SECURITY_CREDENTIAL = _mpesa_env("MPESA_SECURITY_CREDENTIAL")
+# true once the shortcode is registered for Safaricom's Pull Transactions API (the statement, for the
+# daily reconciliation); false compares with what Safaricom's callbacks reported.
+MPESA_PULL_ENABLED = env.bool("MPESA_PULL_ENABLED", default=False)
+# Safaricom's published callback addresses, used only when the owner switches on "accept M-Pesa callbacks
+# from Safaricom's addresses" in the shop settings (checked on the trusted client address).
+MPESA_SAFARICOM_NETWORKS = env.list(
+    "MPESA_SAFARICOM_NETWORKS",
+    default=[
+        "196.201.214.0/24", "196.201.213.0/24", "196.201.212.0/24",
+        "196.201.214.200/32", "196.201.214.206/32", "196.201.213.114/32", "196.201.214.207/32",
+        "196.201.214.208/32", "196.201.213.44/32", "196.201.212.127/32", "196.201.212.138/32",
+        "196.201.212.129/32", "196.201.212.136/32", "196.201.212.74/32", "196.201.212.69/32",
+    ],
+)
+# Bodies Safaricom posts are a few hundred bytes; anything above this is refused unread.
+MPESA_CALLBACK_MAX_BYTES = 64 * 1024

@@ -109,9 +109,9 @@ def client_for(user, *, api: bool = False) -> Client:
     if user is None:
         return client
     if api:
-        from rest_framework_simplejwt.tokens import RefreshToken
+        from pos.people.tokens import refresh_token_for
 
-        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {RefreshToken.for_user(user).access_token}"
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {refresh_token_for(user).access_token}"
     else:
         client.force_login(user)
     return client

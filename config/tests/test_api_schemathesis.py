@@ -70,13 +70,12 @@ def _keep_the_test_connection():
 @pytest.fixture
 def owner_token(db):
     """A small shop: two branches, staff, customers, a catalogue with stock, purchases, adjustments."""
-    from rest_framework_simplejwt.tokens import RefreshToken
-
     from core.roles import Role
     from inventory.adjustment_services import stock_adjustment_request
     from inventory.purchase_services import purchase_create, purchase_line_set, purchase_order
     from inventory.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UnitFactory, stock_in
     from pos.people.models import AuditLog, Branch
+    from pos.people.tokens import refresh_token_for
     from pos.tests.factories import BranchFactory, CustomerFactory, UserFactory
 
     main = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
@@ -100,7 +99,7 @@ def owner_token(db):
         purchase_line_set(user=manager, purchase=purchase, product=products[2], quantity=Decimal("5"))
         purchase_order(user=manager, purchase=purchase)
     AuditLog.objects.create(action="login", user=owner, branch=main)
-    return str(RefreshToken.for_user(owner).access_token)
+    return str(refresh_token_for(owner).access_token)
 
 
 @schema.parametrize()

@@ -20,14 +20,13 @@ def _watch(page, live_server):
 
 
 def test_swagger_ui_loads_and_calls_the_api_with_a_token(live_server, page):
-    from rest_framework_simplejwt.tokens import RefreshToken
-
     from core.roles import Role
+    from pos.people.tokens import refresh_token_for
     from pos.tests.factories import CustomerFactory, UserFactory
 
     owner = UserFactory(role=Role.OWNER, is_superuser=True)
     CustomerFactory(name="Swagger Client")
-    token = str(RefreshToken.for_user(owner).access_token)
+    token = str(refresh_token_for(owner).access_token)
     refused, elsewhere = _watch(page, live_server)
 
     page.goto(f"{live_server.url}/swagger/")

@@ -138,8 +138,19 @@ def _mask_any_phone(value: Any) -> str:
     return mask_phone(normalised or text)
 
 
+# The M-Pesa callback paths carry the callback secret (`/cash/hooks/<secret>/stk/`): anyone who read it
+# could post payments. Whatever follows "/hooks/" up to the next "/" is never written anywhere.
+_HOOK_SECRET = re.compile(r"(/hooks/)[^/?#\s\"'<>]+")
+
+
+def redact_path(path: str) -> str:
+    """A URL or path with the M-Pesa callback secret taken out."""
+    return _HOOK_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", path or "")
+
+
 def scrub_text(text: str) -> str:
     """Remove secrets and mask phone numbers inside free text (messages, tracebacks, URLs)."""
+    text = redact_path(text)
     text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _SECRET_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return _PHONE_IN_TEXT.sub(lambda m: _mask_any_phone(m.group(0)), text)
@@ -278,7 +289,7 @@ class RequestContextMiddleware:
         request_id = new_request_id(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id
         clear_contextvars()
-        bind_contextvars(request_id=request_id, method=request.method, path=request.path)
+        bind_contextvars(request_id=request_id, method=request.method, path=redact_path(request.path))
         try:
             import sentry_sdk  # noqa: PLC0415 - only installations with SENTRY_DSN load Sentry
 

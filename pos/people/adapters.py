@@ -13,21 +13,25 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.stages import AuthenticateStage
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from core.ops.client_address import client_address
 from core.phone import PHONE_HELP, normalize_phone, phone_or_none
 from core.roles import Perm, Role
+from pos.people import lockout
 from pos.people.audit import audit_record
+from pos.people.lockout import LOGIN_RATE_LIMITED  # noqa: F401 - the audit action's name, imported by tests
 from pos.people.models import User
 
 # Audit actions recorded from the login machinery (the strings live with `pos.people.audit.AuditAction`'s).
-LOGIN_RATE_LIMITED = "login_rate_limited"
 SSO_REFUSED = "sso_refused"
 
 MANAGED_ON_STAFF_PAGE = (
@@ -151,33 +155,19 @@ class AccountAdapter(DefaultAccountAdapter):
     def can_delete_email(self, email_address) -> bool:
         return False
 
-    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
-        # allauth keys its per-account "login_failed" counter on the e-mail or username only, so with
-        # phone logins every number shared one counter: five typos by one cashier locked out the
-        # whole shop. Count per (normalised) phone number instead.
-        phone = phone_or_none(credentials.get("phone") or "")
-        if phone:
-            return f"phone:{phone}"
-        return super()._get_login_attempts_cache_key(request, **credentials)
+    def get_client_ip(self, request) -> str:
+        # allauth's own rate limits key on the address too: the trusted one, never a spoofable header.
+        return client_address(request) or "unknown"
 
     def pre_authenticate(self, request, **credentials) -> None:
-        """allauth's `login_failed` limit; a blocked attempt is an audit row too."""
-        try:
-            super().pre_authenticate(request, **credentials)
-        except forms.ValidationError:
+        """The shop's one lockout (pos/people/lockout.py) instead of allauth's `login_failed` limit."""
+        account = lockout.account_key(phone=credentials.get("phone"))
+        if lockout.refuse_if_locked(request=request, account=account, channel=lockout.WEB):
+            raise self.validation_error("too_many_login_attempts")
 
-            phone = phone_or_none(credentials.get("phone") or "")
-            user = User.objects.filter(phone_number=phone).first() if phone else None
-            audit_record(
-                action=LOGIN_RATE_LIMITED,
-                model_name="pos.User",
-                object_id=user.pk if user else "",
-                branch=user.branch_id if user else None,
-                reason="too many failed logins",
-                after={"phone_number": phone or str(credentials.get("phone") or "")[:20]},
-                request=request,
-            )
-            raise
+    def authentication_failed(self, request, **credentials) -> None:
+        # Counted (and audited) by the `user_login_failed` receiver: the API token login fails there too.
+        return None
 
     def get_login_redirect_url(self, request) -> str:
         """Cashiers live in the till, owners and managers on the dashboard: each lands there after login
@@ -200,6 +190,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return False
+
+    def get_app(self, request, provider, client_id=None):
+        # A provider's URLs exist whether or not the shop set it up: one that is not configured is a
+        # 404 page ("not found"), never allauth's SocialApp.DoesNotExist (a 500).
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404("Single sign-on with this provider is not set up in this shop.") from None
 
     def pre_social_login(self, request, sociallogin) -> None:
 

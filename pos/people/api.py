@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -20,14 +20,16 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from core.api import ServiceViewSetMixin, TokenRateThrottle
+from core.api import AccountRateThrottle, ServiceViewSetMixin, TokenRateThrottle
 from core.api_schema import ErrorSerializer
 from core.phone import PHONE_HELP, normalize_phone
 from core.roles import Perm, Role
+from pos.people import lockout
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import AuditLog, Branch, User
 from pos.people.selectors import audit_log_list, branches_visible_to, staff_list
 from pos.people.services import staff_create, staff_reset_password, staff_set_active, staff_update
+from pos.people.tokens import refresh_token_for, token_is_current
 
 # ---------------------------------------------------------------------------- tokens
 
@@ -60,12 +62,21 @@ class PhoneTokenObtainSerializer(jwt_serializers.TokenObtainPairSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0]) from exc
 
+    @classmethod
+    def get_token(cls, user):
+        return refresh_token_for(user)
+
     def validate(self, attrs):
         # allauth's backend (the web login's) takes the number as `phone`; wrong or inactive → 401.
         request = self.context.get("request")
+        account = lockout.account_key(phone=attrs["phone_number"])
+        if lockout.refuse_if_locked(request=request, account=account, channel=lockout.API):
+            raise exceptions.Throttled(detail=lockout.LOCKED_MESSAGE, code="login_locked")
+        # A wrong password is counted and audited by the `user_login_failed` receiver, as on the web login.
         user = authenticate(request, phone=attrs["phone_number"], password=attrs["password"])
         if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        lockout.record_success(account=account)
         self.user = user
         refresh = self.get_token(user)
         audit_record(action=AuditAction.LOGIN, user=user, instance=user, request=request, after={"method": "api token"})
@@ -84,6 +95,9 @@ class RefreshSerializer(jwt_serializers.TokenRefreshSerializer):
         user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
         if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        if not token_is_current(token.payload, user):
+            # Minted before a password change, a deactivation or a role change.
+            raise AuthenticationFailed("Token is no longer valid: log in again.", "token_not_valid")
         return super().validate(attrs)
 
 
@@ -105,12 +119,16 @@ class TokenObtainResponseSerializer(serializers.Serializer):
 _TOKEN_ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="A field is missing or the phone number is not Kenyan."),
     401: OpenApiResponse(ErrorSerializer, description="Wrong number or password, or the account is deactivated."),
-    429: OpenApiResponse(ErrorSerializer, description="Too many attempts from this address."),
+    429: OpenApiResponse(
+        ErrorSerializer,
+        description="Too many attempts from this address or for this phone number, or the account is locked "
+        "after failed logins (code `login_locked`, the same lock as the web login's).",
+    ),
 }
 
 
 class _TokenView:
-    throttle_classes = [TokenRateThrottle]
+    throttle_classes = [TokenRateThrottle, AccountRateThrottle]
 
 
 @extend_schema(

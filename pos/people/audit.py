@@ -6,6 +6,7 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
+from core.ops.client_address import client_address
 from pos.people.models import AuditLog
 
 
@@ -53,21 +54,14 @@ class AuditAction:
     CASH_PAID_IN = "cash_paid_in"
     CASH_PAID_OUT = "cash_paid_out"
     MPESA_MISMATCH_RESOLVED = "mpesa_mismatch_resolved"
+    MPESA_OVERPAYMENT_RESOLVED = "mpesa_overpayment_resolved"
+    MPESA_C2B_CONFIRMED = "mpesa_c2b_confirmed"
     MPESA_ATTACHED = "mpesa_attached"
     MPESA_SET_ASIDE = "mpesa_set_aside"
     MPESA_STOPPED_WAITING = "mpesa_stopped_waiting"
     CUSTOMER_RECEIPT = "customer_receipt"
     SUPPLIER_PAYMENT = "supplier_payment"
     EXPENSE = "expense"
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # Behind the documented nginx the real address is the first X-Forwarded-For hop.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
 
 
 def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
@@ -112,5 +106,5 @@ def audit_record(
         reason=reason or "",
         before_data=before,
         after_data=after,
-        ip_address=client_ip(request),
+        ip_address=client_address(request),
     )

@@ -1,11 +1,15 @@
 """Forms for staff, settings and the till PIN. They parse input; the services decide."""
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.core import context
 from allauth.mfa.adapter import get_adapter
 from allauth.mfa.webauthn import forms as webauthn_forms
+from allauth.mfa.webauthn.internal import auth as webauthn_auth
 from crispy_forms.helper import FormHelper
 from django import forms
 
 from core.roles import Role, roles_a_user_may_assign
+from pos.people import lockout
 from pos.people.adapters import KenyanPhoneField
 from pos.people.models import Branch, ShopSettings, User
 from pos.people.selectors import branches_visible_to
@@ -102,6 +106,8 @@ class ShopSettingsForm(forms.ModelForm):
             "loyalty_points_per_100",
             "loyalty_point_value",
             "max_cash_difference",
+            "mpesa_accept_safaricom_addresses",
+            "mpesa_confirm_wait_seconds",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -131,7 +137,30 @@ class _SafeCredential:
             raise _incorrect_code() from exc
 
 
-class PasskeyLoginForm(_SafeCredential, webauthn_forms.LoginWebAuthnForm):
+class _PasskeyLockout:
+    """A passkey login passes the same lockout as the password (pos/people/lockout.py): a locked account
+    or address is refused, and a passkey that does not verify counts as a failed login."""
+
+    def clean_credential(self):
+        request = context.request
+        credential = self.cleaned_data.get("credential")
+        account = None
+        try:
+            account = lockout.account_key(user=webauthn_auth.extract_user_from_response(credential))
+        except (forms.ValidationError, *_MALFORMED_CREDENTIAL):
+            pass  # nobody named: counted on the address only
+        if lockout.refuse_if_locked(request=request, account=account, channel=lockout.PASSKEY):
+            raise get_account_adapter().validation_error("too_many_login_attempts")
+        try:
+            authenticator = super().clean_credential()
+        except forms.ValidationError:
+            lockout.record_failure(request=request, account=account, channel=lockout.PASSKEY)
+            raise
+        lockout.record_success(account=account)
+        return authenticator
+
+
+class PasskeyLoginForm(_PasskeyLockout, _SafeCredential, webauthn_forms.LoginWebAuthnForm):
     pass
 
 

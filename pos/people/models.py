@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from core.models import TimeStampedModel
 from core.money import MoneyField
@@ -90,6 +91,20 @@ class ShopSettings(TimeStampedModel):
     )
     loyalty_point_value = MoneyField(
         "value of one loyalty point (KES)", default=Decimal("1.00"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    mpesa_accept_safaricom_addresses = models.BooleanField(
+        "accept M-Pesa callbacks from Safaricom's addresses",
+        default=False,
+        help_text="Off: every M-Pesa payment is confirmed with Daraja before it pays a sale. On: a callback "
+        "that comes from Safaricom's published addresses pays at once (behind a proxy, set "
+        "TRUSTED_PROXY_COUNT so the address is the real one).",
+    )
+    mpesa_confirm_wait_seconds = models.PositiveSmallIntegerField(
+        "seconds the till waits for M-Pesa to confirm",
+        default=60,
+        validators=[MinValueValidator(10)],
+        help_text="A payment M-Pesa reported but Daraja has not confirmed by then goes to the managers' "
+        "\"M-Pesa to check\" list.",
     )
     max_cash_difference = MoneyField(
         "largest over/short a cashier may close with",
@@ -177,6 +192,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     till_pin = models.CharField("till PIN (hashed)", max_length=128, blank=True)
     pin_failed_attempts = models.PositiveSmallIntegerField(default=0)
     pin_locked_until = models.DateTimeField(null=True, blank=True)
+    # Raised when a deactivation, reactivation or role change must end every session and API token the
+    # person holds (a password change ends them through the password hash).
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -210,6 +228,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django checks this on every request of a session: with `token_version` in it, a deactivation
+        # or a role change logs the person out everywhere, and a later reactivation revives nothing.
+        return salted_hmac(
+            "asiria.people.User.session_auth_hash",
+            f"{self.password}:{self.token_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    @property
+    def token_stamp(self) -> str:
+        """Carried in every API token (claim `stamp`) and checked on refresh and on each request: it
+        changes with the password and with `token_version`, so older tokens stop working."""
+        return self._get_session_auth_hash()[:24]
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.phone_number

@@ -10,13 +10,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.ops.client_address import client_address
 from core.phone import normalize_phone
 from core.roles import Perm, Role, roles_a_user_may_assign
-from pos.people.audit import AuditAction, audit_record, client_ip
+from pos.people import lockout
+from pos.people.audit import AuditAction, audit_record
 from pos.people.models import Branch, ShopSettings, User
 from pos.people.selectors import SHOP_SETTINGS_CACHE_KEY
 
@@ -179,6 +181,9 @@ def staff_update(
 
         SocialAccount.objects.filter(user=user).delete()
     if before["role"] != after["role"]:
+        # What they may do changed: every session and API token of theirs ends.
+        User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+        user.refresh_from_db(fields=["token_version"])
         audit_record(
             action=AuditAction.ROLE_CHANGED,
             user=actor,
@@ -207,7 +212,10 @@ def staff_set_active(*, actor: User, user: User, active: bool, reason: str = "",
         if user.pk == actor.pk:
             raise StaffError("You cannot deactivate yourself.")
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    # Every session and API token ends; a reactivation must not bring the old ones back either.
+    user.token_version = F("token_version") + 1
+    user.save(update_fields=["is_active", "token_version"])
+    user.refresh_from_db(fields=["token_version"])
     audit_record(
         action=AuditAction.STAFF_REACTIVATED if active else AuditAction.STAFF_DEACTIVATED,
         user=actor,
@@ -226,7 +234,7 @@ def staff_reset_password(*, actor: User, user: User, password: str, request=None
     user = User.objects.select_for_update().get(pk=user.pk)
     _check_may_manage(actor=actor, target_role=user.role, target=user)
     _check_password(password, user)
-    user.set_password(password)
+    user.set_password(password)  # a new password hash: every session and API token of theirs ends
     user.save(update_fields=["password"])
     audit_record(action=AuditAction.PASSWORD_RESET, user=actor, instance=user, request=request)
     return user
@@ -260,6 +268,10 @@ class PinError(DomainError):
     pass
 
 
+# The person's account is locked by the one lockout (wrong PINs, passwords or passkeys for them).
+PIN_ACCOUNT_LOCKED = "Too many wrong PINs or passwords for this person: try again later."
+
+
 def _pin_attempt_counters(request) -> list[tuple[str, int]]:
     """The wrong-PIN counters of whoever is typing: the logged-in person and their address."""
     if request is None:
@@ -268,7 +280,7 @@ def _pin_attempt_counters(request) -> list[tuple[str, int]]:
     typist = getattr(request, "user", None)
     if typist is not None and typist.is_authenticated:
         counters.append((f"till-pin-wrong:user:{typist.pk}", settings.TILL_PIN_RATE_LIMIT))
-    ip = client_ip(request)
+    ip = client_address(request)
     if ip:
         counters.append((f"till-pin-wrong:ip:{ip}", settings.TILL_PIN_RATE_LIMIT_IP))
     return counters
@@ -301,6 +313,9 @@ def _pin_count_wrong(counters, *, request) -> None:
 def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
     """Check a till PIN; lock the PIN after too many failures (counted across requests), and stop
     whoever keeps typing wrong PINs (whichever manager they choose) for a while."""
+    account = lockout.account_key(user=user)
+    if lockout.refuse_if_locked(request=request, account=account, channel=lockout.PIN):
+        raise PinError(PIN_ACCOUNT_LOCKED, field="pin", code="locked")
     counters = _pin_attempt_counters(request)
     if _pin_rate_limited(counters):
         raise PinError(
@@ -319,6 +334,7 @@ def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
         if not user.till_pin:
             raise PinError("This person has no till PIN yet.", field="pin")
         if check_password(pin or "", user.till_pin):
+            lockout.record_success(account=account)
             if user.pin_failed_attempts:
                 user.pin_failed_attempts = 0
                 user.pin_locked_until = None
@@ -333,6 +349,7 @@ def staff_verify_pin(*, user: User, pin: str, request=None) -> User:
         if locked:
             audit_record(action=AuditAction.PIN_LOCKED, user=user, instance=user, request=request)
     _pin_count_wrong(counters, request=request)
+    lockout.record_failure(request=request, account=account, channel=lockout.PIN)
     if locked:
         raise PinError("Too many wrong PINs: the PIN is locked for a while.", field="pin", code="locked")
     raise PinError("Wrong PIN.", field="pin")

@@ -12,9 +12,8 @@ from django.core.cache import cache
 from django.dispatch import receiver
 
 from core.ops.backup import restored
-from core.phone import phone_or_none
+from pos.people import lockout
 from pos.people.audit import AuditAction, audit_record
-from pos.people.models import User
 from pos.people.selectors import SHOP_SETTINGS_CACHE_KEY
 
 PASSKEY_ADDED = "passkey_added"
@@ -53,26 +52,18 @@ def _audit_logout(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed)
-def _audit_login_failed(sender, credentials, request=None, **kwargs):
-
+def _count_login_failed(sender, credentials, request=None, **kwargs):
+    """A wrong phone number or password, on the web login or the API token: counted and audited once."""
     typed = credentials.get("phone") or credentials.get("phone_number") or credentials.get("username") or ""
-    phone = phone_or_none(typed) if typed else None
-    user = User.objects.filter(phone_number=phone).first() if phone else None
-    if user is None:
-        reason = "unknown phone number"
-    elif not user.is_active:
-        reason = "deactivated account"
-    else:
-        reason = "wrong password"
-    audit_record(
-        action=AuditAction.LOGIN_FAILED,
-        model_name="pos.User",
-        object_id=user.pk if user else "",
-        branch=user.branch_id if user else None,
-        reason=reason,
-        after={"phone_number": phone or str(typed)[:20]},
-        request=request,
+    channel = lockout.API if request is not None and request.path.startswith("/api/") else lockout.WEB
+    lockout.record_failure(
+        request=request, account=lockout.account_key(phone=typed), channel=channel, typed=str(typed)
     )
+
+
+@receiver(user_logged_in)
+def _clear_login_failures(sender, request, user, **kwargs):
+    lockout.record_success(account=lockout.account_key(user=user))
 
 
 def _passkey_audit(action: str, request, user, authenticator) -> None:

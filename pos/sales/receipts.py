@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from pos.people.selectors import shop_settings
 from pos.sales.models import Sale, SaleReturn
-from pos.sales.selectors import vat_breakdown
+from pos.sales.selectors import sale_pay_reference, vat_breakdown
 
 # ---------------------------------------------------------------------------- who may print which receipt
 # A login may print the original receipt of the sale it has just completed, and copies a manager
@@ -98,6 +98,8 @@ def receipt_context(*, sale: Sale, copy: bool = False) -> dict:
         "copy": copy,
         "qr": qr_svg(sale.number or f"SALE-{sale.pk}"),
         "refunds": list(sale.refunds.all()),
+        # Owed on account: the M-Pesa account number to pay it with (not guessable, like the till's).
+        "pay_reference": sale_pay_reference(sale) if any(p.method == "CUSTOMER_CREDIT" for p in payments) else "",
     }, sale=sale)
 
 

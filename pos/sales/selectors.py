@@ -1,11 +1,13 @@
 """Reads for the till, sales, returns and customers (the writes are in `sale_services`, `customer_services`)."""
 
+import hmac
 import re
 from collections import OrderedDict
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.crypto import salted_hmac
 
 from core.money import ZERO
 from core.phone import phone_or_none
@@ -60,6 +62,51 @@ def sales_visible_to(*, user: User) -> QuerySet[Sale]:
     if not user.has_perm(Perm.VIEW_ALL_SALES):
         qs = qs.filter(cashier_id=user.pk)
     return qs
+
+
+# ---------------------------------------------------------------------------- M-Pesa account numbers
+# What a customer types as the account number when paying a sale from their phone: the sale's id and
+# four letters derived from it with the shop's SECRET_KEY. A sequential "S-123" let anyone who could
+# post a confirmation pay (or probe) other people's sales; these cannot be guessed, and a typo in the
+# letters or the digits never lands on another sale.
+_REFERENCE_LETTERS = "ACDEFGHJKLMNPQRTUVWXY"  # no B/I/O/S/Z: not confused with 8/1/0/5/2
+_REFERENCE = re.compile(r"^S?(\d{1,7})([A-Z]{4})$")
+
+
+def _reference_letters(sale_id: int) -> str:
+    digest = salted_hmac("asiria.mpesa.account-reference", str(sale_id), algorithm="sha256").digest()
+    return "".join(_REFERENCE_LETTERS[byte % len(_REFERENCE_LETTERS)] for byte in digest[:4])
+
+
+def sale_pay_reference(sale: Sale) -> str:
+    """`123-KQTX`: at most 12 characters (Daraja's AccountReference) for any sale id below 10 million."""
+    return f"{sale.pk}-{_reference_letters(sale.pk)}"
+
+
+def sale_id_from_pay_reference(text: str) -> int | None:
+    """The sale id a typed account number names, or None when it is not one of ours (any spacing/case)."""
+    cleaned = "".join(ch for ch in (text or "") if ch.isalnum()).upper()
+    match = _REFERENCE.match(cleaned)
+    if match is None:
+        return None
+    sale_id = int(match.group(1))
+    if not hmac.compare_digest(match.group(2), _reference_letters(sale_id)):
+        return None
+    return sale_id
+
+
+def loyalty_history(*, customer, user: User, limit: int = 20) -> list:
+    """The customer's latest loyalty entries. A sale of another branch is named without its number
+    (`entry.sale_shown` False) unless the viewer sees every branch; `entry.sale_link` says whether the
+    viewer may open the sale."""
+    entries = list(customer.loyalty_entries.select_related("sale", "sale__branch")[:limit])
+    sale_ids = [e.sale_id for e in entries if e.sale_id]
+    openable = set(sales_visible_to(user=user).filter(pk__in=sale_ids).values_list("pk", flat=True))
+    all_branches = user.has_perm(Perm.ALL_BRANCHES)
+    for entry in entries:
+        entry.sale_shown = bool(entry.sale_id) and (all_branches or entry.sale.branch_id == user.branch_id)
+        entry.sale_link = entry.sale_shown and entry.sale_id in openable
+    return entries
 
 
 def sale_list(*, user: User) -> QuerySet[Sale]:

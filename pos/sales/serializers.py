@@ -7,6 +7,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from core.decimal_input import DecimalSerializerField
 from core.money import ZERO, money
 from pos.sales.models import Sale, SaleLine, SaleStatus
 
@@ -30,8 +31,8 @@ class SalePaymentBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     method = serializers.CharField()
     status = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    change_given = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = DecimalSerializerField(max_digits=12, decimal_places=2)
+    change_given = DecimalSerializerField(max_digits=12, decimal_places=2)
     reference = serializers.CharField()
     session = serializers.IntegerField(source="session_id", allow_null=True)
 
@@ -52,7 +53,7 @@ class SalesHeaderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    @extend_schema_field(DecimalSerializerField(max_digits=12, decimal_places=2))
     def get_amount_due(self, sale) -> str:
         """What is left to pay: the total less confirmed payments (net of change); 0 once not open."""
         if sale.status != SaleStatus.OPEN:

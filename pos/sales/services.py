@@ -6,12 +6,13 @@ transaction that records the payments. Payments live in `cashdesk`; this module 
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
 
+from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import ConflictError, DomainError
 from core.money import CENT, ZERO, money
 from core.roles import Perm
@@ -77,12 +78,9 @@ def _as_decimal(value, *, field: str, label: str) -> Decimal:
     if isinstance(value, float):
         raise SaleError(f"{label} must be a Decimal.", field=field)
     try:
-        result = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
+        return parse_decimal(value)
+    except DecimalInputError:
         raise SaleError(f"{label}: “{value}” is not a number.", field=field) from None
-    if not result.is_finite():
-        raise SaleError(f"{label}: “{value}” is not a number.", field=field)
-    return result
 
 
 def _line_snapshot(line: SaleLine) -> dict:

@@ -68,7 +68,7 @@ CASES = [
 ]
 
 EXEMPT = [
-    Exempt("admin:*", "Django admin: its own staff check (is_staff + model permissions), tested in test_audit"),
+    Exempt("admin:*", "Django admin: owners only (core/admin_site.py), see config/tests/test_admin_owners_only.py"),
     Exempt("<admin/login/>", "redirects to the allauth login page for everyone"),
     Exempt("account_*", "allauth's e-mail/phone verification, reset-by-key and login-code steps: one-time "
            "links and codes of flows that are off here; login, logout, password and passkey pages are cases"),

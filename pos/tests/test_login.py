@@ -76,7 +76,7 @@ def test_wrong_password_gives_allauths_message_and_an_audit_row(client, cashier)
     assert row.user is None
     assert row.object_id == str(cashier.pk)
     assert row.reason == "wrong password"
-    assert row.after_data == {"phone_number": "+254712345678"}
+    assert row.after_data == {"phone_number": "+254712345678", "way_in": "web"}
     assert row.branch_id == cashier.branch_id
 
 

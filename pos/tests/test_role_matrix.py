@@ -60,9 +60,9 @@ def _client(world, role: str, api: bool) -> Client:
         return client
     user = world.users[role]
     if api:
-        from rest_framework_simplejwt.tokens import RefreshToken
+        from pos.people.tokens import refresh_token_for
 
-        token = RefreshToken.for_user(user).access_token
+        token = refresh_token_for(user).access_token
         client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     else:
         client.force_login(user)

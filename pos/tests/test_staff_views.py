@@ -286,6 +286,7 @@ def test_shop_settings_change_is_audited(owner_client):
         "shop_name": "Duka la Mama", "kra_pin": "P051234567X", "address": "Tom Mboya St", "phone_number": "",
         "email": "", "receipt_footer": "Asante!", "cashier_discount_limit_percent": "5.00",
         "loyalty_points_per_100": "1.00", "loyalty_point_value": "1.00", "max_cash_difference": "200.00",
+        "mpesa_confirm_wait_seconds": "60",
     }
     assert owner_client.post(reverse("pos:settings"), data).status_code == 302
     assert ShopSettings.load().shop_name == "Duka la Mama"

@@ -9,6 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
 from core.api import ServiceViewSetMixin
+from core.decimal_input import DecimalSerializerField
 from core.roles import Perm
 from pos.customers.models import Customer
 from pos.customers.services import customer_create, customer_update
@@ -22,14 +23,14 @@ class ClientSerializer(serializers.Serializer):
     phone_number = PhoneField(required=False, allow_blank=True, allow_null=True)
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     kra_pin = serializers.CharField(required=False, allow_blank=True, max_length=11)
-    credit_limit = serializers.DecimalField(
+    credit_limit = DecimalSerializerField(
         max_digits=12, decimal_places=2, required=False, help_text="KES. Owners only may set it."
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     is_active = serializers.BooleanField(required=False)
-    balance = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text="Owed to the shop.")
-    loyalty_points = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, default=None)
+    balance = DecimalSerializerField(max_digits=12, decimal_places=2, read_only=True, help_text="Owed to the shop.")
+    loyalty_points = DecimalSerializerField(max_digits=12, decimal_places=2, read_only=True)
+    total_spent = DecimalSerializerField(max_digits=14, decimal_places=2, read_only=True, default=None)
     branch = serializers.IntegerField(source="branch_id", read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
 

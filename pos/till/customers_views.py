@@ -9,7 +9,7 @@ from core.permissions import require_perm
 from core.roles import Perm
 from pos.customers.models import Customer
 from pos.customers.services import CustomerError, customer_create, customer_update
-from pos.sales.selectors import customer_history, customer_list, customer_total_spent
+from pos.sales.selectors import customer_history, customer_list, customer_total_spent, loyalty_history
 from pos.till.forms import CustomerForm
 from pos.till.tables import CustomerTable, SaleTable
 
@@ -80,7 +80,7 @@ def customer_detail(request, pk: int):
         "customer": customer,
         "table": table,
         "total_spent": customer_total_spent(customer=customer),
-        "loyalty": list(customer.loyalty_entries.select_related("sale")[:20]),
+        "loyalty": loyalty_history(customer=customer, user=request.user),
         "credit_room": max(customer.credit_limit - customer.balance, 0),
     }
     template = "pos/customers/detail.html#history" if request.htmx else "pos/customers/detail.html"

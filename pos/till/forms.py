@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from cashdesk.services import Tender
+from core.decimal_input import DecimalFormField
 from core.money import MONEY_DIGITS
 from pos.sales.models import RefundTo
 from pos.sales.pricing import DiscountKind
@@ -18,17 +19,17 @@ KEYPAD = {"inputmode": "decimal", "autocomplete": "off", "data-keypad-input": ""
 VOID_REASONS = ["Scanned by mistake", "Customer changed their mind", "Damaged item", "Wrong price on the shelf"]
 
 
-def _money_field(label: str, required: bool = False, **attrs) -> forms.DecimalField:
-    return forms.DecimalField(
+def _money_field(label: str, required: bool = False, **attrs) -> DecimalFormField:
+    return DecimalFormField(
         label=label, required=required, **MONEY, widget=forms.TextInput(attrs={**KEYPAD, **attrs})
     )
 
 
 class QuantityForm(forms.Form):
-    quantity = forms.DecimalField(
+    quantity = DecimalFormField(
         max_digits=12, decimal_places=3, required=False, widget=forms.TextInput(attrs=KEYPAD)
     )
-    delta = forms.DecimalField(max_digits=12, decimal_places=3, required=False)
+    delta = DecimalFormField(max_digits=12, decimal_places=3, required=False)
 
     def clean(self):
         data = super().clean()
@@ -39,7 +40,7 @@ class QuantityForm(forms.Form):
 
 class DiscountForm(forms.Form):
     kind = forms.ChoiceField(choices=DiscountKind.CHOICES, initial=DiscountKind.PERCENT, widget=forms.RadioSelect)
-    value = forms.DecimalField(
+    value = DecimalFormField(
         label="Discount", max_digits=12, decimal_places=2, required=False, widget=forms.TextInput(attrs=KEYPAD)
     )
     reason = forms.CharField(max_length=255, required=False)
@@ -101,7 +102,7 @@ class CustomerForm(forms.Form):
     kra_pin = forms.CharField(
         label="KRA PIN", max_length=11, required=False, help_text="For invoices to businesses.", widget=KraPinInput()
     )
-    credit_limit = forms.DecimalField(
+    credit_limit = DecimalFormField(
         **MONEY,
         required=False,
         min_value=Decimal("0"),
@@ -160,7 +161,7 @@ class ReturnForm(forms.Form):
         self.lines = lines
         for line in lines:
             returnable = line.quantity - line.returned_quantity
-            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
+            self.fields[f"qty_{line.pk}"] = DecimalFormField(
                 max_digits=12, decimal_places=3, required=False, initial=Decimal("0"),
                 widget=forms.TextInput(attrs={**KEYPAD, "data-returnable": f"{returnable.normalize():f}"}),
             )

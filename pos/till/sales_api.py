@@ -27,6 +27,7 @@ from rest_framework.routers import SimpleRouter
 from cashdesk.refund_services import sale_return_refund, sale_void_completed
 from core.api import RolePermission
 from core.api_schema import errors
+from core.decimal_input import DecimalSerializerField
 from core.idempotency import IDEMPOTENCY_PARAMETER, run_idempotent
 from core.roles import Perm
 from inventory.models import Product
@@ -50,7 +51,7 @@ from pos.sales.services import (
 
 class SaleDetailInputSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = serializers.DecimalField(
+    quantity = DecimalSerializerField(
         max_digits=12, decimal_places=3, min_value=Decimal("0.001"),
         error_messages={"min_value": "The quantity must be more than zero."},
     )
@@ -72,7 +73,7 @@ class SaleVoidSerializer(AuthoriserFields):
 
 class ReturnItemSerializer(serializers.Serializer):
     detail = serializers.IntegerField(help_text="The sales detail (line) id.")
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    quantity = DecimalSerializerField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
     restock = serializers.BooleanField(default=True)
 
 
@@ -85,7 +86,7 @@ class SaleReturnCreateSerializer(AuthoriserFields):
 
 class RefundBriefSerializer(serializers.Serializer):
     method = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = DecimalSerializerField(max_digits=12, decimal_places=2)
     reference = serializers.CharField()
 
 
@@ -102,18 +103,18 @@ class SaleReturnSerializer(serializers.ModelSerializer):
 class SaleDetailCreateSerializer(serializers.Serializer):
     sales_header = serializers.IntegerField()
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = serializers.DecimalField(
+    quantity = DecimalSerializerField(
         max_digits=12, decimal_places=3, min_value=Decimal("0.001"), default=Decimal("1"),
         error_messages={"min_value": "The quantity must be more than zero."},
     )
 
 
 class SaleDetailUpdateSerializer(AuthoriserFields):
-    quantity = serializers.DecimalField(
+    quantity = DecimalSerializerField(
         max_digits=12, decimal_places=3, min_value=Decimal("0.001"), required=False,
         error_messages={"min_value": "The quantity must be more than zero."},
     )
-    unit_price = serializers.DecimalField(
+    unit_price = DecimalSerializerField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False,
         error_messages={"min_value": "A price cannot be negative."},
         help_text="A price override: needs `reason`, and a manager (or their `authoriser` + `pin`).",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from cashdesk.services import PaymentError, sale_checkout, session_current, session_open
+from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
 from core.money import ZERO
 from core.ops.queue import enqueue_on_commit
@@ -292,8 +293,8 @@ def add(request, pk: int):
     if product is None:
         return _feedback(request, "That product no longer exists.")
     try:
-        quantity = Decimal(request.POST.get("quantity") or "1")
-    except ArithmeticError:
+        quantity = parse_decimal(request.POST.get("quantity") or "1")
+    except DecimalInputError:
         return _feedback(request, "That quantity is not a number.")
     return _add(request, _sale(request), product, quantity)
 

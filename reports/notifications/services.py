@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cashdesk.models import CashSession, SessionStatus
-from cashdesk.mpesa.models import StkRequest, StkStatus
+from cashdesk.mpesa.models import STK_TO_CHECK, C2BPayment, C2BStatus, InboxOutcome, MpesaInbox, StkRequest, StkStatus
 from core.errors import DomainError
 from core.money import ZERO
 from core.roles import Perm, role_has_perm
@@ -46,7 +46,7 @@ logger = structlog.get_logger(__name__)
 EVENT_PERMISSION = {
     NotificationEvent.LOW_STOCK: Perm.MANAGE_PURCHASES,
     NotificationEvent.CASH_DIFFERENCE: Perm.VIEW_ALL_CASH_SESSIONS,
-    NotificationEvent.MPESA_MISMATCH: Perm.MANAGE_MPESA,
+    NotificationEvent.MPESA_MISMATCH: Perm.MANAGE_MPESA,  # every M-Pesa payment a manager must look at
     NotificationEvent.DAILY_SUMMARY: Perm.VIEW_ANALYTICS,
 }
 # Without a saved preference: in the app always; the daily summary also by e-mail.
@@ -210,18 +210,82 @@ def notify_cash_difference(*, session_id: int) -> list[Notification]:
     )
 
 
-def notify_mpesa_mismatch(*, stk_id: int) -> list[Notification]:
+_STK_TITLES = {
+    StkStatus.MISMATCH: "M-Pesa payment for {sale} needs checking",
+    StkStatus.OVERPAID: "M-Pesa overpayment on {sale}: refund it or keep it as credit",
+    StkStatus.UNVERIFIED: "M-Pesa did not confirm a payment for {sale}",
+}
 
+
+def notify_mpesa_mismatch(*, stk_id: int) -> list[Notification]:
+    """A push a manager must decide on: a different amount, an overpayment, a payment never confirmed."""
     stk = StkRequest.objects.select_related("sale", "branch").filter(pk=stk_id).first()
-    if stk is None or stk.status != StkStatus.MISMATCH:
+    if stk is None or stk.status not in STK_TO_CHECK or stk.resolved_at:
         return []
     return notify(
         event=NotificationEvent.MPESA_MISMATCH,
-        key=f"stk:{stk.pk}",
-        title=f"M-Pesa payment for {stk.sale} needs checking",
+        key=f"stk:{stk.pk}:{stk.status}",
+        title=_STK_TITLES[stk.status].format(sale=stk.sale),
         body=stk.message or f"M-Pesa paid a different amount than the KES {stk.amount} asked.",
         url=_url("cashdesk:mpesa_flagged"),
         branch_id=stk.branch_id,
+    )
+
+
+def notify_mpesa_inbox(*, inbox_id: int) -> list[Notification]:
+    """Something posted to the M-Pesa callbacks that changed nothing and may be an attack or a fault: a
+    request we never made (UNKNOWN), an unreadable body (MALFORMED), one Daraja contradicted (REJECTED)."""
+    inbox = MpesaInbox.objects.filter(pk=inbox_id).first()
+    if inbox is None or inbox.outcome not in _INBOX_ALARMS:
+        return []
+    what = _INBOX_ALARMS[inbox.outcome]
+    return notify(
+        event=NotificationEvent.MPESA_MISMATCH,
+        key=f"inbox:{inbox.pk}",
+        title=f"M-Pesa {inbox.get_kind_display().lower()} {what}",
+        body=(f"#{inbox.pk} from {inbox.remote_addr or 'an unknown address'} at "
+              f"{timezone.localtime(inbox.received_at):%d %b %H:%M}: {inbox.detail}"),
+        url=_url("cashdesk:mpesa_flagged"),
+        branch_id=None,
+    )
+
+
+_INBOX_ALARMS = {
+    InboxOutcome.UNKNOWN: "for a payment request we never made",
+    InboxOutcome.MALFORMED: "that could not be read",
+    InboxOutcome.REJECTED: "that M-Pesa did not confirm",
+}
+
+
+def notify_c2b_needs_a_manager(*, c2b_id: int) -> list[Notification]:
+    """An incoming payment M-Pesa did not confirm, or one nobody matched within 10 minutes."""
+    row = C2BPayment.objects.filter(pk=c2b_id).first()
+    if row is None:
+        return []
+    if row.status == C2BStatus.UNVERIFIED:
+        title, url = f"M-Pesa did not confirm incoming payment {row.trans_id}", _url("cashdesk:mpesa_flagged")
+    elif row.status == C2BStatus.UNMATCHED:
+        title, url = f"Incoming M-Pesa {row.trans_id} (KES {row.amount:,.2f}) still matches no sale", _url(
+            "cashdesk:c2b_list"
+        )
+    else:
+        return []
+    return notify(
+        event=NotificationEvent.MPESA_MISMATCH,
+        key=f"c2b:{row.pk}:{row.status}",
+        title=title,
+        body=f"From {row.customer_name or row.msisdn}, account {row.bill_ref_number or '(none)'}. {row.note}".strip(),
+        url=url,
+        branch_id=row.branch_id,
+    )
+
+
+def c2b_unmatched_too_long(*, now=None, minutes: int = 10) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        C2BPayment.objects.filter(status=C2BStatus.UNMATCHED, created_at__lte=now - dt.timedelta(minutes=minutes))
+        .filter(created_at__gte=now - dt.timedelta(days=2))
+        .values_list("pk", flat=True)[:200]
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import structlog
 from django.conf import settings
+from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from core.tasks import at_shop_time
@@ -61,3 +62,25 @@ def send_delivery(delivery_id: int) -> str:
         logger.info("notification delivery %s failed (%s); next try in %ss", delivery_id, exc, delay)
         send_delivery.schedule(args=(delivery_id,), delay=delay)
         return "RETRY"
+
+
+@db_task()
+def notify_mpesa_inbox_task(inbox_id: int) -> int:
+    from reports.notifications.services import notify_mpesa_inbox
+
+    return len(notify_mpesa_inbox(inbox_id=inbox_id))
+
+
+@db_task()
+def notify_c2b_task(c2b_id: int) -> int:
+    from reports.notifications.services import notify_c2b_needs_a_manager
+
+    return len(notify_c2b_needs_a_manager(c2b_id=c2b_id))
+
+
+@db_periodic_task(crontab(minute="*"))
+def notify_unmatched_c2b() -> int:
+    """Every minute: incoming M-Pesa payments nobody matched for 10 minutes (each told once)."""
+    from reports.notifications.services import c2b_unmatched_too_long, notify_c2b_needs_a_manager
+
+    return sum(len(notify_c2b_needs_a_manager(c2b_id=pk)) for pk in c2b_unmatched_too_long())

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.json_input import MAX_JSON_DEPTH, json_depth
 from core.phone import phone_or_none
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -64,6 +65,8 @@ def load_body(raw: bytes | bytearray | str | dict) -> dict:
         raise CallbackShapeError(f"cannot read a body of type {type(raw).__name__}")
     if not raw.strip():
         raise CallbackShapeError("the body is empty")
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise CallbackShapeError(f"the body is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -336,6 +339,62 @@ def parse_c2b_confirmation(raw: bytes | str | dict) -> C2BPayment:
 
 
 # ---------------------------------------------------------------------------- result codes
+
+
+@dataclass(frozen=True)
+class DarajaResult:
+    """What Daraja posts to a ResultURL after an asynchronous request (Transaction Status, Account
+    Balance): `{"Result": {"ResultType", "ResultCode", "ResultDesc", "OriginatorConversationID",
+    "ConversationID", "TransactionID", "ResultParameters": {"ResultParameter": [{"Key", "Value"}]}}}`."""
+
+    result_code: str
+    result_desc: str
+    originator_conversation_id: str
+    conversation_id: str
+    transaction_id: str
+    parameters: dict[str, Any]
+
+    @property
+    def is_success(self) -> bool:
+        return self.result_code == "0"
+
+
+def parse_result(raw: bytes | str | dict) -> DarajaResult:
+    body = load_body(raw)
+    result = _object(body, "Result", "")
+    parameters: dict[str, Any] = {}
+    container = result.get("ResultParameters")
+    items = container.get("ResultParameter") if isinstance(container, dict) else None
+    if isinstance(items, dict):  # one parameter comes as an object, several as a list
+        items = [items]
+    for item in items or []:
+        if isinstance(item, dict) and isinstance(item.get("Key"), str):
+            parameters[item["Key"]] = item.get("Value")
+    return DarajaResult(
+        result_code=_result_code(result.get("ResultCode"), "Result.ResultCode"),
+        result_desc=_string(result.get("ResultDesc", ""), "Result.ResultDesc", required=False),
+        originator_conversation_id=_string(
+            result.get("OriginatorConversationID", ""), "Result.OriginatorConversationID", required=False
+        ),
+        conversation_id=_string(result.get("ConversationID", ""), "Result.ConversationID", required=False),
+        transaction_id=_string(result.get("TransactionID", ""), "Result.TransactionID", required=False,
+                               numbers_ok=True),
+        parameters=parameters,
+    )
+
+
+def parse_account_balance(value: Any) -> dict[str, Decimal]:
+    """`"Working Account|KES|700000.00|700000.00|0.00|0.00&Utility Account|KES|228037.00|…"` →
+    {"Working Account": Decimal("700000.00"), …} (the available balance of each account)."""
+    balances = {}
+    for part in str(value or "").split("&"):
+        fields = part.split("|")
+        if len(fields) >= 3:
+            try:
+                balances[fields[0].strip()] = Decimal(fields[2].strip())
+            except ArithmeticError:
+                continue
+    return balances
 
 
 class StkStatus(StrEnum):

@@ -54,6 +54,10 @@ STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 C2B_REGISTER_PATHS = {"v1": "/mpesa/c2b/v1/registerurl", "v2": "/mpesa/c2b/v2/registerurl"}
 C2B_SIMULATE_PATH = "/mpesa/c2b/v1/simulate"
+TRANSACTION_STATUS_PATH = "/mpesa/transactionstatus/v1/query"
+ACCOUNT_BALANCE_PATH = "/mpesa/accountbalance/v1/query"
+PULL_REGISTER_PATH = "/pulltransactions/v1/register"
+PULL_QUERY_PATH = "/pulltransactions/v1/query"
 
 INVALID_TOKEN_CODE = "404.001.03"  # noqa: S105 - the error code Daraja sends for a stale token, not a secret
 # Answers of the STK query while the customer has not finished yet: try again later.
@@ -182,6 +186,30 @@ class C2BSimulateResult:
 
 
 # ---------------------------------------------------------------------------- pure helpers
+
+
+@dataclass(frozen=True)
+class AsyncRequestResult:
+    """Daraja accepted an asynchronous request; the answer comes later to the ResultURL."""
+
+    conversation_id: str
+    originator_conversation_id: str
+    response_code: str
+    response_description: str
+    raw: dict = field(repr=False, default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PulledTransaction:
+    """One line of the shortcode's statement from the Pull Transactions API."""
+
+    transaction_id: str
+    when: str
+    msisdn: str
+    transaction_type: str
+    bill_reference: str
+    amount: Decimal
+    raw: dict = field(repr=False, default_factory=dict)
 
 
 def daraja_timestamp(moment: datetime | None = None) -> str:
@@ -736,6 +764,105 @@ class DarajaClient:
             response_description=_str(body.get("ResponseDescription")),
             raw=body,
         )
+
+    # -- asynchronous requests: the answer is posted to `result_url` (`parse_result`)
+    def _initiator(self) -> dict:
+        return {"Initiator": self.config.initiator_name, "SecurityCredential": self.config.security_credential}
+
+    def _async(self, path: str, payload: dict) -> AsyncRequestResult:
+        body = self._post(path, payload)
+        return AsyncRequestResult(
+            conversation_id=_str(body.get("ConversationID")),
+            originator_conversation_id=_str(body.get("OriginatorConversationID")),
+            response_code=_str(body.get("ResponseCode")),
+            response_description=_str(body.get("ResponseDescription")),
+            raw=body,
+        )
+
+    def _result_urls(self, result_url: str, timeout_url: str) -> dict:
+        urls = {}
+        for name, value in (("ResultURL", result_url), ("QueueTimeOutURL", timeout_url)):
+            try:
+                urls[name] = validate_callback_url(value, require_https=self.config.requires_https_callbacks)
+            except CallbackURLError as exc:
+                raise DarajaInputError(str(exc), code="invalid_callback_url", field=name) from None
+        return urls
+
+    def transaction_status(
+        self, transaction_id: str, *, result_url: str, timeout_url: str, remarks: str = "Payment check"
+    ) -> AsyncRequestResult:
+        """Ask Daraja about one M-Pesa receipt (TransID); the answer (amount, status, parties) is posted
+        to `result_url`."""
+        receipt = _str(transaction_id).strip().upper()
+        if not receipt.isalnum() or not 8 <= len(receipt) <= 20:
+            raise DarajaInputError("An M-Pesa receipt number is 10 letters and digits.", code="invalid_receipt")
+        payload = {
+            **self._initiator(),
+            "CommandID": "TransactionStatusQuery",
+            "TransactionID": receipt,
+            "PartyA": _shortcode(self.config.shortcode, "shortcode"),
+            "IdentifierType": "4",
+            **self._result_urls(result_url, timeout_url),
+            "Remarks": remarks[:100],
+            "Occasion": "",
+        }
+        return self._async(TRANSACTION_STATUS_PATH, payload)
+
+    def account_balance(self, *, result_url: str, timeout_url: str, remarks: str = "Daily check") -> AsyncRequestResult:
+        """Ask for the shortcode's balance; the answer is posted to `result_url` (`parse_account_balance`)."""
+        payload = {
+            **self._initiator(),
+            "CommandID": "AccountBalance",
+            "PartyA": _shortcode(self.config.shortcode, "shortcode"),
+            "IdentifierType": "4",
+            "Remarks": remarks[:100],
+            **self._result_urls(result_url, timeout_url),
+        }
+        return self._async(ACCOUNT_BALANCE_PATH, payload)
+
+    def pull_register(self, *, callback_url: str, nominated_number: str) -> dict:
+        """Register the shortcode for the Pull Transactions API (once)."""
+        payload = {
+            "ShortCode": _shortcode(self.config.shortcode, "shortcode"),
+            "RequestType": "Pull",
+            "NominatedNumber": _phone(nominated_number, "nominated_number"),
+            "CallBackURL": validate_callback_url(callback_url, require_https=self.config.requires_https_callbacks),
+        }
+        return self._post(PULL_REGISTER_PATH, payload)
+
+    def pull_transactions(self, *, start: datetime, end: datetime) -> list[PulledTransaction]:
+        """The shortcode's statement between `start` and `end` (Kenya time), every page of it."""
+        lines: list[PulledTransaction] = []
+        offset = 0
+        while True:
+            payload = {
+                "ShortCode": _shortcode(self.config.shortcode, "shortcode"),
+                "StartDate": timezone.localtime(start, NAIROBI).strftime("%Y-%m-%d %H:%M:%S"),
+                "EndDate": timezone.localtime(end, NAIROBI).strftime("%Y-%m-%d %H:%M:%S"),
+                "OffSetValue": str(offset),
+            }
+            body = self._post(PULL_QUERY_PATH, payload)
+            page = body.get("Response") or []
+            if page and isinstance(page[0], list):  # Safaricom nests the list once
+                page = page[0]
+            rows = [row for row in page if isinstance(row, dict) and row.get("transactionId")]
+            for row in rows:
+                try:
+                    amount = Decimal(str(row.get("amount", "0")))
+                except ArithmeticError:
+                    amount = Decimal("0")
+                lines.append(PulledTransaction(
+                    transaction_id=_str(row.get("transactionId")).upper(),
+                    when=_str(row.get("trxDate")),
+                    msisdn=_str(row.get("msisdn")),
+                    transaction_type=_str(row.get("transactiontype")),
+                    bill_reference=_str(row.get("billreference")),
+                    amount=amount,
+                    raw=row,
+                ))
+            if len(rows) < 1000:
+                return lines
+            offset += len(rows)
 
 
 def get_client(**kwargs) -> DarajaClient:

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from core.ops.logs import redact_path
+
 SIMULATOR = "simulator"
 SANDBOX = "sandbox"
 PRODUCTION = "production"
@@ -65,6 +67,9 @@ class DarajaConfig:
     callback_base_url: str
     timeout: float
     simulator_port: int
+    initiator_name: str = ""
+    security_credential: str = ""
+    pull_enabled: bool = False
 
     @property
     def is_simulator(self) -> bool:
@@ -133,6 +138,9 @@ def get_config() -> DarajaConfig:
         callback_base_url=(_setting("MPESA_CALLBACK_BASE_URL") or site_url).rstrip("/"),
         timeout=timeout,
         simulator_port=port,
+        initiator_name=_setting("MPESA_INITIATOR_NAME", "") or "",
+        security_credential=_setting("MPESA_SECURITY_CREDENTIAL", "") or "",
+        pull_enabled=bool(_setting("MPESA_PULL_ENABLED", False)),
     )
 
 
@@ -169,7 +177,7 @@ def validate_callback_url(url: str, *, require_https: bool = True) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise CallbackURLError(f"{url!r} is not an absolute http(s) URL.")
+        raise CallbackURLError(f"{redact_path(url)!r} is not an absolute http(s) URL.")
     if require_https and parts.scheme != "https":
         raise CallbackURLError("Safaricom only calls back to https:// URLs.")
     if require_https and parts.hostname in ("localhost", "127.0.0.1", "::1"):

@@ -45,3 +45,12 @@ def is_acceptance(body: object) -> bool:
         return False
     code = body.get("ResultCode")
     return not isinstance(code, bool) and str(code).strip() == "0"
+
+
+def callback_too_large(request_id: str, limit: int) -> dict:
+    """Answer to a body above the size limit, in Daraja's own error shape (HTTP 413)."""
+    return {
+        "requestId": request_id,
+        "errorCode": "413.001.01",
+        "errorMessage": f"Request body too large: at most {limit} bytes",
+    }

@@ -682,6 +682,148 @@ class DarajaSimulator:
             transaction.deliveries.append(delivery)
         return delivery
 
+    # ------------------------------------------------------------------ Transaction Status, balance, pull
+    def _check_initiator(self, body: dict) -> str:
+        if not str(body.get("Initiator") or "").strip():
+            raise _bad_request("Initiator")
+        if not isinstance(body.get("SecurityCredential"), str):
+            raise _bad_request("SecurityCredential")
+        shortcode = str(body.get("PartyA") or "").strip()
+        if not _SHORTCODE_RE.match(shortcode):
+            raise _bad_request("PartyA")
+        for name in ("ResultURL", "QueueTimeOutURL"):
+            try:
+                validate_callback_url(body.get(name), require_https=False)
+            except CallbackURLError:
+                raise _bad_request(name) from None
+        return shortcode
+
+    def _paid_by_receipt(self, receipt: str) -> tuple[int, str, str] | None:
+        """(amount, payer, kind) of a receipt the simulator issued, from STK or C2B."""
+        for stk in self._stk.values():
+            if stk.receipt_number == receipt and stk.paid_amount is not None:
+                return stk.paid_amount, stk.phone, "stk"
+        c2b = self._c2b.get(receipt)
+        if c2b is not None and c2b.state == "confirmed":
+            return c2b.amount, c2b.phone, "c2b"
+        return None
+
+    def transaction_status(self, body: dict) -> dict:
+        """Daraja's Transaction Status: accepted now, the result posted to ResultURL a moment later."""
+        shortcode = self._check_initiator(body)
+        if body.get("CommandID") != "TransactionStatusQuery":
+            raise _bad_request("CommandID")
+        receipt = str(body.get("TransactionID") or "").strip().upper()
+        if not receipt:
+            raise _bad_request("TransactionID")
+        conversation = f"AG_{_nairobi_now():%Y%m%d}_{uuid.uuid4().hex[:20]}"
+        originator = f"{random.randint(10000, 99999)}-{random.randint(1000000, 9999999)}-1"
+        with self._lock:
+            found = self._paid_by_receipt(receipt)
+        if found is None:
+            result = {"ResultType": 0, "ResultCode": 2001, "ResultDesc": "The transaction does not exist."}
+            parameters = []
+        else:
+            amount, payer, _kind = found
+            result = {"ResultType": 0, "ResultCode": 0, "ResultDesc": "The service request is processed successfully."}
+            parameters = [
+                {"Key": "DebitPartyName", "Value": f"{payer} - John Doe"},
+                {"Key": "CreditPartyName", "Value": f"{shortcode} - AsiriaPOS Demo Shop"},
+                {"Key": "OriginatorConversationID", "Value": originator},
+                {"Key": "InitiatedTime", "Value": int(_nairobi_now().strftime("%Y%m%d%H%M%S"))},
+                {"Key": "DebitAccountType", "Value": "MMF Account For Customer"},
+                {"Key": "DebitPartyCharges", "Value": ""},
+                {"Key": "TransactionReason", "Value": ""},
+                {"Key": "ReasonType", "Value": "Pay Bill Online"},
+                {"Key": "TransactionStatus", "Value": "Completed"},
+                {"Key": "FinalisedTime", "Value": int(_nairobi_now().strftime("%Y%m%d%H%M%S"))},
+                {"Key": "Amount", "Value": float(amount)},
+                {"Key": "ConversationID", "Value": conversation},
+                {"Key": "ReceiptNo", "Value": receipt},
+            ]
+        answer = {"Result": {
+            **result,
+            "OriginatorConversationID": originator,
+            "ConversationID": conversation,
+            "TransactionID": receipt,
+            "ResultParameters": {"ResultParameter": parameters},
+            "ReferenceData": {"ReferenceItem": {"Key": "Occasion"}},
+        }}
+        self._later(self.callback_delay, self._post, "transaction_status_result", body["ResultURL"], answer)
+        return {
+            "OriginatorConversationID": originator,
+            "ConversationID": conversation,
+            "ResponseCode": "0",
+            "ResponseDescription": "Accept the service request successfully.",
+        }
+
+    def account_balance(self, body: dict) -> dict:
+        """Daraja's Account Balance: the result (`AccountBalance` parameter) posted to ResultURL."""
+        shortcode = self._check_initiator(body)
+        if body.get("CommandID") != "AccountBalance":
+            raise _bad_request("CommandID")
+        conversation = f"AG_{_nairobi_now():%Y%m%d}_{uuid.uuid4().hex[:20]}"
+        originator = f"{random.randint(10000, 99999)}-{random.randint(1000000, 9999999)}-1"
+        with self._lock:
+            balance = self._balances.get(shortcode, 0) + sum(
+                t.paid_amount or 0 for t in self._stk.values() if t.shortcode == shortcode
+            )
+        value = f"Working Account|KES|{balance}.00|{balance}.00|0.00|0.00&Utility Account|KES|0.00|0.00|0.00|0.00"
+        answer = {"Result": {
+            "ResultType": 0,
+            "ResultCode": 0,
+            "ResultDesc": "The service request is processed successfully.",
+            "OriginatorConversationID": originator,
+            "ConversationID": conversation,
+            "TransactionID": self._receipt(),
+            "ResultParameters": {"ResultParameter": [
+                {"Key": "AccountBalance", "Value": value},
+                {"Key": "BOCompletedTime", "Value": int(_nairobi_now().strftime("%Y%m%d%H%M%S"))},
+            ]},
+            "ReferenceData": {"ReferenceItem": {"Key": "QueueTimeoutURL", "Value": body["QueueTimeOutURL"]}},
+        }}
+        self._later(self.callback_delay, self._post, "account_balance_result", body["ResultURL"], answer)
+        return {
+            "OriginatorConversationID": originator,
+            "ConversationID": conversation,
+            "ResponseCode": "0",
+            "ResponseDescription": "Accept the service request successfully.",
+        }
+
+    def pull_register(self, body: dict) -> dict:
+        shortcode = str(body.get("ShortCode") or "").strip()
+        if not _SHORTCODE_RE.match(shortcode) or body.get("RequestType") != "Pull":
+            raise _bad_request("ShortCode")
+        return {"ResponseRefID": _request_id(), "ResponseStatus": "1000", "ShortCode": shortcode,
+                "ResponseDescription": "ShortCode Registered Successfully"}
+
+    def pull_query(self, body: dict) -> dict:
+        """The shortcode's statement: every paid STK push and confirmed C2B payment, in Safaricom's shape."""
+        shortcode = str(body.get("ShortCode") or "").strip()
+        if not _SHORTCODE_RE.match(shortcode):
+            raise _bad_request("ShortCode")
+        try:
+            offset = int(str(body.get("OffSetValue") or "0"))
+        except ValueError:
+            raise _bad_request("OffSetValue") from None
+        rows = []
+        with self._lock:
+            for stk in self._stk.values():
+                if stk.paid_amount is not None and stk.shortcode == shortcode:
+                    rows.append({"transactionId": stk.receipt_number, "trxDate": stk.created_at,
+                                 "msisdn": int(stk.phone), "sender": "", "transactiontype": "c2b-pay-bill-debit",
+                                 "billreference": stk.account_reference, "amount": str(stk.paid_amount),
+                                 "organizationname": "AsiriaPOS Demo Shop"})
+            for c2b in self._c2b.values():
+                if c2b.state == "confirmed" and c2b.shortcode == shortcode:
+                    rows.append({"transactionId": c2b.trans_id, "trxDate": _nairobi_now().isoformat(),
+                                 "msisdn": int(c2b.phone), "sender": "", "transactiontype": "c2b-pay-bill-debit",
+                                 "billreference": c2b.bill_ref_number, "amount": str(c2b.amount),
+                                 "organizationname": "AsiriaPOS Demo Shop"})
+        page = rows[offset:offset + 1000]
+        return {"ResponseRefID": _request_id(), "ResponseCode": "1000", "ResponseMessage": "Success",
+                "Response": [page]}
+
     # ------------------------------------------------------------------ callbacks over HTTP
     def _post(self, kind: str, url: str, body: dict, timeout: float = CALLBACK_TIMEOUT) -> Delivery:
         delivery = Delivery(kind=kind, url=url, at=_nairobi_now().isoformat())
@@ -689,7 +831,7 @@ class DarajaSimulator:
             response = self._http.post(url, json=body, timeout=timeout)
         except httpx.HTTPError as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
-            log.warning("%s to %s failed: %s", kind, urlsplit(url).path, delivery.error)
+            log.warning("%s to %s failed: %s", kind, urlsplit(url).hostname, delivery.error)
             return delivery
         delivery.status = response.status_code
         try:
@@ -818,6 +960,18 @@ class _Handler(BaseHTTPRequestHandler):
                         "ResponseDescription": "Accept the service request successfully.",
                     },
                 )
+            elif method == "POST" and path == "/mpesa/transactionstatus/v1/query":
+                sim.check_token(self.headers.get("Authorization"))
+                self._reply(200, sim.transaction_status(self._body()))
+            elif method == "POST" and path == "/mpesa/accountbalance/v1/query":
+                sim.check_token(self.headers.get("Authorization"))
+                self._reply(200, sim.account_balance(self._body()))
+            elif method == "POST" and path == "/pulltransactions/v1/register":
+                sim.check_token(self.headers.get("Authorization"))
+                self._reply(200, sim.pull_register(self._body()))
+            elif method == "POST" and path == "/pulltransactions/v1/query":
+                sim.check_token(self.headers.get("Authorization"))
+                self._reply(200, sim.pull_query(self._body()))
             elif path.startswith("/simulator"):
                 self._simulator_only(method, path)
             else:

@@ -13,7 +13,7 @@ from pos.tests.factories import UserFactory
 
 
 @pytest.mark.mysql_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migration-made branch
+@pytest.mark.django_db(transaction=True)  # the `branch` fixture re-creates the migration-made branch
 def test_two_owners_demoting_each_other_at_once_leave_one_owner(branch):
     first = UserFactory(role=Role.OWNER, branch=branch, full_name="First Owner")
     second = UserFactory(role=Role.OWNER, branch=branch, full_name="Second Owner")

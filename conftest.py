@@ -85,6 +85,32 @@ def client_for():
     return _client_for
 
 
+@pytest.fixture(scope="module")
+def _url_world_of_the_module(django_db_setup, django_db_blocker):
+    """The URL-walking suites' world (`config/tests/url_world.py`), built once per test module.
+
+    It lives in a transaction opened here and rolled back when the module is done; each test's own
+    transaction (the `django_db` marker) is a savepoint inside it, so what one test changes is gone for
+    the next while the world stays. Not for transactional tests (`transaction=True`)."""
+    from django.db import transaction
+
+    from config.tests.url_world import build_world
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def url_world(_url_world_of_the_module):
+    """The module's world for one test; objects a test made on first use are forgotten after it (its
+    rollback removed their rows), so the next test makes its own."""
+    from config.tests.url_world import forget_made_on_first_use
+
+    yield _url_world_of_the_module
+    forget_made_on_first_use(_url_world_of_the_module)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Every test starts with an empty cache (allauth's rate-limit counters, cached shop settings) and

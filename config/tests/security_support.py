@@ -14,7 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.test import Client
 from django.urls import reverse
 
-from pos.tests.test_role_matrix import ALL_CASES
+from config.tests.url_world import ALL_CASES
 
 OUR_APPS = ("pos", "inventory", "cashdesk", "reports")
 
@@ -120,12 +120,3 @@ def client_for(user, *, api: bool = False) -> Client:
 def fetch(client: Client, case, url: str):
     headers = {"HTTP_HX_REQUEST": "true"} if case.htmx else {}
     return client.get(url, **headers)
-
-
-def materialise(world) -> None:
-    """Make every object the matrix's cases point at or send (the till's are made on first use)."""
-    for case in ALL_CASES:
-        if case.args:
-            case.args(world)
-        if case.data:
-            case.data(world)

@@ -13,7 +13,6 @@ another branch open every GET case of the matrix, with the far world's ids:
 A model or page added later is covered by being a model of ours with a branch, or a case in the matrix.
 """
 
-from types import SimpleNamespace
 
 import pytest
 from django.db import models
@@ -25,15 +24,14 @@ from config.tests.security_support import (
     fill,
     free_text_fields,
     get_cases,
-    materialise,
 )
+from config.tests.url_world import ALL_CASES, build_world, materialise
 from core.roles import Perm, Role, role_has_perm
 from pos.people.models import Branch
 from pos.tests.factories import BranchFactory, UserFactory
 from pos.tests.matrix import FORBIDDEN, LOGIN
-from pos.tests.test_role_matrix import MODULES
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.django_db]
 
 MARK = "ZZFARMARK"
 
@@ -112,21 +110,6 @@ def marker_for(pk, max_length):
     return text if max_length is None or len(text) <= max_length else None
 
 
-def build_world_at(branch: Branch) -> SimpleNamespace:
-    """The role matrix's world (`test_role_matrix.build_world`), at `branch` instead of the main one."""
-    world = SimpleNamespace(branch=branch)
-    world.users = {
-        "employee": UserFactory(role=Role.EMPLOYEE, branch=branch, full_name="Far Employee"),
-        "manager": UserFactory(role=Role.MANAGER, branch=branch, full_name="Far Manager"),
-        "owner": UserFactory(role=Role.OWNER, branch=branch, full_name="Far Owner", is_superuser=True),
-    }
-    for module in MODULES:
-        prepare = getattr(module, "prepare", None)
-        if prepare:
-            prepare(world)
-    return world
-
-
 def _stamp_far_branch(far: Branch, near: Branch) -> dict[str, int]:
     from pos.people.audit import audit_record
 
@@ -156,7 +139,7 @@ def _money_out(world):
 def two_branches():
     near = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
     far = BranchFactory(code="ZZF", name="Faraway")
-    world = build_world_at(far)
+    world = build_world(far, who="Far")
     materialise(world)
     _money_out(world)
     stamped = _stamp_far_branch(far, near)
@@ -230,7 +213,6 @@ def _far_snapshot(far: Branch, near: Branch) -> dict:
 def test_no_branch_changes_another_branchs_records(two_branches):
     """The POST side: every form and button of the matrix, sent by a manager and a cashier of another
     branch with the far world's ids, leaves every far-branch row as it was."""
-    from pos.tests.test_role_matrix import ALL_CASES
 
     world, people, _ = two_branches
     far, near = world.branch, people["manager"].branch
@@ -316,7 +298,7 @@ def test_no_branch_counts_another_branchs_sales(monkeypatch):
 
     before = read_all(manager, "manager"), read_all(owner, "owner")
     far = BranchFactory(code="ZZF", name="Faraway")
-    world = build_world_at(far)
+    world = build_world(far, who="Far")
     materialise(world)  # completed sales, returns, M-Pesa, purchases, stock moves… all at the far branch, today
     after = read_all(manager, "manager"), read_all(owner, "owner")
     changed = [label for label in before[0] if before[0][label] != after[0][label]]

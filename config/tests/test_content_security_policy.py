@@ -2,8 +2,8 @@
 
 The production policy is `script-src 'self'; style-src 'self'`, so a browser would refuse any inline
 `<script>`, `onclick=`, `hx-on`, `style=` or `<style>`. This test renders every GET page (and htmx
-fragment) of the role matrix as an owner (and public pages as an anonymous visitor), so a page added by
-a later issue is held to the same rule automatically, the moment it is in its app's role matrix.
+fragment) of the role matrix as an owner (and public pages as an anonymous visitor), so a page added
+later is held to the same rule automatically, the moment it is in its app's role matrix.
 """
 
 from html.parser import HTMLParser
@@ -12,8 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from pos.tests.matrix import OK
-from pos.tests.test_role_matrix import ALL_CASES, build_world
+from config.tests.url_world import page_cases
+
+pytestmark = pytest.mark.sqlite_only
 
 ALLOWED_SCRIPT_TYPES = {"application/json"}  # data for scripts: {{ value|json_script:"id" }}
 
@@ -34,7 +35,9 @@ class InlineCodeFinder(HTMLParser):
                 self.problems.append(f"{name} (inline script) on {where}")
             elif name == "style":
                 self.problems.append(f"style= attribute on {where}")
-            elif name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith("javascript:"):
+            elif name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
                 self.problems.append(f"javascript: URL in {name} on {where}")
         if tag == "script" and not attributes.get("src"):
             kind = (attributes.get("type") or "").strip().lower()
@@ -53,19 +56,12 @@ def inline_code_problems(html: str) -> list[str]:
     return finder.problems
 
 
-def _page_cases():
-    for case in ALL_CASES:
-        if case.method != "get" or case.api:
-            continue
-        for role in ("owner", "anonymous"):  # public pages (the login page) are seen logged out too
-            if case.expected(role) == OK:
-                yield pytest.param(case, role, id=f"{role}:{case.label}")
-
-
 def _check_response(response, label: str) -> None:
     policy = response.get("Content-Security-Policy", "")
     directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
-    assert directives.get("script-src") == ["'self'"], f"{label}: CSP header missing or script-src not strict: {policy!r}"
+    assert directives.get("script-src") == ["'self'"], (
+        f"{label}: CSP header missing or script-src not strict: {policy!r}"
+    )
     assert directives.get("style-src") == ["'self'"], f"{label}: style-src not strict: {policy!r}"
     if response.get("Content-Type", "").startswith("text/html"):
         problems = inline_code_problems(response.content.decode())
@@ -73,9 +69,13 @@ def _check_response(response, label: str) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("case,role", list(_page_cases()))
-def test_page_has_no_inline_code_and_a_strict_policy(case, role):
-    world = build_world()
+@pytest.mark.parametrize(
+    "case,role",
+    # public pages (the login page) are seen logged out too
+    [pytest.param(case, role, id=f"{role}:{case.label}") for case, role in page_cases(("owner", "anonymous"))],
+)
+def test_page_has_no_inline_code_and_a_strict_policy(case, role, url_world):
+    world = url_world
     client = Client()
     if role != "anonymous":
         client.force_login(world.users[role])

@@ -14,7 +14,7 @@ from pos.sales.models import Sale
 from pos.sales.services import sale_add_product, sale_get_or_open
 from pos.tests.api_support import api_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.django_db]
 
 NOT_NUMBERS = ["NaN", "nan", "sNaN", "-sNaN", "Infinity", "-Infinity", "inf", "1E+999999999", "1e-999999999",
                "9" * 500, "1E+16"]

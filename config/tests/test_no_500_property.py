@@ -16,9 +16,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pos.tests.test_role_matrix import ALL_CASES, build_world
+from config.tests.url_world import ALL_CASES, build_world
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "1"))
 NASTY = st.sampled_from([

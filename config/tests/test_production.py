@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
@@ -50,7 +52,9 @@ def _python(code: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def _manage(*args: str, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 _SETTINGS_PROBE = """
@@ -96,7 +100,9 @@ def test_production_uses_redis_for_cache_sessions_and_queue(tmp_path):
     assert seen["log_format"] == "json"
     assert seen["databases"] == ["default", "replica"] and seen["replica_engine"] == "django.db.backends.mysql"
     order = seen["middleware"]
-    assert order.index("whitenoise.middleware.WhiteNoiseMiddleware") < order.index("core.ops.metrics.PrometheusMiddleware")
+    assert order.index("whitenoise.middleware.WhiteNoiseMiddleware") < order.index(
+        "core.ops.metrics.PrometheusMiddleware"
+    )
     assert order.index("django.contrib.auth.middleware.AuthenticationMiddleware") < order.index(
         "pos.people.middleware.IdleSessionTimeoutMiddleware")
 

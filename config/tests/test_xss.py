@@ -15,12 +15,11 @@ from config.tests.security_support import (
     fill,
     free_text_fields,
     get_cases,
-    materialise,
 )
+from config.tests.url_world import build_world, materialise
 from pos.tests.matrix import OK
-from pos.tests.test_role_matrix import build_world
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.django_db]
 
 # The longest payload that fits: a tag closing an attribute and opening an <img> with a handler, and a
 # <script>. A field too short for those gets `"><u q>`: still an attribute break and a live tag.

@@ -10,6 +10,8 @@ from pos.people.audit import AuditAction
 from pos.people.models import AuditLog
 from pos.tests.factories import DEFAULT_PASSWORD, UserFactory
 
+pytestmark = pytest.mark.sqlite_only
+
 
 def _request(remote="10.0.0.5", forwarded=None):
     extra = {"REMOTE_ADDR": remote}

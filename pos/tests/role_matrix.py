@@ -83,13 +83,13 @@ EXEMPT = [
 
 
 # ============================================================================ the till, sales, returns, customers
-# (issue 4: the browser till; this block is the till's — the foundation's cases are above)
+# (the browser till; the foundation's cases are above)
 from functools import cached_property  # noqa: E402
 
 
 class TillWorld:
-    """The till's objects for the matrix, made on first use: most cases need none of them, and
-    checkouts are not free (the world is built again for every case)."""
+    """The till's objects for the matrix, made on first use: a suite that builds its own world pays only
+    for what its cases point at; the shared world (`config/tests/url_world.py`) makes them all once."""
 
     def __init__(self, world):
         self.world = world
@@ -107,7 +107,9 @@ class TillWorld:
 
         from inventory.tests.factories import ProductFactory, stock_in
 
-        product = ProductFactory(name="Matrix soap", category=self.category, is_favourite=True, selling_price=Decimal("50.00"))
+        product = ProductFactory(
+            name="Matrix soap", category=self.category, is_favourite=True, selling_price=Decimal("50.00")
+        )
         stock_in(product, self.world.branch, 100)
         return product
 
@@ -136,7 +138,9 @@ class TillWorld:
         sale = sale_get_or_open(cashier=cashier)
         sale_add_product(sale=sale, product=self.product, user=cashier, quantity=Decimal("2"))
         sale.refresh_from_db()
-        return sale_checkout(sale=sale, user=cashier, tenders=[Tender("CASH", sale.total)], idempotency_key=uuid.uuid4().hex)
+        return sale_checkout(
+            sale=sale, user=cashier, tenders=[Tender("CASH", sale.total)], idempotency_key=uuid.uuid4().hex
+        )
 
     @cached_property
     def completed_sale(self):
@@ -207,47 +211,112 @@ CASES += [
     Case("till:add", everyone_but_anonymous(), method="post", htmx=True, args=lambda w: [w.till.product.pk]),
     # lines: only the cashier whose cart it is
     Case("till:line_edit", _only_the_cashier(), args=lambda w: [w.till.line.pk], htmx=True),
-    Case("till:line_quantity", _only_the_cashier(), args=lambda w: [w.till.line.pk], method="post", htmx=True,
-         data=lambda w: {"delta": "1"}),
-    Case("till:line_discount", _only_the_cashier(), args=lambda w: [w.till.line.pk], method="post", htmx=True,
-         data=lambda w: {"kind": "PERCENT", "value": "2"}),
-    Case("till:line_price", _only_the_cashier(), args=lambda w: [w.till.line.pk], method="post", htmx=True,
-         data=lambda w: {"unit_price": "45", "reason": "matrix"}),
+    Case(
+        "till:line_quantity",
+        _only_the_cashier(),
+        args=lambda w: [w.till.line.pk],
+        method="post",
+        htmx=True,
+        data=lambda w: {"delta": "1"},
+    ),
+    Case(
+        "till:line_discount",
+        _only_the_cashier(),
+        args=lambda w: [w.till.line.pk],
+        method="post",
+        htmx=True,
+        data=lambda w: {"kind": "PERCENT", "value": "2"},
+    ),
+    Case(
+        "till:line_price",
+        _only_the_cashier(),
+        args=lambda w: [w.till.line.pk],
+        method="post",
+        htmx=True,
+        data=lambda w: {"unit_price": "45", "reason": "matrix"},
+    ),
     Case("till:line_remove", _only_the_cashier(), args=lambda w: [w.till.line.pk], htmx=True),
     # the whole sale
     Case("till:cart_discount", everyone_but_anonymous(), htmx=True),
     Case("till:note", everyone_but_anonymous(), htmx=True),
-    Case("till:note", everyone_but_anonymous(), method="post", htmx=True, data=lambda w: {"note": "x"}, id="post:till:note"),
+    Case(
+        "till:note",
+        everyone_but_anonymous(),
+        method="post",
+        htmx=True,
+        data=lambda w: {"note": "x"},
+        id="post:till:note",
+    ),
     Case("till:void", everyone_but_anonymous(), htmx=True),
     Case("till:customer", everyone_but_anonymous(), htmx=True),
     Case("till:customer_lookup", everyone_but_anonymous(), query="q=Matrix", htmx=True),
-    Case("till:customer_new", everyone_but_anonymous(), method="post", htmx=True, data=lambda w: {"name": "Walk-in Wanjiru"}),
+    Case(
+        "till:customer_new",
+        everyone_but_anonymous(),
+        method="post",
+        htmx=True,
+        data=lambda w: {"name": "Walk-in Wanjiru"},
+    ),
     Case("till:hold", everyone_but_anonymous(), method="post", htmx=True, fresh_world=True),
     Case("till:held", everyone_but_anonymous(), htmx=True),
-    Case("till:resume", everyone_but_anonymous(), args=lambda w: [w.till.held_sale.pk], method="post", htmx=True, fresh_world=True),
+    Case(
+        "till:resume",
+        everyone_but_anonymous(),
+        args=lambda w: [w.till.held_sale.pk],
+        method="post",
+        htmx=True,
+        fresh_world=True,
+    ),
     Case("till:pay", everyone_but_anonymous(), htmx=True),
-    Case("till:session_open", everyone_but_anonymous(), method="post", htmx=True, data=lambda w: {"opening_float": "100"}),
+    Case(
+        "till:session_open", everyone_but_anonymous(), method="post", htmx=True, data=lambda w: {"opening_float": "100"}
+    ),
     # the employee's sale: only they can check it out
-    Case("till:checkout", _only_the_cashier(), method="post", htmx=True, fresh_world=True,
-         data=lambda w: {"sale": w.till.open_sale.pk, "idempotency_key": "matrix-pay", "cash": "100"}),
+    Case(
+        "till:checkout",
+        _only_the_cashier(),
+        method="post",
+        htmx=True,
+        fresh_world=True,
+        data=lambda w: {"sale": w.till.open_sale.pk, "idempotency_key": "matrix-pay", "cash": "100"},
+    ),
     # sales pages
     Case("sales:list", everyone_but_anonymous()),
     Case("sales:list", everyone_but_anonymous(), htmx=True, id="htmx:sales:list"),
     Case("sales:detail", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk]),
-    Case("sales:detail", everyone_but_anonymous(employee=404), args=lambda w: [w.till.managers_sale.pk],
-         id="get:sales:detail:someone-elses"),
+    Case(
+        "sales:detail",
+        everyone_but_anonymous(employee=404),
+        args=lambda w: [w.till.managers_sale.pk],
+        id="get:sales:detail:someone-elses",
+    ),
     Case("sales:find", everyone_but_anonymous(), query="q=MAIN-000001"),
     Case("sales:receipt", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk]),
-    Case("sales:receipt", everyone_but_anonymous(employee=404), args=lambda w: [w.till.managers_sale.pk],
-         id="get:sales:receipt:someone-elses"),
+    Case(
+        "sales:receipt",
+        everyone_but_anonymous(employee=404),
+        args=lambda w: [w.till.managers_sale.pk],
+        id="get:sales:receipt:someone-elses",
+    ),
     Case("sales:receipt_pdf", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk]),
     Case("sales:receipt_email", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk], method="post"),
-    Case("sales:reprint", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk], method="post",
-         data=lambda w: {"reason": "matrix"}),
+    Case(
+        "sales:reprint",
+        everyone_but_anonymous(),
+        args=lambda w: [w.till.completed_sale.pk],
+        method="post",
+        data=lambda w: {"reason": "matrix"},
+    ),
     Case("sales:return", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk]),
-    Case("sales:return", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk], method="post",
-         fresh_world=True, id="post:sales:return",
-         data=lambda w: {f"qty_{w.till.completed_sale.lines.get().pk}": "1", "reason": "matrix", "refund_to": "CASH"}),
+    Case(
+        "sales:return",
+        everyone_but_anonymous(),
+        args=lambda w: [w.till.completed_sale.pk],
+        method="post",
+        fresh_world=True,
+        id="post:sales:return",
+        data=lambda w: {f"qty_{w.till.completed_sale.lines.get().pk}": "1", "reason": "matrix", "refund_to": "CASH"},
+    ),
     Case("sales:void", everyone_but_anonymous(), args=lambda w: [w.till.completed_sale.pk]),
     Case("sales:credit_note", everyone_but_anonymous(), args=lambda w: [w.till.sale_return.pk]),
     # customers

@@ -1,57 +1,16 @@
 """Every URL of the project against every role: allowed, forbidden, or redirected to login."""
 
-import importlib
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from core.roles import Role
-from pos.tests.factories import UserFactory
+from config.tests.url_world import ALL_CASES, ALL_EXEMPT, materialise
+from pos.people.tokens import refresh_token_for
 from pos.tests.matrix import FORBIDDEN, LOGIN, OK, ROLES
 
-APPS = ["pos", "inventory", "cashdesk", "reports", "config"]
-
-
-def _modules():
-    """Each app's `tests/role_matrix.py` and any `tests/role_matrix_<part>.py` beside it (API, analytics…)."""
-    found = []
-    for app in APPS:
-        try:
-            tests = importlib.import_module(f"{app}.tests")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.tests":
-                raise
-            continue
-        folder = Path(tests.__file__).parent
-        for path in sorted(folder.glob("role_matrix*.py")):
-            found.append(importlib.import_module(f"{app}.tests.{path.stem}"))
-    return found
-
-
-MODULES = _modules()
-ALL_CASES = [case for module in MODULES for case in getattr(module, "CASES", [])]
-ALL_EXEMPT = [exempt for module in MODULES for exempt in getattr(module, "EXEMPT", [])]
-
-
-def build_world():
-    from pos.people.models import Branch
-
-    world = SimpleNamespace()
-    world.branch = Branch.objects.get_or_create(code="MAIN", defaults={"name": "Main branch"})[0]
-    world.users = {
-        "employee": UserFactory(role=Role.EMPLOYEE, branch=world.branch, full_name="Matrix Employee"),
-        "manager": UserFactory(role=Role.MANAGER, branch=world.branch, full_name="Matrix Manager"),
-        "owner": UserFactory(role=Role.OWNER, branch=world.branch, full_name="Matrix Owner", is_superuser=True),
-    }
-    for module in MODULES:
-        prepare = getattr(module, "prepare", None)
-        if prepare:
-            prepare(world)
-    return world
+pytestmark = pytest.mark.sqlite_only
 
 
 def _client(world, role: str, api: bool) -> Client:
@@ -60,8 +19,6 @@ def _client(world, role: str, api: bool) -> Client:
         return client
     user = world.users[role]
     if api:
-        from pos.people.tokens import refresh_token_for
-
         token = refresh_token_for(user).access_token
         client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     else:
@@ -93,27 +50,35 @@ def _check(case, role, response, login_url):
         assert status == expected, where
 
 
+def _request(world, case, role):
+    args = case.args(world) if case.args else []
+    url = reverse(case.name, args=args)
+    if case.query:
+        url = f"{url}?{case.query}"
+    client = _client(world, role, case.api)
+    headers = {"HTTP_HX_REQUEST": "true"} if case.htmx else {}
+    data = case.data(world) if case.data else None
+    if case.api and data is not None and case.method in ("post", "put", "patch"):
+        return getattr(client, case.method)(url, data=data, content_type="application/json", **headers)
+    if data is not None:
+        return getattr(client, case.method)(url, data=data, **headers)
+    return getattr(client, case.method)(url, **headers)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c.label for c in ALL_CASES])
-def test_role_matrix(case):
+def test_role_matrix(case, url_world):
     login_url = reverse(settings.LOGIN_URL)
-    world = build_world()
+    if case.fresh_world:  # make what the case points at first: each role's rollback undoes only its request
+        materialise(url_world, [case])
     for role in ROLES:
-        if case.fresh_world and role != ROLES[0]:
-            world = build_world()
-        args = case.args(world) if case.args else []
-        url = reverse(case.name, args=args)
-        if case.query:
-            url = f"{url}?{case.query}"
-        client = _client(world, role, case.api)
-        headers = {"HTTP_HX_REQUEST": "true"} if case.htmx else {}
-        data = case.data(world) if case.data else None
-        if case.api and data is not None and case.method in ("post", "put", "patch"):
-            response = getattr(client, case.method)(url, data=data, content_type="application/json", **headers)
-        elif data is not None:
-            response = getattr(client, case.method)(url, data=data, **headers)
+        if case.fresh_world:
+            # A POST that changes the world: each role meets it as it was built.
+            with transaction.atomic():
+                response = _request(url_world, case, role)
+                transaction.set_rollback(True)
         else:
-            response = getattr(client, case.method)(url, **headers)
+            response = _request(url_world, case, role)
         _check(case, role, response, login_url)
 
 
@@ -144,3 +109,4 @@ def test_every_url_is_in_the_matrix():
 
 def test_every_exemption_has_a_reason():
     assert all(exempt.reason for exempt in ALL_EXEMPT)
+

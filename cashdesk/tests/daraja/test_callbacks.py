@@ -27,6 +27,8 @@ from cashdesk.mpesa.daraja.responses import (
 )
 from cashdesk.tests.daraja_support import SAMPLES, sample, sample_bytes
 
+pytestmark = pytest.mark.sqlite_only
+
 NAIROBI = ZoneInfo("Africa/Nairobi")
 
 

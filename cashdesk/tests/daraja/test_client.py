@@ -26,6 +26,8 @@ from cashdesk.mpesa.daraja.client import (
 from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY
 from cashdesk.tests.daraja_support import sample
 
+pytestmark = pytest.mark.sqlite_only
+
 CALLBACK = "https://pos.example.co.ke/hooks/s3cr3t/stk/"
 PUSH = "/mpesa/stkpush/v1/processrequest"
 QUERY = "/mpesa/stkpushquery/v1/query"

@@ -20,6 +20,8 @@ from cashdesk.mpesa.daraja.config import (
     validate_callback_url,
 )
 
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -208,7 +210,7 @@ def test_invalid_environment_is_a_check_error(settings):
 def _settings_value(module: str, names: list[str], **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MPESA_") and k != "DJANGO_SETTINGS_MODULE"}
     clean.update(env, ENV_FILE="/nonexistent", DJANGO_SETTINGS_MODULE=module)
-    code = "from django.conf import settings; print('|'.join(str(getattr(settings, n)) for n in %r))" % names
+    code = f"from django.conf import settings; print('|'.join(str(getattr(settings, n)) for n in {names!r}))"
     return subprocess.run(  # noqa: S603 - our own interpreter and settings
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )

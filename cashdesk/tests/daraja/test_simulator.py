@@ -20,6 +20,8 @@ from cashdesk.mpesa.daraja.config import SANDBOX_PASSKEY
 from cashdesk.mpesa.daraja.responses import c2b_validation_rejected
 from cashdesk.mpesa.daraja.simulator import DEMO_PHONES, Behaviour, DarajaSimulator
 
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[3]
 STK_PATH = "/hooks/s3cr3t/stk/"
 

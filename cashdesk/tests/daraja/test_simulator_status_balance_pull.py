@@ -12,6 +12,8 @@ from django.utils import timezone
 from cashdesk.mpesa.daraja.callbacks import parse_account_balance, parse_result
 from cashdesk.mpesa.daraja.client import DarajaClient, DarajaInputError
 
+pytestmark = pytest.mark.sqlite_only
+
 RESULT = "/hooks/s3cr3t/result/"
 TIMEOUT = "/hooks/s3cr3t/result/timeout/"
 

@@ -347,7 +347,7 @@ async def drive(*, base_url: str, cashiers: list[dict], barcodes: list[str], sal
                   rng=random.Random(seed * 1000 + c["till"]), mpesa_share=mpesa_share, retry_share=retry_share,
                   poll=poll) for c in cashiers]
     started = time.perf_counter()
-    await asyncio.gather(*(till.run(n) for till, n in zip(tills, share)))
+    await asyncio.gather(*(till.run(n) for till, n in zip(tills, share, strict=True)))
     return tally, time.perf_counter() - started
 
 

@@ -34,7 +34,7 @@ django.setup()
 from django.contrib.auth.hashers import make_password  # noqa: E402
 
 from cashdesk.models import CashSession  # noqa: E402
-from cashdesk.mpesa.models import MpesaInbox, StkRequest
+from cashdesk.mpesa.models import MpesaInbox, StkRequest  # noqa: E402
 from cashdesk.services import session_open  # noqa: E402
 from core.roles import Role  # noqa: E402
 from inventory.ledger_services import StockLine, stock_move  # noqa: E402

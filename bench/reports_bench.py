@@ -115,7 +115,9 @@ def generate(args):
     tax_classes = ["B"] * 7 + ["A", "C", "E"]
     products = []
     for i in range(0 if resuming else args.products):
-        price = money(rng.choice([20, 35, 50, 65, 80, 120, 150, 250, 400, 650, 1200, 2500]) * Decimal(rng.uniform(0.8, 1.2)))
+        price = money(
+            rng.choice([20, 35, 50, 65, 80, 120, 150, 250, 400, 650, 1200, 2500]) * Decimal(rng.uniform(0.8, 1.2))
+        )
         products.append(
             Product(
                 name=f"Bench product {i:05d}",
@@ -131,7 +133,9 @@ def generate(args):
         )
     if products:
         Product.objects.bulk_create(products, batch_size=2000)
-    products = list(Product.objects.order_by("pk").values("pk", "name", "sku", "selling_price", "cost_price", "tax_class"))
+    products = list(
+        Product.objects.order_by("pk").values("pk", "name", "sku", "selling_price", "cost_price", "tax_class")
+    )
     password = make_password("bench-pass-1")
     cashiers = []
     for b, branch in enumerate(branches):
@@ -280,8 +284,15 @@ def generate(args):
             levels.append(StockLevel(product_id=product["pk"], branch_id=branch.pk, quantity=on_hand))
             if sold + on_hand:
                 openings.append(
-                    StockMovement(product_id=product["pk"], branch_id=branch.pk, quantity=sold + on_hand, kind="OPENING",
-                                  unit_cost=product["cost_price"], balance_after=sold + on_hand, created_at=opened_at)
+                    StockMovement(
+                        product_id=product["pk"],
+                        branch_id=branch.pk,
+                        quantity=sold + on_hand,
+                        kind="OPENING",
+                        unit_cost=product["cost_price"],
+                        balance_after=sold + on_hand,
+                        created_at=opened_at,
+                    )
                 )
     with transaction.atomic():
         StockLevel.objects.bulk_create(levels, batch_size=5000)
@@ -322,7 +333,11 @@ def summarize(args):
     summaries_catch_up()
     SUMMARY_FIGURES["one day (what runs after midnight), incl. its month"] = time.perf_counter() - started
     # A late void: a sale of a summed day voided (the day and its month summed again for its branch).
-    sale = Sale.objects.filter(completed_at__lt=timezone.now() - dt.timedelta(days=10), status="COMPLETED").order_by("-pk").first()
+    sale = (
+        Sale.objects.filter(completed_at__lt=timezone.now() - dt.timedelta(days=10), status="COMPLETED")
+        .order_by("-pk")
+        .first()
+    )
     started = time.perf_counter()
     with transaction.atomic():
         summaries_sale_voided(sale)
@@ -344,10 +359,15 @@ def measure(args):
     sales = Sale.objects.count()
     from inventory.models import Product
 
-    print(f"# AsiriaPOS reports bench — {connection.vendor} {connection.mysql_version if connection.vendor == 'mysql' else ''}")
+    print(
+        f"# AsiriaPOS reports bench — {connection.vendor} "
+        f"{connection.mysql_version if connection.vendor == 'mysql' else ''}"
+    )
     if connection.vendor == "mysql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT @@GLOBAL.innodb_buffer_pool_size, @@SESSION.tmp_table_size, @@SESSION.max_heap_table_size")
+            cursor.execute(
+                "SELECT @@GLOBAL.innodb_buffer_pool_size, @@SESSION.tmp_table_size, @@SESSION.max_heap_table_size"
+            )
             pool, tmp, heap = cursor.fetchone()
         print(f"\ninnodb_buffer_pool_size {pool / 2**20:,.0f} MB; tmp_table_size {tmp / 2**20:,.0f} MB, "
               f"max_heap_table_size {heap / 2**20:,.0f} MB (this connection)")
@@ -361,7 +381,11 @@ def measure(args):
     else:
         print(f"Summaries through {kept}; today read from the sales.\n")
         for label, value in SUMMARY_FIGURES.items():
-            print(f"- summing {label}: {value:,.0f}" if label.startswith("rows") else f"- summing {label}: {value * 1000:,.0f} ms")
+            print(
+                f"- summing {label}: {value:,.0f}"
+                if label.startswith("rows")
+                else f"- summing {label}: {value * 1000:,.0f} ms"
+            )
         print()
     try:
         _measure(args)
@@ -419,8 +443,14 @@ def _measure(args):
     for label, url in (
         ("dashboard page", "/reports/"),
         ("sales by day page, this year", f"/reports/view/sales-by-day/?preset=custom&start={year.start}&end={today}"),
-        ("sales by product page, this year", f"/reports/view/sales-by-product/?preset=custom&start={year.start}&end={today}"),
-        ("sales by product CSV, this year", f"/reports/view/sales-by-product/csv/?preset=custom&start={year.start}&end={today}"),
+        (
+            "sales by product page, this year",
+            f"/reports/view/sales-by-product/?preset=custom&start={year.start}&end={today}",
+        ),
+        (
+            "sales by product CSV, this year",
+            f"/reports/view/sales-by-product/csv/?preset=custom&start={year.start}&end={today}",
+        ),
     ):
         times = []
         for _ in range(args.runs):

@@ -75,15 +75,37 @@ def run(args, vendor):
     from pos.sales.models import Sale, SaleStatus
     from pos.sales.services import sale_add_product, sale_get_or_open
 
-    print(f"# AsiriaPOS till bench — {connection.vendor} ({connection.settings_dict['NAME']}), {args.products:,} products")
+    print(
+        f"# AsiriaPOS till bench — {connection.vendor} ({connection.settings_dict['NAME']}), {args.products:,} products"
+    )
     branch = Branch.objects.get(code="MAIN")
     cashier = User.objects.create_user("+254700900001", "bench-pass-1", full_name="Bench Cashier", role=Role.EMPLOYEE,
                                        branch=branch)
     unit, _ = Unit.objects.get_or_create(code="pc", defaults={"name": "Piece"})
     categories = [Category.objects.create(name=f"Category {i}") for i in range(20)]
     started = time.perf_counter()
-    words = ["Maize flour", "Sugar", "Rice", "Cooking oil", "Soap", "Milk", "Bread", "Tea leaves", "Salt", "Beans",
-             "Toothpaste", "Matches", "Biscuits", "Juice", "Water", "Margarine", "Detergent", "Candles", "Eggs", "Spaghetti"]
+    words = [
+        "Maize flour",
+        "Sugar",
+        "Rice",
+        "Cooking oil",
+        "Soap",
+        "Milk",
+        "Bread",
+        "Tea leaves",
+        "Salt",
+        "Beans",
+        "Toothpaste",
+        "Matches",
+        "Biscuits",
+        "Juice",
+        "Water",
+        "Margarine",
+        "Detergent",
+        "Candles",
+        "Eggs",
+        "Spaghetti",
+    ]
     batch = []
     for n in range(args.products):
         batch.append(Product(
@@ -147,7 +169,9 @@ def run(args, vendor):
             sale_add_product(sale=cart, product=product, user=cashier)
         cart.refresh_from_db()
         with CaptureQueriesContext(connection) as ctx:
-            sale_checkout(sale=cart, user=cashier, tenders=[Tender("CASH", cart.total)], idempotency_key=uuid.uuid4().hex)
+            sale_checkout(
+                sale=cart, user=cashier, tenders=[Tender("CASH", cart.total)], idempotency_key=uuid.uuid4().hex
+            )
         query_counts[size] = len(ctx)
 
     print()
@@ -156,7 +180,10 @@ def run(args, vendor):
     for label, values in (("add item (POST /till/scan/, barcode)", scan_times),
                           ("search as you type (GET /till/search/)", search_times),
                           ("10-line checkout (POST /till/checkout/, cash)", checkout_times)):
-        print(f"| {label} | {len(values)} | {ms(statistics.median(values))} | {ms(percentile(values, 99))} | {ms(max(values))} |")
+        print(
+            f"| {label} | {len(values)} | {ms(statistics.median(values))} | {ms(percentile(values, 99))} "
+            f"| {ms(max(values))} |"
+        )
     print()
     print(f"queries per add-item request: {min(scan_queries)}–{max(scan_queries)}")
     print("queries of sale_checkout by cart size: " + ", ".join(f"{k} lines → {v}" for k, v in query_counts.items()))

@@ -1,5 +1,5 @@
 """The JSON API of the cash desk: cash sessions (open, close, X/Z report), sales payments (one, or the
-brief's split), M-Pesa STK push and its status, supplier payments, customer receipts and expenses.
+API's split payment), M-Pesa STK push and its status, supplier payments, customer receipts and expenses.
 
 Every write calls a cash-desk service (`services`, `mpesa_services`, `money_services`); a payment
 that covers what is due completes the sale through `sale_checkout`, exactly once per
@@ -192,7 +192,7 @@ class TenderSerializer(serializers.Serializer):
 
 
 class SplitPaymentSerializer(serializers.Serializer):
-    """The brief's body: `{"sales_header", "session", "payments": [{"method", "amount", "reference"?}]}`."""
+    """The body: `{"sales_header", "session", "payments": [{"method", "amount", "reference"?}]}`."""
 
     sales_header = serializers.IntegerField(min_value=1)
     session = serializers.IntegerField(min_value=1)

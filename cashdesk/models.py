@@ -108,7 +108,7 @@ class PaymentStatus(models.TextChoices):
 
 
 class Payment(TimeStampedModel):
-    """One tender of a sale (the brief's "sales payment"). A sale paid by several methods has several.
+    """One tender of a sale (the API's "sales payment"). A sale paid by several methods has several.
 
     `amount` is what the customer handed over by this method; for cash, `change_given` went back, so
     confirmed payments minus change equal the sale's total.

@@ -15,7 +15,7 @@ class Role(models.TextChoices):
     EMPLOYEE = "EMPLOYEE", "Employee"
 
 
-# Permission strings, grouped by app. Later issues add theirs here and to the role sets below.
+# Permission strings, grouped by app. A new area adds its own here and to the role sets below.
 class Perm:
     # pos: people and settings
     VIEW_STAFF = "pos.view_user"

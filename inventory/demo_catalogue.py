@@ -311,8 +311,8 @@ CATALOGUE = [
         Downy Fabric Softener 1L | 650 | pc
         Doom Insect Killer 300ml | 420 | pc
         Baygon Multi Insect Killer 300ml | 410 | pc
-        Rosy Toilet Tissue 4 pack | 180 | pc
-        Velvex Toilet Tissue 10 pack | 480 | pc
+        Rosy Toilet Tissue (4 pack) | 180 | pc
+        Velvex Toilet Tissue (10 pack) | 480 | pc
         Hanan Serviettes 100s | 110 | pc
         Kiwi Shoe Polish Black 40ml | 120 | pc
         Safari Matches 10 boxes | 60 | pc

@@ -167,12 +167,12 @@ def search_products(qs: QuerySet, query: str) -> QuerySet:
 
 
 def low_stock_products(*, branch_id: int) -> QuerySet[Product]:
-    """Active stocked products at or under their reorder level but not out (the brief's /products/low_stock)."""
+    """Active stocked products at or under their reorder level but not out (the API's /products/low_stock)."""
     return filter_stock_state(products_with_stock(branch_id=branch_id).filter(is_active=True), StockState.LOW)
 
 
 def out_of_stock_products(*, branch_id: int) -> QuerySet[Product]:
-    """Active stocked products with nothing (or less) on hand (the brief's /products/out_of_stock)."""
+    """Active stocked products with nothing (or less) on hand (the API's /products/out_of_stock)."""
     return filter_stock_state(products_with_stock(branch_id=branch_id).filter(is_active=True), StockState.OUT)
 
 

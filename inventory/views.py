@@ -136,7 +136,7 @@ def _state_list(request, *, title: str, selector, empty: str, current: str):
 
 @require_perm(Perm.VIEW_ALERTS)
 def low_stock(request):
-    """The brief's /products/low_stock: at or under the reorder level, not out."""
+    """The API's /products/low_stock: at or under the reorder level, not out."""
     return _state_list(
         request, title="Low stock", selector=low_stock_products, empty="Nothing is running low.", current="low"
     )
@@ -144,7 +144,7 @@ def low_stock(request):
 
 @require_perm(Perm.VIEW_ALERTS)
 def out_of_stock(request):
-    """The brief's /products/out_of_stock: nothing (or less) left on the shelf."""
+    """The API's /products/out_of_stock: nothing (or less) left on the shelf."""
     return _state_list(
         request, title="Out of stock", selector=out_of_stock_products, empty="Nothing is out of stock.", current="out"
     )

@@ -79,7 +79,9 @@ CASES = [
         {"anonymous": LOGIN, "employee": 400, "manager": 400, "owner": 400},
         api=True,
         method="post",
-        data=lambda w: _pay(w, payments=[{"method": "CASH", "amount": "100"}, {"method": "CARD", "amount": "200", "reference": "TX-9"}]),
+        data=lambda w: _pay(
+            w, payments=[{"method": "CASH", "amount": "100"}, {"method": "CARD", "amount": "200", "reference": "TX-9"}]
+        ),
     ),
     # M-Pesa: a cashier cannot push for another's sale; a manager has no open session
     Case(
@@ -90,8 +92,14 @@ CASES = [
         data=lambda w: {"sales_header": w.drawer_sale.pk, "phone": "0708374149"},
     ),
     Case("mpesa-stk-push-detail", others_hidden(), api=True, args=lambda w: [w.stk_waiting.pk]),
-    Case("mpesa-stk-push-stop", others_hidden(), api=True, method="post", fresh_world=True,
-         args=lambda w: [w.stk_waiting.pk]),
+    Case(
+        "mpesa-stk-push-stop",
+        others_hidden(),
+        api=True,
+        method="post",
+        fresh_world=True,
+        args=lambda w: [w.stk_waiting.pk],
+    ),
     # money in and out
     Case("supplier-payment-list", managers_and_owners(), api=True),
     Case("supplier-payment-detail", managers_and_owners(), api=True, args=lambda w: [w.supplier_payment.pk]),
@@ -120,8 +128,14 @@ CASES = [
         managers_and_owners(),
         api=True,
         method="post",
-        data=lambda w: {"category": w.api_expense_category.pk, "amount": "5.00", "method": "BANK",
-                        "description": "matrix", "spent_on": w.today, "reference": "R-1"},
+        data=lambda w: {
+            "category": w.api_expense_category.pk,
+            "amount": "5.00",
+            "method": "BANK",
+            "description": "matrix",
+            "spent_on": w.today,
+            "reference": "R-1",
+        },
         id="api:post:expense-list",
     ),
 ]

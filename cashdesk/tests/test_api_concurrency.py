@@ -29,11 +29,16 @@ def test_the_same_split_sent_three_times_at_once_pays_once(branch):
     cashier = UserFactory(branch=branch)
     session = open_session(cashier)
     sale = ring_up(cashier, branch, ("1750", "1"))
-    body = {"sales_header": sale.pk, "session": session.pk,
-            "payments": [{"method": "CASH", "amount": "500"}, {"method": "CARD", "amount": "1250", "reference": "TX-1"}]}
+    body = {
+        "sales_header": sale.pk,
+        "session": session.pk,
+        "payments": [{"method": "CASH", "amount": "500"}, {"method": "CARD", "amount": "1250", "reference": "TX-1"}],
+    }
 
     def pay():
-        return api_client(cashier).post(reverse("sales-payment-split"), body, format="json", HTTP_IDEMPOTENCY_KEY="race-1")
+        return api_client(cashier).post(
+            reverse("sales-payment-split"), body, format="json", HTTP_IDEMPOTENCY_KEY="race-1"
+        )
 
     responses = run_together(pay, pay, pay)
     assert [r.status_code for r in responses] == [201, 201, 201], [getattr(r, "content", r) for r in responses]

@@ -1,8 +1,8 @@
-"""The contract test of issue 6 ("Done means"): the brief's flow through HTTP only.
+"""The contract test: the shop's whole flow through the JSON API, over HTTP only.
 
 Log in with a phone number, create a category, unit and product, receive a purchase, open a cash
 session, create a sale with details, override a price and void a line (both in the audit log), pay
-it with the brief's split payload, see stock fall and the movement appear, close the session with
+it with the API's split payload, see stock fall and the movement appear, close the session with
 `closing_total`. No ORM call is used to act; the database is only read at the very end to check the
 HTTP answers told the truth.
 """
@@ -23,8 +23,8 @@ def ok(response, status=200):
     return response.json() if response.content else None
 
 
-def test_the_briefs_flow_through_http_only(branch):
-    owner = UserFactory(role=Role.OWNER, branch=branch, is_superuser=True, phone_number="+254712345678")
+def test_the_shops_flow_through_http_only(branch):
+    UserFactory(role=Role.OWNER, branch=branch, is_superuser=True, phone_number="+254712345678")
     api = APIClient()
 
     # log in with the phone number typed the Kenyan way
@@ -80,7 +80,7 @@ def test_the_briefs_flow_through_http_only(branch):
     sale = ok(api.get(f"/api/salesheaders/{sale['id']}/"))
     assert sale["total"] == "375.00" and len(sale["details"]) == 2
 
-    # pay with the brief's split payload (cash with change, and card)
+    # pay with the API's split payload (cash with change, and card)
     split = {
         "sales_header": str(sale["id"]),
         "session": str(session["id"]),
@@ -94,7 +94,9 @@ def test_the_briefs_flow_through_http_only(branch):
     paid = ok(api.post("/api/sales-payments/split/", split, format="json", HTTP_IDEMPOTENCY_KEY="contract-pay-1"), 201)
     assert paid["status"] == "COMPLETED" and paid["number"]
     assert paid["change_given"] == "50.00" and paid["amount_due"] == "0.00"
-    retried = ok(api.post("/api/sales-payments/split/", split, format="json", HTTP_IDEMPOTENCY_KEY="contract-pay-1"), 201)
+    retried = ok(
+        api.post("/api/sales-payments/split/", split, format="json", HTTP_IDEMPOTENCY_KEY="contract-pay-1"), 201
+    )
     assert retried == paid
 
     # stock fell, and the movement is in the ledger

@@ -1,4 +1,4 @@
-"""The cash desk API: the brief's split payment (all or nothing), one payment, Idempotency-Key, and
+"""The cash desk API: the split payment (all or nothing), one payment, Idempotency-Key, and
 every kind of bad input answered with a 4xx that writes nothing."""
 
 from decimal import Decimal as D
@@ -61,7 +61,9 @@ def test_the_briefs_split_payload_completes_the_sale(employee, sale, session, br
 
 
 def test_cash_over_what_is_due_gives_change(employee, sale, session):
-    body = split_body(sale, session, {"method": "CASH", "amount": "1000"}, {"method": "CARD", "amount": "1250", "reference": "T-1"})
+    body = split_body(
+        sale, session, {"method": "CASH", "amount": "1000"}, {"method": "CARD", "amount": "1250", "reference": "T-1"}
+    )
     response = api_client(employee).post(SPLIT, body, format="json")
     assert response.status_code == 201
     assert response.json()["change_given"] == "500.00"
@@ -97,9 +99,17 @@ def test_one_payment(employee, sale, session):
 @pytest.mark.parametrize(
     "payments, status, words",
     [
-        ([{"method": "CASH", "amount": "500"}, {"method": "CARD", "amount": "1000", "reference": "T"}], 400, "still to pay"),
+        (
+            [{"method": "CASH", "amount": "500"}, {"method": "CARD", "amount": "1000", "reference": "T"}],
+            400,
+            "still to pay",
+        ),
         ([{"method": "CARD", "amount": "2000", "reference": "T"}], 400, "only cash can be given change"),
-        ([{"method": "CASH", "amount": "-500"}, {"method": "CARD", "amount": "2250", "reference": "T"}], 400, "more than zero"),
+        (
+            [{"method": "CASH", "amount": "-500"}, {"method": "CARD", "amount": "2250", "reference": "T"}],
+            400,
+            "more than zero",
+        ),
         ([{"method": "CASH"}], 400, "required"),
         ([{"amount": "1750"}], 400, "required"),
         ([{"method": "BITCOIN", "amount": "1750"}], 400, "not a valid choice"),
@@ -154,7 +164,9 @@ def test_an_owner_paying_another_branchs_sale_from_their_drawer_is_a_conflict(ow
     session = open_session(owner)
     elsewhere = UserFactory(role=Role.EMPLOYEE, branch=other_branch)
     far_sale = ring_up(elsewhere, other_branch, ("100", "1"))
-    response = api_client(owner).post(SPLIT, split_body(far_sale, session, {"method": "CASH", "amount": "100"}), format="json")
+    response = api_client(owner).post(
+        SPLIT, split_body(far_sale, session, {"method": "CASH", "amount": "100"}), format="json"
+    )
     assert response.status_code == 409 and "another branch" in response.json()["detail"]
     nothing_written(far_sale)
 
@@ -171,7 +183,9 @@ def test_someone_elses_session_is_refused(employee, sale, session, branch):
     colleague = UserFactory(role=Role.EMPLOYEE, branch=branch)
     open_session(colleague)
     colleague_sale = ring_up(colleague, branch, ("100", "1"))
-    response = api_client(colleague).post(SPLIT, split_body(colleague_sale, session, {"method": "CASH", "amount": "100"}), format="json")
+    response = api_client(colleague).post(
+        SPLIT, split_body(colleague_sale, session, {"method": "CASH", "amount": "100"}), format="json"
+    )
     assert response.status_code == 400 and "session" in response.json()["errors"]
     nothing_written(colleague_sale)
 
@@ -189,7 +203,9 @@ def test_stock_short_is_a_conflict_and_writes_nothing(employee, branch, session)
     stock_in(product, branch, 1)
     sale = sale_get_or_open(cashier=employee)
     sale_add_product(sale=sale, product=product, user=employee, quantity=D("3"))
-    response = api_client(employee).post(SPLIT, split_body(sale, session, {"method": "CASH", "amount": "30"}), format="json")
+    response = api_client(employee).post(
+        SPLIT, split_body(sale, session, {"method": "CASH", "amount": "30"}), format="json"
+    )
     assert response.status_code == 409, response.json()
     nothing_written(sale)
 

@@ -129,7 +129,9 @@ def test_an_stk_push_is_started_and_its_status_followed(daraja, employee, branch
     open_session(employee)
     sale = ring_up(employee, branch, ("1650", "1"))
     api = api_client(employee)
-    response = api.post(reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708 374 149"}, format="json")
+    response = api.post(
+        reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708 374 149"}, format="json"
+    )
     assert response.status_code == 202, response.json()
     stk_id = response.json()["id"]
     assert response.json()["amount"] == "1650.00"
@@ -188,7 +190,9 @@ def test_stopping_a_push_fails_its_payment_and_frees_the_sale(daraja, employee, 
 
 def test_a_push_without_a_session_is_a_conflict(daraja, employee, branch):
     sale = ring_up(employee, branch, ("100", "1"))
-    response = api_client(employee).post(reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708374149"}, format="json")
+    response = api_client(employee).post(
+        reverse("mpesa-stk-push-list"), {"sales_header": sale.pk, "phone": "0708374149"}, format="json"
+    )
     assert response.status_code == 409 and not StkRequest.objects.exists()
 
 
@@ -204,7 +208,9 @@ def test_a_supplier_paid_in_cash_from_the_drawer(manager):
     too_much = client.post(reverse("supplier-payment-list"),
                            {"supplier": supplier.pk, "amount": "400", "method": "CASH"}, format="json")
     assert too_much.status_code == 400 and "drawer" in too_much.json()["detail"]
-    no_ref = client.post(reverse("supplier-payment-list"), {"supplier": supplier.pk, "amount": "5", "method": "BANK"}, format="json")
+    no_ref = client.post(
+        reverse("supplier-payment-list"), {"supplier": supplier.pk, "amount": "5", "method": "BANK"}, format="json"
+    )
     assert no_ref.status_code == 400 and "reference" in no_ref.json()["errors"]
     negative = client.post(reverse("supplier-payment-list"),
                            {"supplier": supplier.pk, "amount": "-5", "method": "BANK", "reference": "x"}, format="json")
@@ -222,10 +228,14 @@ def test_a_customer_pays_off_their_account(employee):
     customer = CustomerFactory(balance=D("300.00"), credit_limit=D("1000"))
     client = api_client(employee)
     url = reverse("customer-receipt-list")
-    response = client.post(url, {"customer": customer.pk, "amount": "100", "method": "BANK", "reference": "EQ-1"}, format="json")
+    response = client.post(
+        url, {"customer": customer.pk, "amount": "100", "method": "BANK", "reference": "EQ-1"}, format="json"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["balance_after"] == "200.00"
-    too_much = client.post(url, {"customer": customer.pk, "amount": "900", "method": "BANK", "reference": "EQ-2"}, format="json")
+    too_much = client.post(
+        url, {"customer": customer.pk, "amount": "900", "method": "BANK", "reference": "EQ-2"}, format="json"
+    )
     assert too_much.status_code == 400
     cash_without_drawer = client.post(url, {"customer": customer.pk, "amount": "10", "method": "CASH"}, format="json")
     assert cash_without_drawer.status_code == 409
@@ -258,8 +268,11 @@ def test_money_lists_do_not_grow_queries(manager, branch, django_assert_max_num_
         Expense.objects.create(category=category, branch=branch, method="BANK", amount=D("5"), description="x",
                                spent_on=timezone.localdate(), reference=f"R{index}", recorded_by=manager)
         customer = CustomerFactory(balance=D("100"), credit_limit=D("500"))
-        api_client(manager).post(reverse("customer-receipt-list"), {"customer": customer.pk, "amount": "10",
-                                                                   "method": "BANK", "reference": f"Q{index}"}, format="json")
+        api_client(manager).post(
+            reverse("customer-receipt-list"),
+            {"customer": customer.pk, "amount": "10", "method": "BANK", "reference": f"Q{index}"},
+            format="json",
+        )
     client = api_client(manager)
     for name in ("supplier-payment-list", "expense-list", "customer-receipt-list"):
         with django_assert_max_num_queries(5):

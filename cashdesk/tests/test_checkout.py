@@ -23,7 +23,10 @@ def ringing(employee, branch):
     """A cashier with an open session and a sale of 2 × KES 116 + 1 × KES 50 (total 282)."""
     open_session(employee)
     sale = sale_get_or_open(cashier=employee)
-    soap, bread = ProductFactory(selling_price=D("116.00"), name="Soap"), ProductFactory(selling_price=D("50.00"), name="Bread")
+    soap, bread = (
+        ProductFactory(selling_price=D("116.00"), name="Soap"),
+        ProductFactory(selling_price=D("50.00"), name="Bread"),
+    )
     stock_in(soap, branch, 10)
     stock_in(bread, branch, 10)
     sale_add_product(sale=sale, product=soap, user=employee, quantity=D("2"))
@@ -50,7 +53,10 @@ def test_cash_with_change(ringing, employee, branch):
 def test_split_cash_and_card(ringing, employee):
     sale, *_ = ringing
     done = sale_checkout(
-        sale=sale, user=employee, tenders=[Tender("CARD", D("200"), "TX-123"), Tender("CASH", D("100"))], idempotency_key="k2"
+        sale=sale,
+        user=employee,
+        tenders=[Tender("CARD", D("200"), "TX-123"), Tender("CASH", D("100"))],
+        idempotency_key="k2",
     )
     payments = {p.method: p for p in done.payments.all()}
     assert payments["CARD"].reference == "TX-123" and payments["CARD"].change_given == D("0")
@@ -119,7 +125,9 @@ def test_short_stock_writes_nothing_and_gives_the_number_back(ringing, employee,
     from inventory.ledger_services import StockLine, stock_move
     from inventory.models import MovementKind
 
-    stock_move(branch=branch, lines=[StockLine(soap.pk, D("-9"))], kind=MovementKind.ADJUSTMENT)  # 1 soap left, 2 in cart
+    stock_move(
+        branch=branch, lines=[StockLine(soap.pk, D("-9"))], kind=MovementKind.ADJUSTMENT
+    )  # 1 soap left, 2 in cart
     with pytest.raises(StockShortError, match="Soap: 1 in stock, 2 needed"):
         sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("300"))], idempotency_key="short")
     sale.refresh_from_db()
@@ -139,7 +147,11 @@ def test_sale_numbers_are_consecutive_per_branch(employee, other_branch, branch)
             cashier._session = open_session(cashier)
         sale = sale_get_or_open(cashier=cashier)
         sale_add_product(sale=sale, product=product, user=cashier)
-        numbers.append(sale_checkout(sale=sale, user=cashier, tenders=[Tender("CASH", D("10"))], idempotency_key=f"n{len(numbers)}").number)
+        numbers.append(
+            sale_checkout(
+                sale=sale, user=cashier, tenders=[Tender("CASH", D("10"))], idempotency_key=f"n{len(numbers)}"
+            ).number
+        )
     assert numbers == ["MAIN-000001", "WSTL-000001", "MAIN-000002", "WSTL-000002", "MAIN-000003"]
 
 

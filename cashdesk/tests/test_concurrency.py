@@ -56,7 +56,9 @@ def test_two_tills_race_for_the_last_unit(branch):
         sales.append((sale, cashier))
 
     def pay(sale, cashier):
-        return lambda: sale_checkout(sale=sale, user=cashier, tenders=[Tender("CASH", D("10"))], idempotency_key=f"t{sale.pk}")
+        return lambda: sale_checkout(
+            sale=sale, user=cashier, tenders=[Tender("CASH", D("10"))], idempotency_key=f"t{sale.pk}"
+        )
 
     results = run_together(*[pay(s, c) for s, c in sales])
     assert sum(isinstance(r, Sale) for r in results) == 1

@@ -232,8 +232,14 @@ def _sell_through_the_till(till, employee, branch, *prices) -> Sale:
 @pytest.mark.django_db(transaction=True)  # a Huey task closes its database connection when done
 def test_with_redis_stopped_the_till_still_sells_and_the_queue_catches_up(
         private_redis, real_queue, daraja, settings, employee, branch, client, django_capture_on_commit_callbacks):
-    settings.CACHES = {"default": {"BACKEND": "core.ops.cache.ResilientRedisCache", "LOCATION": private_redis.url,
-                                   "KEY_PREFIX": "asiria", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.ops.cache.ResilientRedisCache",
+            "LOCATION": private_redis.url,
+            "KEY_PREFIX": "asiria",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     real_queue(RedisStorage(name="asiria-faults", url=private_redis.url))
     open_session(employee)

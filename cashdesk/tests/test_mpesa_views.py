@@ -95,7 +95,11 @@ def test_polling_turns_to_paid_and_announces_the_completed_sale(daraja, employee
     html = paid.content.decode()
     assert 'data-status="paid"' in html and "hx-trigger" not in html and "NLJ7RT61SV" in html
     assert "KES 300.00 still to pay" in html
-    assert json.loads(paid["HX-Trigger-After-Settle"])["mpesaPaid"] == {"sale": sale.pk, "amount": "982.00", "complete": False}
+    assert json.loads(paid["HX-Trigger-After-Settle"])["mpesaPaid"] == {
+        "sale": sale.pk,
+        "amount": "982.00",
+        "complete": False,
+    }
 
 
 def test_paid_in_full_completes_and_sends_sale_completed(daraja, employee_client, employee, branch, client):

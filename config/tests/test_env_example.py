@@ -4,7 +4,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-_SETTINGS_READS = re.compile(r"\benv(?:\.(?:str|int|bool|float|list|tuple|dict|json|url|db|db_url|path|cache))?\(\s*\"([A-Z][A-Z0-9_]+)\"")
+_SETTINGS_READS = re.compile(
+    r"\benv(?:\.(?:str|int|bool|float|list|tuple|dict|json|url|db|db_url|path|cache))?\(\s*\"([A-Z][A-Z0-9_]+)\""
+)
 _OS_READS = re.compile(r"(?:os\.environ\.get\(|os\.environ\[|_int\()\s*\"([A-Z][A-Z0-9_]+)\"")
 _DOCUMENTED = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
 

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(databases=["default", REPLICA_DB_ALIAS])
 def replica_alias(tmp_path_factory, django_db_setup, django_db_blocker):
     """Registered before pytest-django checks which databases the tests may use."""
     path = tmp_path_factory.mktemp("replica") / "replica.sqlite3"
-    handler = ConnectionHandler({"default": {}, REPLICA_DB_ALIAS: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}})
+    handler = ConnectionHandler(
+        {"default": {}, REPLICA_DB_ALIAS: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}}
+    )
     connections.settings[REPLICA_DB_ALIAS] = handler.settings[REPLICA_DB_ALIAS]
     with django_db_blocker.unblock(), connections[REPLICA_DB_ALIAS].schema_editor() as editor:
         editor.create_model(Branch)  # the replica's copy of the schema (replication does this for real)

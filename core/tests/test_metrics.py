@@ -67,7 +67,10 @@ def test_requests_are_counted_by_view_name_and_status(client):
     client.get("/no-such-page/12345")
     assert _sample("asiria_http_requests_total", view="healthz", method="GET", status="200") == before + 2
     assert _sample("asiria_http_requests_total", view="<unresolved>", method="GET", status="404") == before_404 + 1
-    assert _sample("asiria_http_request_duration_seconds_count", view="healthz", method="GET", status="200") == before_hist + 2
+    assert (
+        _sample("asiria_http_request_duration_seconds_count", view="healthz", method="GET", status="200")
+        == before_hist + 2
+    )
 
 
 def test_sale_completed_counts_per_branch():

@@ -177,7 +177,10 @@ def test_adjustment_request_approve_reject(employee, manager, shop, branch):
     approved = boss.post(f"/api/stock-adjustments/{adjustment['id']}/approve/", {"note": "ok"}, format="json")
     assert approved.status_code == 200 and approved.json()["status"] == "APPROVED"
     assert stock_on_hand(product_id=soda.pk, branch_id=branch.pk) == Decimal("8")
-    assert boss.post(f"/api/stock-adjustments/{adjustment['id']}/reject/", {"note": "no"}, format="json").status_code == 409
+    assert (
+        boss.post(f"/api/stock-adjustments/{adjustment['id']}/reject/", {"note": "no"}, format="json").status_code
+        == 409
+    )
     assert StockMovement.objects.filter(kind="ADJUSTMENT", product=soda).count() == 1
 
     counted = api.post("/api/stock-adjustments/", {"product": soda.pk, "reason": "COUNT_CORRECTION",

@@ -26,7 +26,7 @@ class AuditAction:
     PIN_LOCKED = "pin_locked"
     PIN_RATE_LIMITED = "pin_rate_limited"  # too many wrong PINs from one till (person or address)
     SETTINGS_CHANGED = "settings_changed"
-    # The till (issue: browser till)
+    # The till
     PRICE_OVERRIDE = "price_override"
     LINE_VOID = "line_void"
     SALE_VOID = "sale_void"
@@ -34,7 +34,7 @@ class AuditAction:
     REPRINT = "receipt_reprint"
     REFUND = "refund"
     CREDIT_LIMIT_CHANGED = "credit_limit_changed"
-    # Stock (issue: inventory)
+    # Stock
     ADJUSTMENT_APPROVED = "adjustment_approved"
     ADJUSTMENT_REJECTED = "adjustment_rejected"
     PRODUCT_CREATED = "product_created"

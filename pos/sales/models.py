@@ -37,7 +37,7 @@ class SaleSequence(models.Model):
 
 
 class Sale(TimeStampedModel):
-    """A sale (the brief's "sales header"). Open while in the cart; completed exactly once."""
+    """A sale (the API's "sales header"). Open while in the cart; completed exactly once."""
 
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="sales")
     cashier = models.ForeignKey(User, on_delete=models.PROTECT, related_name="sales")
@@ -115,7 +115,7 @@ class Sale(TimeStampedModel):
 
 
 class SaleLine(models.Model):
-    """One product on a sale (the brief's "sales detail"), with price and tax snapshots."""
+    """One product on a sale (the API's "sales detail"), with price and tax snapshots."""
 
     sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="sale_lines")

@@ -8,9 +8,9 @@ Expectations per role: `OK` (2xx, or a redirect that is not to the login page), 
 `LOGIN` (redirect to the login page; for htmx requests an HX-Redirect to it), or an exact status code.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 OK = "ok"
 FORBIDDEN = "forbidden"

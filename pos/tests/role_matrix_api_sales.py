@@ -44,7 +44,13 @@ def _drawer_line(world):
 
 CASES = [
     Case("salesheader-list", everyone_but_anonymous(), api=True),
-    Case("salesheader-list", everyone_but_anonymous(), api=True, query="status=COMPLETED", id="api:salesheader-list?status"),
+    Case(
+        "salesheader-list",
+        everyone_but_anonymous(),
+        api=True,
+        query="status=COMPLETED",
+        id="api:salesheader-list?status",
+    ),
     Case(
         "salesheader-list",
         everyone_but_anonymous(),
@@ -81,10 +87,19 @@ CASES = [
         method="post",
         fresh_world=True,
         args=lambda w: [w.card_sale.pk],
-        data=lambda w: {"reason": "matrix", "reference": "REV-2",
-                        "items": [{"detail": w.card_line.pk, "quantity": "1"}]},
+        data=lambda w: {
+            "reason": "matrix",
+            "reference": "REV-2",
+            "items": [{"detail": w.card_line.pk, "quantity": "1"}],
+        },
     ),
-    Case("salesheader-returns", others_hidden(), api=True, args=lambda w: [w.card_sale.pk], id="api:get:salesheader-returns"),
+    Case(
+        "salesheader-returns",
+        others_hidden(),
+        api=True,
+        args=lambda w: [w.card_sale.pk],
+        id="api:get:salesheader-returns",
+    ),
     Case("salesdetail-list", everyone_but_anonymous(), api=True),
     Case(
         "salesdetail-list",

@@ -41,7 +41,10 @@ def test_manager_cannot_create_or_edit_an_owner(manager, owner, branch):
     assert response.status_code == 400
     assert response.json()["detail"] == "Only an owner can change an owner's account."
     assert api.patch(f"/api/users/{owner.pk}/", {"is_active": False}, format="json").status_code == 400
-    assert api.post(f"/api/users/{owner.pk}/set_password/", {"password": "x-new-pass-77"}, format="json").status_code == 400
+    assert (
+        api.post(f"/api/users/{owner.pk}/set_password/", {"password": "x-new-pass-77"}, format="json").status_code
+        == 400
+    )
     owner.refresh_from_db()
     assert owner.full_name == "Olive Owner" and owner.is_active
     assert not User.objects.filter(role=Role.OWNER).exclude(pk=owner.pk).exists()
@@ -209,7 +212,7 @@ def test_audit_log_is_read_only_scoped_and_filterable(owner, manager, employee, 
 
 
 def test_audit_log_list_queries_are_bounded(owner, branch, django_assert_max_num_queries):
-    for n in range(15):
+    for _ in range(15):
         AuditLog.objects.create(action="login", user=UserFactory(), branch=branch)
     with django_assert_max_num_queries(4):
         assert client_for(owner).get("/api/audit-logs/").json()["count"] == 15

@@ -188,7 +188,9 @@ def open_sale(employee, products):
 def test_a_manager_overrides_a_price_audited_like_the_till(manager, branch, products):
     response = create_sale(api_client(manager), products)
     line = SaleLine.objects.get(sale_id=response.json()["id"], product=products[0])
-    response = api_client(manager).patch(detail_url(line.pk), {"unit_price": "50.00", "reason": "Dented can"}, format="json")
+    response = api_client(manager).patch(
+        detail_url(line.pk), {"unit_price": "50.00", "reason": "Dented can"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["unit_price"] == "50.00" and response.json()["line_total"] == "100.00"
     entry = AuditLog.objects.get(action=AuditAction.PRICE_OVERRIDE)
@@ -245,7 +247,9 @@ def test_a_line_void_is_audited_and_needs_a_manager(employee, manager, open_sale
     line = open_sale.lines.first()
     refused = api_client(employee).delete(detail_url(line.pk) + "?reason=mistake")
     assert refused.status_code == 403 and SaleLine.objects.filter(pk=line.pk).exists()
-    no_reason = api_client(employee).delete(detail_url(line.pk), {"authoriser": manager.pk, "pin": DEFAULT_PIN}, format="json")
+    no_reason = api_client(employee).delete(
+        detail_url(line.pk), {"authoriser": manager.pk, "pin": DEFAULT_PIN}, format="json"
+    )
     assert no_reason.status_code == 400 and "reason" in no_reason.json()["errors"]
     done = api_client(employee).delete(
         detail_url(line.pk), {"reason": "Scanned twice", "authoriser": manager.pk, "pin": DEFAULT_PIN}, format="json"
@@ -285,7 +289,9 @@ def test_voiding_the_open_sale(employee, manager, open_sale):
     )
     assert response.status_code == 200 and response.json()["status"] == "VOIDED"
     assert AuditLog.objects.get(action=AuditAction.SALE_VOID).authorised_by == manager
-    again = api_client(employee).post(url, {"reason": "again", "authoriser": manager.pk, "pin": DEFAULT_PIN}, format="json")
+    again = api_client(employee).post(
+        url, {"reason": "again", "authoriser": manager.pk, "pin": DEFAULT_PIN}, format="json"
+    )
     assert again.status_code == 409
 
 
@@ -296,7 +302,9 @@ def test_voiding_a_completed_sale_puts_stock_back_and_refunds(manager, branch):
     sale = ring_up(manager, branch, ("100", "2"))
     sale_checkout(sale=sale, user=manager, tenders=[Tender("CASH", D("200"))], idempotency_key="void-1")
     product_id = sale.lines.get().product_id
-    response = api_client(manager).post(reverse("salesheader-void", args=[sale.pk]), {"reason": "Wrong customer"}, format="json")
+    response = api_client(manager).post(
+        reverse("salesheader-void", args=[sale.pk]), {"reason": "Wrong customer"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["status"] == "VOIDED"
     assert StockMovement.objects.filter(kind="VOID", product_id=product_id).get().quantity == D("2")
     assert sale.refunds.get().amount == D("200.00")

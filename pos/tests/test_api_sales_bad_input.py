@@ -21,13 +21,25 @@ HUGE = 10**30
         ("salesheader-list", {"details": [{"product": 1, "quantity": "NaN"}]}),
         ("sales-payment-split", {"sales_header": HUGE, "session": 1, "payments": [{"method": "CASH", "amount": "1"}]}),
         ("sales-payment-split", {"sales_header": 1, "session": HUGE, "payments": [{"method": "CASH", "amount": "1"}]}),
-        ("sales-payment-split", {"sales_header": 1, "session": 1, "payments": [{"method": "CASH", "amount": "Infinity"}]}),
+        (
+            "sales-payment-split",
+            {"sales_header": 1, "session": 1, "payments": [{"method": "CASH", "amount": "Infinity"}]},
+        ),
         ("sales-payment-list", {"sales_header": 1, "session": 1, "method": "CASH", "amount": "-1"}),
         ("mpesa-stk-push-list", {"sales_header": HUGE, "phone": "0708374149"}),
         ("salesdetail-list", {"sales_header": HUGE, "product": 1}),
         ("cash-session-list", {"opening_float": "1e20"}),
-        ("expense-list", {"category": HUGE, "amount": "1", "method": "BANK", "description": "x", "spent_on": "2020-01-01",
-                          "reference": "r"}),
+        (
+            "expense-list",
+            {
+                "category": HUGE,
+                "amount": "1",
+                "method": "BANK",
+                "description": "x",
+                "spent_on": "2020-01-01",
+                "reference": "r",
+            },
+        ),
         ("supplier-payment-list", {"supplier": HUGE, "amount": "1", "method": "BANK", "reference": "r"}),
         ("customer-receipt-list", {"customer": HUGE, "amount": "1", "method": "BANK", "reference": "r"}),
     ],
@@ -41,7 +53,15 @@ def test_bad_ids_and_amounts_are_400s(owner, name, body):
 
 @pytest.mark.parametrize(
     "query",
-    ["cashier=99999999999999999999999", "customer=-1", "date_from=abc", "status=NOPE", "sale=99999999999999999999999", "sales_header=99999999999999999999999", "session=abc"],
+    [
+        "cashier=99999999999999999999999",
+        "customer=-1",
+        "date_from=abc",
+        "status=NOPE",
+        "sale=99999999999999999999999",
+        "sales_header=99999999999999999999999",
+        "session=abc",
+    ],
 )
 def test_nonsense_filters_are_400s(owner, query):
     for name in ("salesheader-list", "salesdetail-list", "sales-payment-list"):

@@ -88,7 +88,9 @@ def test_anonymous_visitors_and_the_api_are_not_affected(client):
     assert IDLE_SESSION_KEY not in client.session
 
 
-def test_logging_in_starts_the_clock_and_the_first_page_writes_no_session(client, employee, django_assert_max_num_queries):
+def test_logging_in_starts_the_clock_and_the_first_page_writes_no_session(
+    client, employee, django_assert_max_num_queries
+):
     client.force_login(employee)
     assert abs(client.session[IDLE_SESSION_KEY] - time.time()) < 5
     with django_assert_max_num_queries(20) as captured:

@@ -45,14 +45,23 @@ def test_quantity_times_price_rounds_per_line():
 
 
 def test_line_discounts_amount_and_percent():
-    totals = price_sale([line("2", "100.00", kind=DiscountKind.AMOUNT, value="15"), line("1", "80.00", kind=DiscountKind.PERCENT, value="12.5")])
+    totals = price_sale(
+        [
+            line("2", "100.00", kind=DiscountKind.AMOUNT, value="15"),
+            line("1", "80.00", kind=DiscountKind.PERCENT, value="12.5"),
+        ]
+    )
     assert [r.line_discount for r in totals.lines] == [D("15.00"), D("10.00")]
     assert totals.discount_total == D("25.00")
     assert totals.total == D("255.00")
 
 
 def test_cart_discount_is_shared_so_vat_stays_right():
-    totals = price_sale([line("1", "100.00"), line("1", "50.00", "A", "0")], cart_discount_kind=DiscountKind.AMOUNT, cart_discount_value=D("15.00"))
+    totals = price_sale(
+        [line("1", "100.00"), line("1", "50.00", "A", "0")],
+        cart_discount_kind=DiscountKind.AMOUNT,
+        cart_discount_value=D("15.00"),
+    )
     assert [r.cart_discount_share for r in totals.lines] == [D("10.00"), D("5.00")]
     assert totals.total == D("135.00")
     assert totals.tax_by_class["B"]["tax"] == vat_included(D("90.00"), D("16"))
@@ -60,7 +69,11 @@ def test_cart_discount_is_shared_so_vat_stays_right():
 
 
 def test_cart_discount_remainder_cent_lands_on_the_last_line():
-    totals = price_sale([line("1", "10.00"), line("1", "10.00"), line("1", "10.00")], cart_discount_kind=DiscountKind.AMOUNT, cart_discount_value=D("10.00"))
+    totals = price_sale(
+        [line("1", "10.00"), line("1", "10.00"), line("1", "10.00")],
+        cart_discount_kind=DiscountKind.AMOUNT,
+        cart_discount_value=D("10.00"),
+    )
     assert [r.cart_discount_share for r in totals.lines] == [D("3.33"), D("3.33"), D("3.34")]
     assert totals.total == D("20.00")
 

@@ -69,7 +69,9 @@ def test_on_account_raises_the_balance(employee, shelf):
     open_session(employee)
     customer = CustomerFactory(credit_limit=D("1000.00"), balance=D("100.00"))
     sale = ring_up(employee, (soap, "2"), customer=customer)
-    sale = sale_checkout(sale=sale, user=employee, tenders=[Tender("CUSTOMER_CREDIT", D("232.00"))], idempotency_key="a1")
+    sale = sale_checkout(
+        sale=sale, user=employee, tenders=[Tender("CUSTOMER_CREDIT", D("232.00"))], idempotency_key="a1"
+    )
     customer.refresh_from_db()
     assert sale.status == SaleStatus.COMPLETED and customer.balance == D("332.00")
 
@@ -103,7 +105,10 @@ def test_split_cash_and_account(employee, shelf):
     customer = CustomerFactory(credit_limit=D("200.00"))
     sale = ring_up(employee, (soap, "2"), customer=customer)
     sale = sale_checkout(
-        sale=sale, user=employee, tenders=[Tender("CUSTOMER_CREDIT", D("200")), Tender("CASH", D("50"))], idempotency_key="a4"
+        sale=sale,
+        user=employee,
+        tenders=[Tender("CUSTOMER_CREDIT", D("200")), Tender("CASH", D("50"))],
+        idempotency_key="a4",
     )
     customer.refresh_from_db()
     assert customer.balance == D("200.00") and sale.change_given == D("18.00")
@@ -120,13 +125,20 @@ def test_points_are_earned_at_the_owners_rate(employee, shelf):
     customer.refresh_from_db()
     assert sale.loyalty_points_earned == D("8.70") == customer.loyalty_points
     entry = LoyaltyEntry.objects.get()
-    assert (entry.kind, entry.points, entry.balance_after, entry.sale) == (LoyaltyKind.EARNED, D("8.70"), D("8.70"), sale)
+    assert (entry.kind, entry.points, entry.balance_after, entry.sale) == (
+        LoyaltyKind.EARNED,
+        D("8.70"),
+        D("8.70"),
+        sale,
+    )
 
 
 def test_no_customer_no_points(employee, shelf):
     soap, _ = shelf
     open_session(employee)
-    sale = sale_checkout(sale=ring_up(employee, (soap, "1")), user=employee, tenders=[Tender("CASH", D("116"))], idempotency_key="l2")
+    sale = sale_checkout(
+        sale=ring_up(employee, (soap, "1")), user=employee, tenders=[Tender("CASH", D("116"))], idempotency_key="l2"
+    )
     assert sale.loyalty_points_earned == D("0") and not LoyaltyEntry.objects.exists()
 
 
@@ -137,7 +149,10 @@ def test_paying_with_points(employee, shelf):
     customer = CustomerFactory(loyalty_points=D("100.00"))
     sale = ring_up(employee, (soap, "1"), customer=customer)
     sale = sale_checkout(
-        sale=sale, user=employee, tenders=[Tender("LOYALTY", D("40.00")), Tender("CASH", D("76.00"))], idempotency_key="l3"
+        sale=sale,
+        user=employee,
+        tenders=[Tender("LOYALTY", D("40.00")), Tender("CASH", D("76.00"))],
+        idempotency_key="l3",
     )
     customer.refresh_from_db()
     # 80 points paid KES 40; 0.76 earned on the KES 76 paid in cash (1 point per KES 100)
@@ -186,7 +201,11 @@ def test_a_partial_return_restocks_refunds_cash_and_is_audited(paid_sale, employ
     sale_return = sale_return_refund(
         sale=paid_sale, items=[ReturnItem(line.pk, D("1"))], user=employee, authorised_by=manager, reason="wrong scent"
     )
-    assert sale_return.number == "MAIN-CN-000001" and sale_return.total == D("116.00") and sale_return.tax_total == D("16.00")
+    assert (
+        sale_return.number == "MAIN-CN-000001"
+        and sale_return.total == D("116.00")
+        and sale_return.tax_total == D("16.00")
+    )
     line.refresh_from_db()
     assert line.returned_quantity == D("1")
     assert stock_on_hand(product_id=soap.pk, branch_id=branch.pk) == D("18")
@@ -241,7 +260,8 @@ def test_returning_everything_in_parts_refunds_exactly_the_line_total(employee, 
     sale = sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("347"))], idempotency_key="parts")
     line = sale.lines.get()
     totals = [
-        sale_return_refund(sale=sale, items=[ReturnItem(line.pk, D("1"))], user=manager, reason="r").total for _ in range(3)
+        sale_return_refund(sale=sale, items=[ReturnItem(line.pk, D("1"))], user=manager, reason="r").total
+        for _ in range(3)
     ]
     assert totals == [D("115.67"), D("115.67"), D("115.66")] and sum(totals) == line.line_total
 
@@ -250,7 +270,9 @@ def test_write_off_does_not_restock(paid_sale, manager, shelf, branch):
     _, bread = shelf
     open_session(manager)
     line = _lines(paid_sale)["Bread"]
-    sale_return_refund(sale=paid_sale, items=[ReturnItem(line.pk, D("1"), restock=False)], user=manager, reason="mouldy")
+    sale_return_refund(
+        sale=paid_sale, items=[ReturnItem(line.pk, D("1"), restock=False)], user=manager, reason="mouldy"
+    )
     assert stock_on_hand(product_id=bread.pk, branch_id=branch.pk) == D("18")
     assert not StockMovement.objects.filter(kind=MovementKind.SALE_RETURN).exists()
 
@@ -288,7 +310,9 @@ def test_refund_to_the_original_methods(employee, manager, shelf):
     # what is left to refund by card is 150 - 132; the rest of a later return goes to cash
     plan = plan_refund(sale=sale, amount=D("60.00"), refund_to="ORIGINAL")
     assert [(p.method, p.amount) for p in plan] == [("CARD", D("18.00")), ("CASH", D("42.00"))]
-    assert [(p.method, p.amount) for p in plan_refund(sale=sale, amount=D("60"), refund_to="CASH")] == [("CASH", D("60.00"))]
+    assert [(p.method, p.amount) for p in plan_refund(sale=sale, amount=D("60"), refund_to="CASH")] == [
+        ("CASH", D("60.00"))
+    ]
 
 
 def test_a_drawer_cannot_pay_back_more_than_it_holds(paid_sale, manager):
@@ -326,7 +350,9 @@ def test_voiding_a_completed_sale(paid_sale, employee, manager, branch, shelf):
     drawer_before = session_expected_cash(session=session)
     with pytest.raises(AuthorisationRequired):
         sale_void_completed(sale=paid_sale, user=employee, reason="rang up the wrong customer")
-    sale = sale_void_completed(sale=paid_sale, user=employee, reason="rang up the wrong customer", authorised_by=manager)
+    sale = sale_void_completed(
+        sale=paid_sale, user=employee, reason="rang up the wrong customer", authorised_by=manager
+    )
     assert sale.status == SaleStatus.VOIDED and sale.voided_by == manager
     assert stock_on_hand(product_id=soap.pk, branch_id=branch.pk) == D("20")
     assert stock_on_hand(product_id=bread.pk, branch_id=branch.pk) == D("20")

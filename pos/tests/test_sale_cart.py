@@ -26,7 +26,9 @@ def test_one_open_sale_per_cashier(employee):
     first = sale_get_or_open(cashier=employee)
     assert sale_get_or_open(cashier=employee) == first
     with pytest.raises(IntegrityError), transaction.atomic():
-        Sale.objects.create(branch=employee.branch, cashier=employee, status=SaleStatus.OPEN, open_for_cashier=employee.pk)
+        Sale.objects.create(
+            branch=employee.branch, cashier=employee, status=SaleStatus.OPEN, open_for_cashier=employee.pk
+        )
     other = UserFactory()
     assert sale_get_or_open(cashier=other) != first
 

@@ -23,7 +23,9 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def pdf_text(content: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
 
 
 @pytest.fixture
@@ -158,7 +160,9 @@ def test_bad_returns_are_clear_and_change_nothing(manager_client, manager, emplo
 def test_a_return_without_a_reason_is_refused(manager_client, employee, soap):
     sale = sell(employee, soap)
     line = sale.lines.get()
-    response = manager_client.post(reverse("sales:return", args=[sale.pk]), {f"qty_{line.pk}": "1", "refund_to": "CASH"})
+    response = manager_client.post(
+        reverse("sales:return", args=[sale.pk]), {f"qty_{line.pk}": "1", "refund_to": "CASH"}
+    )
     assert "Say why the goods came back" in response.content.decode()
 
 
@@ -217,7 +221,9 @@ def test_customer_service_refuses_a_limit_without_permission(manager):
 def test_customer_edit_errors(employee_client):
     CustomerFactory(name="A", phone_number="+254711000101")
     other = CustomerFactory(name="B")
-    response = employee_client.post(reverse("customers:edit", args=[other.pk]), {"name": "B", "phone_number": "0711000101"})
+    response = employee_client.post(
+        reverse("customers:edit", args=[other.pk]), {"name": "B", "phone_number": "0711000101"}
+    )
     assert "already has this phone number" in response.content.decode()
     response = employee_client.post(reverse("customers:edit", args=[other.pk]), {"name": "B", "kra_pin": "123"})
     assert "KRA PIN" in response.content.decode()
@@ -250,21 +256,31 @@ def test_cashiers_land_on_the_till(client, branch, role, landing):
 
 def test_next_still_wins_for_cashiers(client, branch):
     UserFactory(role=Role.EMPLOYEE, branch=branch, phone_number="+254722333445")
-    response = client.post(f"{reverse('account_login')}?next=/sales/", {"login": "0722333445", "password": DEFAULT_PASSWORD})
+    response = client.post(
+        f"{reverse('account_login')}?next=/sales/", {"login": "0722333445", "password": DEFAULT_PASSWORD}
+    )
     assert response["Location"] == "/sales/"
 
 
 def test_html_of_sales_pages_has_no_inline_script_or_style(manager_client, employee, soap):
     sale = sell(employee, soap)
-    for url in (reverse("sales:list"), reverse("sales:detail", args=[sale.pk]), reverse("sales:return", args=[sale.pk]),
-                reverse("sales:void", args=[sale.pk]), reverse("sales:receipt", args=[sale.pk]), reverse("customers:list")):
+    for url in (
+        reverse("sales:list"),
+        reverse("sales:detail", args=[sale.pk]),
+        reverse("sales:return", args=[sale.pk]),
+        reverse("sales:void", args=[sale.pk]),
+        reverse("sales:receipt", args=[sale.pk]),
+        reverse("customers:list"),
+    ):
         html = manager_client.get(url).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
         assert not re.search(r"\sstyle=\"", html), url
         assert not re.search(r"\son[a-z]+=\"", html), url
 
 
-def test_a_cashier_takes_a_return_for_a_colleagues_sale_with_the_receipt(employee_client, employee, manager, branch, soap):
+def test_a_cashier_takes_a_return_for_a_colleagues_sale_with_the_receipt(
+    employee_client, employee, manager, branch, soap
+):
     colleague = UserFactory(role=Role.EMPLOYEE, branch=branch, full_name="Kamau Mwangi")
     sale = sell(colleague, soap)
     open_session(employee)

@@ -51,7 +51,11 @@ def _providers():
 @pytest.fixture
 def wanjiku(branch):
     return UserFactory(
-        full_name="Wanjiku Manager", role=Role.MANAGER, branch=branch, email="wanjiku@shop.co.ke", phone_number="+254711000222"
+        full_name="Wanjiku Manager",
+        role=Role.MANAGER,
+        branch=branch,
+        email="wanjiku@shop.co.ke",
+        phone_number="+254711000222",
     )
 
 
@@ -178,7 +182,10 @@ def test_someone_who_is_not_staff_is_refused_and_nobody_is_created(wanjiku):
     _assert_refused(response, request, "No member of staff uses this e-mail address")
     assert User.objects.count() == users_before
     assert not SocialAccount.objects.exists()
-    assert AuditLog.objects.get(action=SSO_REFUSED).after_data == {"provider": "google", "emails": ["stranger@gmail.com"]}
+    assert AuditLog.objects.get(action=SSO_REFUSED).after_data == {
+        "provider": "google",
+        "emails": ["stranger@gmail.com"],
+    }
 
 
 def test_a_deactivated_member_of_staff_is_refused(wanjiku):

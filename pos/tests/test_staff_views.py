@@ -193,7 +193,9 @@ def test_a_managers_post_to_an_owner_is_refused_by_the_service(manager_client, o
     manager_client.post(reverse("pos:staff_active", args=[owner.pk]), {"reason": "no"})
     manager_client.post(reverse("pos:staff_pin", args=[owner.pk]), {"pin": "4826", "pin2": "4826"})
     owner.refresh_from_db()
-    assert owner.is_active and not owner.check_password("Another-pass-11") and not check_password("4826", owner.till_pin)
+    assert (
+        owner.is_active and not owner.check_password("Another-pass-11") and not check_password("4826", owner.till_pin)
+    )
 
 
 def test_another_branchs_person_is_not_found_for_a_manager(manager_client, owner_client, other_branch):

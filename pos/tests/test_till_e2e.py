@@ -126,7 +126,12 @@ def test_ring_up_a_sale_by_scanning_and_pay_cash(page, live_server, shop, branch
     subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(pdf), str(SHOTS / "till-receipt")], check=True)
 
     sale = Sale.objects.get(number="MAIN-000001")
-    assert (sale.status, sale.total, sale.change_given, sale.cashier) == (SaleStatus.COMPLETED, D("365.20"), D("134.80"), cashier)
+    assert (sale.status, sale.total, sale.change_given, sale.cashier) == (
+        SaleStatus.COMPLETED,
+        D("365.20"),
+        D("134.80"),
+        cashier,
+    )
 
     # Enter on the receipt page starts the next sale with an empty cart
     page.keyboard.press("Enter")

@@ -1,4 +1,4 @@
-"""What a cashier trips over, found by driving the demo shop at 768×1024 (issue 8's QA pass).
+"""What a cashier trips over, found by driving the demo shop at 768×1024 (a cashier's first day).
 
 Run with `-m e2e` (DJANGO_ALLOW_ASYNC_UNSAFE=true).
 """

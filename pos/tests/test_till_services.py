@@ -48,7 +48,9 @@ def set_shop(**values):
 @pytest.fixture
 def cart(employee):
     sale = sale_get_or_open(cashier=employee)
-    line = sale_add_product(sale=sale, product=ProductFactory(selling_price=D("200.00"), name="Cooking oil 1l"), user=employee)
+    line = sale_add_product(
+        sale=sale, product=ProductFactory(selling_price=D("200.00"), name="Cooking oil 1l"), user=employee
+    )
     return sale, line
 
 
@@ -73,7 +75,9 @@ def test_a_discount_above_the_limit_needs_a_manager(cart, employee, kind, value)
 
 def test_a_manager_pin_authorises_a_big_discount(cart, employee, manager):
     sale, line = cart
-    sale_line_set_discount(line=line, kind="PERCENT", value=D("20"), user=employee, authorised_by=manager, reason="bulk buyer")
+    sale_line_set_discount(
+        line=line, kind="PERCENT", value=D("20"), user=employee, authorised_by=manager, reason="bulk buyer"
+    )
     sale.refresh_from_db()
     assert sale.total == D("160.00")
     entry = AuditLog.objects.get(action=AuditAction.DISCOUNT)
@@ -137,9 +141,16 @@ def test_a_price_override_needs_a_manager_and_a_reason(cart, employee, manager):
         sale_line_override_price(line=line, unit_price=D("150"), user=employee, reason="damaged tin")
     with pytest.raises(SaleError, match="Say why"):
         sale_line_override_price(line=line, unit_price=D("150"), user=employee, reason=" ", authorised_by=manager)
-    line = sale_line_override_price(line=line, unit_price=D("150"), user=employee, reason="damaged tin", authorised_by=manager)
+    line = sale_line_override_price(
+        line=line, unit_price=D("150"), user=employee, reason="damaged tin", authorised_by=manager
+    )
     sale.refresh_from_db()
-    assert (line.unit_price, line.list_price, line.price_overridden_by, sale.total) == (D("150.00"), D("200.00"), manager, D("150.00"))
+    assert (line.unit_price, line.list_price, line.price_overridden_by, sale.total) == (
+        D("150.00"),
+        D("200.00"),
+        manager,
+        D("150.00"),
+    )
     entry = AuditLog.objects.get(action=AuditAction.PRICE_OVERRIDE)
     assert entry.model_name == "pos.SaleLine" and entry.object_id == str(line.pk)
     assert entry.before_data["unit_price"] == "200.00" and entry.after_data["unit_price"] == "150.00"

@@ -60,7 +60,9 @@ def test_the_till_page(employee_client, shelf):
     assert 'data-autofocus' in html and 'data-till-search' in html and "js/till.js" in html
     assert "Geisha soap 225g" in html  # a favourite button
     assert "Groceries" in html  # a category button
-    assert 'data-camera-open' in html and 'class="btn btn-outline-secondary d-none"' in html  # shown by till.js only when supported
+    assert (
+        "data-camera-open" in html and 'class="btn btn-outline-secondary d-none"' in html
+    )  # shown by till.js only when supported
     assert "<kbd>F4</kbd>" in html
 
 
@@ -278,7 +280,9 @@ def rung_up(employee_client, employee, shelf):
 
 
 def test_a_small_discount_goes_through(employee_client, employee, rung_up):
-    response = hx_post(employee_client, reverse("till:line_discount", args=[rung_up.pk]), {"kind": "PERCENT", "value": "5"})
+    response = hx_post(
+        employee_client, reverse("till:line_discount", args=[rung_up.pk]), {"kind": "PERCENT", "value": "5"}
+    )
     assert "till:dialog-close" in response["HX-Trigger"]
     assert cart_of(employee).total == D("110.20")
 
@@ -304,7 +308,9 @@ def test_the_pin_locks_after_repeated_failures(employee_client, employee, manage
     url = reverse("till:line_discount", args=[rung_up.pk])
     for _ in range(settings.TILL_PIN_MAX_FAILURES):
         hx_post(employee_client, url, {"kind": "PERCENT", "value": "20", "authoriser": manager.pk, "pin": "0000"})
-    response = hx_post(employee_client, url, {"kind": "PERCENT", "value": "20", "authoriser": manager.pk, "pin": DEFAULT_PIN})
+    response = hx_post(
+        employee_client, url, {"kind": "PERCENT", "value": "20", "authoriser": manager.pk, "pin": DEFAULT_PIN}
+    )
     assert "Too many wrong PINs" in response.content.decode()
     assert cart_of(employee).total == D("116.00")
     assert AuditLog.objects.filter(action=AuditAction.PIN_LOCKED, object_id=str(manager.pk)).exists()
@@ -330,7 +336,9 @@ def test_a_discount_above_the_line_is_refused(manager_client, manager, shelf):
     soap, *_ = shelf
     scan(manager_client, soap.barcode)
     line = cart_of(manager).lines.get()
-    response = hx_post(manager_client, reverse("till:line_discount", args=[line.pk]), {"kind": "AMOUNT", "value": "500"})
+    response = hx_post(
+        manager_client, reverse("till:line_discount", args=[line.pk]), {"kind": "AMOUNT", "value": "500"}
+    )
     assert "bigger than the amount it applies to" in response.content.decode()
     assert cart_of(manager).total == D("116.00")
 
@@ -341,7 +349,9 @@ def test_price_override_with_a_pin(employee_client, employee, manager, rung_up):
     assert 'data-testid="pin-box"' in dialog
     no_reason = hx_post(employee_client, url, {"unit_price": "100", "authoriser": manager.pk, "pin": DEFAULT_PIN})
     assert "This field is required" in no_reason.content.decode()
-    response = hx_post(employee_client, url, {"unit_price": "100", "reason": "dented", "authoriser": manager.pk, "pin": DEFAULT_PIN})
+    response = hx_post(
+        employee_client, url, {"unit_price": "100", "reason": "dented", "authoriser": manager.pk, "pin": DEFAULT_PIN}
+    )
     assert "till:dialog-close" in response["HX-Trigger"]
     rung_up.refresh_from_db()
     assert rung_up.unit_price == D("100.00") and rung_up.price_overridden_by == manager
@@ -393,7 +403,9 @@ def test_attach_a_customer_by_phone(employee_client, employee, rung_up):
 
 
 def test_create_a_customer_in_place(employee_client, employee, rung_up):
-    response = hx_post(employee_client, reverse("till:customer_new"), {"name": "Baraka Otieno", "phone_number": "0722 111 222"})
+    response = hx_post(
+        employee_client, reverse("till:customer_new"), {"name": "Baraka Otieno", "phone_number": "0722 111 222"}
+    )
     assert "till:dialog-close" in response["HX-Trigger"]
     person = Customer.objects.get(name="Baraka Otieno")
     assert person.phone_number == "+254722111222" and cart_of(employee).customer == person
@@ -501,7 +513,9 @@ def test_completing_an_empty_sale_is_refused(employee_client, employee):
     open_session(employee)
     sale = sale_get_or_open(cashier=employee)
     assert "The sale is empty" in hx_get(employee_client, reverse("till:pay")).content.decode()
-    response = hx_post(employee_client, reverse("till:checkout"), {"sale": sale.pk, "idempotency_key": "e", "cash": "10"})
+    response = hx_post(
+        employee_client, reverse("till:checkout"), {"sale": sale.pk, "idempotency_key": "e", "cash": "10"}
+    )
     assert "The sale is empty" in response.content.decode() and not Payment.objects.exists()
 
 
@@ -658,7 +672,9 @@ def test_a_payment_confirmed_before_checkout_counts(employee_client, employee, r
     assert sale.status == SaleStatus.COMPLETED and sale.change_given == D("4.00")
 
 
-@pytest.mark.parametrize("name", ["till:cart_discount", "till:note", "till:void", "till:customer", "till:held", "till:pay"])
+@pytest.mark.parametrize(
+    "name", ["till:cart_discount", "till:note", "till:void", "till:customer", "till:held", "till:pay"]
+)
 def test_every_dialog_is_a_fragment_for_htmx_and_a_page_without_javascript(employee_client, rung_up, name):
     fragment = hx_get(employee_client, reverse(name))
     page = employee_client.get(reverse(name))
@@ -667,7 +683,9 @@ def test_every_dialog_is_a_fragment_for_htmx_and_a_page_without_javascript(emplo
     assert "<html" in page.content.decode() and "Back to the till" in page.content.decode()
 
 
-@pytest.mark.parametrize("name,data", [("till:hold", {}), ("till:note", {"note": "x"}), ("till:customer", {"customer": ""})])
+@pytest.mark.parametrize(
+    "name,data", [("till:hold", {}), ("till:note", {"note": "x"}), ("till:customer", {"customer": ""})]
+)
 def test_posts_without_javascript_come_back_to_the_till(employee_client, rung_up, name, data):
     response = employee_client.post(reverse(name), data)
     assert response.status_code == 302 and response["Location"] == reverse("till:index")
@@ -686,7 +704,9 @@ def test_the_receipt_is_sent_again_on_request(employee_client, employee, rung_up
     assert response.status_code == 302 and len(mailoutbox) == 1 and mailoutbox[0].to == ["halima@example.com"]
 
 
-def test_no_email_without_an_address_or_for_someone_elses_receipt(employee_client, client_for, employee, paid, mailoutbox):
+def test_no_email_without_an_address_or_for_someone_elses_receipt(
+    employee_client, client_for, employee, paid, mailoutbox
+):
     response = employee_client.post(reverse("sales:receipt_email", args=[paid.pk]), follow=True)
     assert "has no e-mail address" in response.content.decode()
     response = client_for(employee).post(reverse("sales:receipt_email", args=[paid.pk]), follow=True)

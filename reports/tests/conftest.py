@@ -48,9 +48,15 @@ def shop(branch, other_branch):
 
     groceries = CategoryFactory(name="Groceries")
     fuel = CategoryFactory(name="Fuel")
-    sugar = ProductFactory(name="Sugar 1kg", category=groceries, selling_price=D("116.00"), cost_price=D("80.00"), tax_class="B")
-    flour = ProductFactory(name="Maize flour 2kg", category=groceries, selling_price=D("50.00"), cost_price=D("40.00"), tax_class="A")
-    gas = ProductFactory(name="Cooking gas 6kg", category=fuel, selling_price=D("108.00"), cost_price=D("90.00"), tax_class="E")
+    sugar = ProductFactory(
+        name="Sugar 1kg", category=groceries, selling_price=D("116.00"), cost_price=D("80.00"), tax_class="B"
+    )
+    flour = ProductFactory(
+        name="Maize flour 2kg", category=groceries, selling_price=D("50.00"), cost_price=D("40.00"), tax_class="A"
+    )
+    gas = ProductFactory(
+        name="Cooking gas 6kg", category=fuel, selling_price=D("108.00"), cost_price=D("90.00"), tax_class="E"
+    )
     for product in (sugar, flour, gas):
         stock_in(product, branch, 50)
     stock_in(sugar, other_branch, 50)

@@ -28,7 +28,10 @@ def test_owner_downloads_the_vat_report_as_pdf(live_server, page: Page, shop, ow
 
     summaries_catch_up()  # the shop's March days are read from the report summaries, as a real shop's would be
     problems = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" or "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if m.type == "error" or "Content Security Policy" in m.text else None,
+    )
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", owner.phone_number)
     page.fill("input[name=password]", DEFAULT_PASSWORD)
@@ -36,7 +39,10 @@ def test_owner_downloads_the_vat_report_as_pdf(live_server, page: Page, shop, ow
     expect(page).to_have_url(f"{live_server.url}/reports/")
     expect(page.get_by_test_id("dashboard-kpis")).to_contain_text("Sales (KES)")
     # Chart.js drew on the canvas (it sizes the canvas when it draws).
-    page.wait_for_function("() => { const c = document.getElementById('chart-hours'); return c && c.width > 0 && window.Chart && Chart.getChart(c); }")
+    page.wait_for_function(
+        "() => { const c = document.getElementById('chart-hours');"
+        " return c && c.width > 0 && window.Chart && Chart.getChart(c); }"
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "reports-dashboard.png"), full_page=True)
 

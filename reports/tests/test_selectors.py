@@ -178,7 +178,9 @@ def test_exceptions_per_cashier_from_the_audit_log_and_the_sales(shop):
     manager = _manager(shop)
     sale = sale_get_or_open(cashier=shop.akinyi)
     line = sale_add_product(sale=sale, product=shop.sugar, user=shop.akinyi, quantity=D("2"))
-    sale_line_override_price(line=line, unit_price=D("100.00"), user=shop.akinyi, authorised_by=manager, reason="Dented")
+    sale_line_override_price(
+        line=line, unit_price=D("100.00"), user=shop.akinyi, authorised_by=manager, reason="Dented"
+    )
     line2 = sale_add_product(sale=sale, product=shop.flour, user=shop.akinyi)
     sale_line_remove(line=line2, user=shop.akinyi, reason="Changed mind", authorised_by=manager)
     from cashdesk.services import Tender, sale_checkout

@@ -47,7 +47,9 @@ def months(branch, other_branch):
     first = (first - dt.timedelta(days=1)).replace(day=1)  # ... of the month before
     before = first - dt.timedelta(days=1)  # the last day of the month before that
     food = CategoryFactory(name="Food")
-    sugar = ProductFactory(name="Sugar 1kg", category=food, selling_price=D("116.00"), cost_price=D("80.00"), tax_class="B")
+    sugar = ProductFactory(
+        name="Sugar 1kg", category=food, selling_price=D("116.00"), cost_price=D("80.00"), tax_class="B"
+    )
     rice = ProductFactory(name="Rice 1kg (loose)", category=food, selling_price=D("190.00"), cost_price=D("152.35"),
                           tax_class="A", unit=KilogramFactory())
     gas = ProductFactory(name="Cooking gas 6kg", selling_price=D("108.00"), cost_price=D("90.00"), tax_class="E")
@@ -68,11 +70,19 @@ def months(branch, other_branch):
     for n, day in enumerate(days):
         # 23:45 and 00:15 Nairobi time: the same UTC day, two local days (UTC+3).
         sales.append(sell(akinyi, [(sugar, 2), (rice, "1.375")], when=at(day, 0, 15), tenders=[("CASH", "700.00", "")]))
-        sales.append(sell(akinyi, [(gas, 1 + n % 2), (sugar, 1)], when=at(day, 23, 45),
-                          tenders=[("CASH", "100.00", ""), ("CARD", str(D("108.00") * (1 + n % 2) + D("16.00")), f"S{n}")]))
+        sales.append(
+            sell(
+                akinyi,
+                [(gas, 1 + n % 2), (sugar, 1)],
+                when=at(day, 23, 45),
+                tenders=[("CASH", "100.00", ""), ("CARD", str(D("108.00") * (1 + n % 2) + D("16.00")), f"S{n}")],
+            )
+        )
         sales.append(sell(baraka, [(rice, "0.5"), (sugar, 3)], when=at(day, 12, 5),
                           tenders=[("CARD", "443.00", f"SLIP{n}")]))
-        sales.append(sell(akinyi, [(sugar, 1)], when=at(day, 9), tenders=[("CUSTOMER_CREDIT", "116.00", "")], customer=mutua))
+        sales.append(
+            sell(akinyi, [(sugar, 1)], when=at(day, 9), tenders=[("CUSTOMER_CREDIT", "116.00", "")], customer=mutua)
+        )
         stock_move(branch=branch, lines=[StockLine(gas.pk, D("-2"), gas.cost_price)], kind="ADJUSTMENT",
                    reason="leak", when=at(day, 18))
     sales.append(sell(akinyi, [(sugar, 4)], when=timezone.now(), tenders=[("CASH", "500.00", "")]))
@@ -125,7 +135,9 @@ def test_a_month_is_read_from_its_month_rows(months, django_assert_max_num_queri
     # Take the day rows of the whole month away: the month's report still has every figure.
     whole = Period(start=months.first, end=month_end(months.first))
     expected = selectors.sales_by_product(period=whole)
-    ProductSalesSummary.objects.filter(span=Span.DAY, starts_on__gte=months.first, starts_on__lte=month_end(months.first)).delete()
+    ProductSalesSummary.objects.filter(
+        span=Span.DAY, starts_on__gte=months.first, starts_on__lte=month_end(months.first)
+    ).delete()
     assert selectors.sales_by_product(period=whole) == expected
     assert selectors.period_parts(whole).months == (months.first,)
     assert selectors.period_parts(whole).day_ranges == ()
@@ -175,7 +187,9 @@ def test_voiding_a_sale_of_a_summed_day_sums_that_day_and_month_again(months):
     assert after[months.gas.pk]["sales"] == before[months.gas.pk]["sales"] - D("216.00")
     # Read only from the day rows and the month rows: both were summed again.
     assert selectors.period_parts(whole).months == (months.first,)
-    by_day = {r["day"]: r for r in selectors.sales_by_day(period=Period(start=day, end=day, branch_ids=(months.main.pk,)))}
+    by_day = {
+        r["day"]: r for r in selectors.sales_by_day(period=Period(start=day, end=day, branch_ids=(months.main.pk,)))
+    }
     assert by_day[day]["count"] == 2
     assert summaries_check() == []
     # The same figures as the sales give without any summary.

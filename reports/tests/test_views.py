@@ -20,7 +20,9 @@ def pdf_text(content: bytes) -> str:
     """The PDF's text, by poppler's pdftotext (as a person copying from the PDF would get it)."""
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def url(name, slug="sales-by-day"):
@@ -209,7 +211,7 @@ def test_api_dashboard(shop, owner, manager, monkeypatch):
 def test_export_pages_do_not_grow_with_the_number_of_exports(owner, owner_client, django_assert_max_num_queries):
     from reports.models import ExportJob
 
-    for index in range(15):
+    for _ in range(15):
         ExportJob.objects.create(user=owner, report="vat", format="csv", params={"start": "2026-03-01",
                                                                                    "end": "2026-03-31"})
     with django_assert_max_num_queries(6):

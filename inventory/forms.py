@@ -16,24 +16,6 @@ from pos.people.models import Branch
 from pos.people.selectors import branches_visible_to
 
 
-def apply_errors(form: forms.Form, exc) -> None:
-    """Put a service's error on the form: a field's error by the field, the rest above the form."""
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                target = field if field in form.fields else None
-                for error in errors:
-                    form.add_error(
-                        target,
-                        error.messages[0] if target else f"{field.replace('_', ' ').capitalize()}: {error.messages[0]}",
-                    )
-        else:
-            form.add_error(None, exc)
-        return
-    field = getattr(exc, "field", None)
-    form.add_error(field if field in form.fields else None, exc.message)
-
-
 class CrispyMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

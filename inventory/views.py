@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_tables2 import RequestConfig
 
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from inventory import adjustment_services, catalogue_services, import_services
@@ -28,7 +30,6 @@ from inventory.forms import (
     ImportUploadForm,
     ProductForm,
     UnitForm,
-    apply_errors,
     parse_quantity,
 )
 from inventory.models import (
@@ -89,9 +90,6 @@ def _branches(request):
     )
 
 
-def _page(request, template: str, partial: str, context: dict):
-    return render(request, f"{template}#{partial}" if request.htmx else template, context)
-
 
 def _error_message(exc) -> str:
     if isinstance(exc, ValidationError):
@@ -108,7 +106,7 @@ def product_list(request):
     table = ProductTable(product_filter.qs, show_cost=show_cost, order_by=request.GET.get("sort") or "name")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = {"filter": product_filter, "table": table, "branch": branch, "branches": _branches(request)}
-    return _page(request, "inventory/product_list.html", "product-table", context)
+    return render_partial(request, "inventory/product_list.html", "product-table", context)
 
 
 def _state_list(request, *, title: str, selector, empty: str, current: str):
@@ -131,7 +129,7 @@ def _state_list(request, *, title: str, selector, empty: str, current: str):
         "query": query,
         "current": current,
     }
-    return _page(request, "inventory/stock_state_list.html", "product-table", context)
+    return render_partial(request, "inventory/stock_state_list.html", "product-table", context)
 
 
 @require_perm(Perm.VIEW_ALERTS)
@@ -203,7 +201,7 @@ def product_create(request):
                 request=request,
             )
         except (StockError, ValidationError) as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{product.name} added to the catalogue.")
             return redirect(product)
@@ -221,7 +219,7 @@ def product_edit(request, pk: int):
                 actor=request.user, product=product, data=_product_data(form), request=request
             )
         except (StockError, ValidationError) as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Saved {form.cleaned_data['name']}.")
             return redirect(product)
@@ -309,7 +307,7 @@ def import_upload(request):
                 user=request.user, branch=request.user.branch, file_name=upload.name, raw=upload.read()
             )
         except StockError as exc:
-            form.add_error("file", exc.message)
+            add_domain_error(form, exc, field="file")
         else:
             return redirect(product_import)
     # An import belongs to the branch it was uploaded at (its opening stock lands there): staff see their own.
@@ -388,7 +386,7 @@ def _simple_form(
         try:
             saved = service(actor=request.user, data=data, **({instance_arg: instance} if instance else {}))
         except (StockError, ValidationError) as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Saved {saved}.")
             return redirect(success_url(saved))
@@ -467,7 +465,7 @@ def movement_index(request):
     )
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     context = {"filter": movement_filter, "table": table, "branches": branches, "branch_id": branch_id}
-    return _page(request, "inventory/movement_list.html", "movement-table", context)
+    return render_partial(request, "inventory/movement_list.html", "movement-table", context)
 
 
 # ---------------------------------------------------------------------------- alerts
@@ -478,7 +476,7 @@ def alert_list(request):
     alert_filter = AlertFilter(request.GET, queryset=qs)
     table = AlertTable(alert_filter.qs, order_by=request.GET.get("sort") or "-opened_at")
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return _page(request, "inventory/alert_list.html", "alert-table", {"filter": alert_filter, "table": table})
+    return render_partial(request, "inventory/alert_list.html", "alert-table", {"filter": alert_filter, "table": table})
 
 
 # ---------------------------------------------------------------------------- adjustments
@@ -489,7 +487,7 @@ def adjustment_index(request):
     table = AdjustmentTable(adjustment_filter.qs, order_by=request.GET.get("sort") or "-created_at")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = {"filter": adjustment_filter, "table": table}
-    return _page(request, "inventory/adjustment_list.html", "adjustment-table", context)
+    return render_partial(request, "inventory/adjustment_list.html", "adjustment-table", context)
 
 
 @require_perm(Perm.REQUEST_ADJUSTMENT)
@@ -512,7 +510,7 @@ def adjustment_request(request):
                 delta=delta,
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request,
@@ -551,7 +549,7 @@ def _with_current_stock(rows):
 @require_perm(Perm.APPROVE_ADJUSTMENT)
 def approvals(request):
     pending = _with_current_stock(list(pending_adjustments(viewer=request.user).select_related("product__unit")))
-    return _page(
+    return render_partial(
         request, "inventory/approvals.html", "approvals-table", {"rows": pending, "pending_count": len(pending)}
     )
 
@@ -655,7 +653,7 @@ def approvals_bulk(request):
 def count_index(request):
     table = CountTable(count_list(viewer=request.user), order_by=request.GET.get("sort") or "-created_at")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return _page(request, "inventory/count_list.html", "count-table", {"table": table})
+    return render_partial(request, "inventory/count_list.html", "count-table", {"table": table})
 
 
 @require_perm(Perm.COUNT_STOCK)
@@ -671,7 +669,7 @@ def count_start(request):
                 note=form.cleaned_data["note"],
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{count.number} started: {count.lines.count()} products to count.")
             return redirect(count)
@@ -727,7 +725,7 @@ def count_detail(request, pk: int):
     context = _count_context(request, count)
     if count.status == CountStatus.POSTED:
         context["adjustments"] = count.adjustments.select_related("product", "product__unit").order_by("product__name")
-    return _page(request, "inventory/count_detail.html", "count-lines", context)
+    return render_partial(request, "inventory/count_detail.html", "count-lines", context)
 
 
 @require_perm(Perm.COUNT_STOCK)

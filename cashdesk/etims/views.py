@@ -11,6 +11,8 @@ from cashdesk.etims.config import get_config
 from cashdesk.etims.forms import DeviceForm, PurchaseDecisionForm
 from cashdesk.etims.models import EtimsDevice, EtimsPurchase, EtimsSubmission
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from pos.people.selectors import branches_visible_to
@@ -36,8 +38,7 @@ def queue(request):
         }
         for device in devices
     ]
-    template = "cashdesk/etims/queue.html#queue" if request.htmx else "cashdesk/etims/queue.html"
-    return render(request, template, {"rows": rows})
+    return render_partial(request, "cashdesk/etims/queue.html", "queue", {"rows": rows})
 
 
 @require_perm(Perm.VIEW_ETIMS_QUEUE)
@@ -102,8 +103,8 @@ def device_settings(request):
                                           f"{count} item classifications received.")
                 return redirect(f"{request.path}?branch={branch.pk}")
         except DomainError as exc:
-            if exc.field and exc.field in form.fields and action == "save":
-                form.add_error(exc.field, exc.message)
+            if action == "save" and exc.field in form.fields:
+                add_domain_error(form, exc)
             else:
                 messages.error(request, exc.message)
     context = {"form": form, "branch": branch, "branches": branches, "device": device, "config": config}
@@ -153,7 +154,7 @@ def purchase_decide(request, pk: int):
                 purchase=form.cleaned_data["purchase"], note=form.cleaned_data["note"],
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Decision recorded; KRA hears it through the eTIMS queue.")
             return redirect("etims:purchases")

@@ -40,6 +40,8 @@ from cashdesk.selectors import sale_amount_due, sale_reference
 from cashdesk.services import Tender
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.ops.client_address import client_address
 from core.permissions import require_perm
 from core.phone import format_phone_local, phone_or_none
@@ -228,8 +230,7 @@ def _panel(request, sale: Sale, *, stk=None, error: str = "", status: int = 200)
     context = panel_context(
         sale=sale, user=request.user, stk=stk, error=error, values=request.POST or None, in_till=_in_till(request)
     )
-    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
-    return render(request, template, context, status=status)
+    return render_partial(request, "cashdesk/mpesa_panel.html", "panel", context, status=status)
 
 
 def _money_or_none(value: str) -> Decimal | None:
@@ -318,8 +319,7 @@ def _status_response(request, stk: StkRequest):
         _announce(response, sale, stk.amount)
         return response
     context = panel_context(sale=sale, user=request.user, stk=stk, in_till=_in_till(request))
-    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
-    response = render(request, template, context)
+    response = render_partial(request, "cashdesk/mpesa_panel.html", "panel", context)
     if request.htmx and stk.status == StkStatus.PAID:
         _announce(response, sale, stk.amount)
     return response
@@ -359,8 +359,7 @@ def mpesa_code_attach(request, sale_id: int):
         return response
     context = panel_context(sale=sale, user=request.user, in_till=_in_till(request))
     context["attached"] = payment
-    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
-    response = render(request, template, context)
+    response = render_partial(request, "cashdesk/mpesa_panel.html", "panel", context)
     if request.htmx:
         _announce(response, sale, payment.amount)
     return response
@@ -388,8 +387,7 @@ def c2b_list(request):
         "my_sale_due": sale_amount_due(sale=my_sale) if my_sale else None,
         "my_sale_reference": sale_reference(my_sale) if my_sale else "",
     }
-    template = "cashdesk/c2b_list.html#c2b-table" if request.htmx else "cashdesk/c2b_list.html"
-    return render(request, template, context)
+    return render_partial(request, "cashdesk/c2b_list.html", "c2b-table", context)
 
 
 def _sale_from_reference(request, text: str) -> Sale | None:
@@ -448,7 +446,7 @@ def c2b_set_aside(request, pk: int):
         try:
             mpesa.mpesa_c2b_set_aside(c2b=row, user=request.user, note=form.cleaned_data["note"], request=request)
         except DomainError as exc:
-            form.add_error("note", exc.message)
+            add_domain_error(form, exc, field="note")
         else:
             messages.success(request, f"M-Pesa {row.trans_id} set aside.")
             return redirect("cashdesk:c2b_list")
@@ -500,7 +498,7 @@ def mpesa_resolve(request, pk: int):
         try:
             stk = _decide(request, stk, form)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, stk.message)
             return redirect("cashdesk:mpesa_flagged")
@@ -523,7 +521,7 @@ def c2b_confirm(request, pk: int):
             mpesa.mpesa_c2b_confirm_by_manager(c2b=row, user=request.user, note=form.cleaned_data["note"],
                                                request=request)
         except DomainError as exc:
-            form.add_error("note", exc.message)
+            add_domain_error(form, exc, field="note")
         else:
             messages.success(request, f"M-Pesa {row.trans_id} confirmed: it can now be matched to a sale.")
             return redirect("cashdesk:mpesa_flagged")

@@ -10,6 +10,8 @@ from django_tables2 import RequestConfig
 
 from cashdesk.refund_services import refundable_by_method, sale_return_refund, sale_void_completed
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from pos.people.authorise import authoriser_from_post, pin_context
@@ -60,8 +62,7 @@ def sale_index(request):
     qs = f.qs if f.is_bound and f.is_valid() else f.queryset
     table = SaleTable(qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    template = "pos/sales/list.html#sales-table" if request.htmx else "pos/sales/list.html"
-    return render(request, template, {"filter": f, "table": table})
+    return render_partial(request, "pos/sales/list.html", "sales-table", {"filter": f, "table": table})
 
 
 @require_perm(Perm.VIEW_SALES)
@@ -85,8 +86,7 @@ def sale_detail(request, pk: int):
         "may_reprint": sale.status in DONE,
         "grant": receipt_granted(request, sale),
     }
-    template = "pos/sales/detail.html#sale-body" if request.htmx else "pos/sales/detail.html"
-    return render(request, template, context)
+    return render_partial(request, "pos/sales/detail.html", "sale-body", context)
 
 
 @require_perm(Perm.VIEW_SALES)
@@ -197,7 +197,7 @@ def sale_return(request, pk: int):
 
     def render_form(pin, exc=None):
         if exc is not None:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         context = {"sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), **pin,
                    "earlier": sale_returns(sale=sale),
                    "may_view": sales_visible_to(user=request.user).filter(pk=sale.pk).exists()}
@@ -240,7 +240,7 @@ def sale_void(request, pk: int):
 
     def render_form(pin, exc=None):
         if exc is not None:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         context = {
             "sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), "void_reasons": VOID_REASONS, **pin
         }

@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from cashdesk.services import PaymentError, sale_checkout, session_current, session_open
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
+from core.forms import add_domain_error
 from core.money import ZERO
 from core.ops.queue import enqueue_on_commit
 from core.permissions import require_perm
@@ -151,11 +152,6 @@ def _dialog(request, partial: str, context: dict, *, status: int = 200):
     return render(request, "pos/till_dialog_page.html", context, status=status)
 
 
-def _apply_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 def _guarded(request, *, perm: str, run, partial: str, context: dict, form, pin_always: bool = True):
     """Run a till action that may need a manager; show its dialog again (with the PIN) when it does."""
     try:
@@ -166,7 +162,7 @@ def _guarded(request, *, perm: str, run, partial: str, context: dict, form, pin_
     except AuthorisationRequired as exc:
         pin = pin_context(request, perm=exc.perm, message=exc.message, always=True)
     except DomainError as exc:
-        _apply_error(form, exc)
+        add_domain_error(form, exc)
         pin = pin_context(request, perm=perm, always=pin_always)
     return _dialog(request, partial, {**context, "form": form, **pin})
 
@@ -443,7 +439,7 @@ def note(request):
         try:
             sale = sale_set_note(sale=sale, note=form.cleaned_data["note"], user=request.user)
         except SaleError as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             feedback = "Note saved." if sale.note else "Note removed."
             return _cart_response(request, sale, close_dialog=True, feedback=feedback)
@@ -520,7 +516,7 @@ def customer_new(request):
                 person = customer_create(actor=request.user, data=form.cleaned_data, request=request)
                 sale = sale_set_customer(sale=sale, customer=person, user=request.user)
         except (CustomerError, SaleError) as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             return _cart_response(
                 request, sale, close_dialog=True, feedback=f"{person.name} registered and on this sale."
@@ -614,7 +610,7 @@ def cash_session_open(request):
         try:
             session_open(cashier=request.user, opening_float=form.cleaned_data["opening_float"])
         except PaymentError as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             return _dialog(request, "pay", _pay_context(request, sale))
     return _dialog(request, "pay", _pay_context(request, sale, session_form=form))
@@ -639,7 +635,7 @@ def checkout(request):
         )
     except (PaymentError, SaleError, StockError) as exc:
         if exc.field in form.fields:
-            form.add_error(exc.field, exc.message)
+            add_domain_error(form, exc)
             return _dialog(request, "pay", _pay_context(request, sale, form=form))
         return _dialog(request, "pay", _pay_context(request, sale, form=form, error=exc.message))
     receipt_grant(request, sale, "original")

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from cashdesk.models import CashMovementKind, ExpenseCategory, MoneyMethod, PaymentMethod
 from cashdesk.selectors import DENOMINATIONS
+from core.branches import for_viewer
 from core.decimal_input import DecimalFormField
 from core.roles import Perm, Role
 from inventory.models import Purchase, PurchaseStatus, Supplier
@@ -180,8 +181,8 @@ class SupplierPaymentForm(_CrispyForm):
         purchases = Purchase.objects.exclude(
             status__in=[PurchaseStatus.DRAFT, PurchaseStatus.CANCELLED]
         ).select_related("supplier")
-        if user is not None and not user.has_perm(Perm.ALL_BRANCHES):
-            purchases = purchases.filter(branch_id=user.branch_id)
+        if user is not None:
+            purchases = for_viewer(purchases, user)
         self.fields["purchase"].queryset = purchases.order_by("-created_at")
         self.fields["purchase"].label_from_instance = lambda p: (
             f"{p.number} · {p.supplier.name} · {p.get_status_display()}"

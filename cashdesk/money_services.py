@@ -31,8 +31,8 @@ from cashdesk.services import (
     session_cash_in,
     session_cash_out,
 )
+from core.branches import may_use_branch
 from core.money import ZERO
-from core.roles import Perm
 from inventory.models import Purchase, PurchaseStatus
 from pos.customers.models import Customer
 from pos.people.audit import AuditAction, audit_record
@@ -187,7 +187,7 @@ def supplier_payment_record(
                 f"{purchase.number} is {purchase.get_status_display().lower()}: nothing is owed on it.",
                 field="purchase",
             )
-        if purchase.branch_id != user.branch_id and not user.has_perm(Perm.ALL_BRANCHES):
+        if not may_use_branch(user, purchase.branch_id):
             raise PaymentError(f"{purchase.number} belongs to another branch.", field="purchase")
         owed = purchase_amount_owed(purchase=purchase)
         if amount > owed:

@@ -21,13 +21,13 @@ from cashdesk.selectors import (
     unpaid_account_sales,
 )
 from cashdesk.tables import CustomerReceiptTable, ExpenseTable, SupplierPaymentTable
+from core.branches import for_viewer
 from core.errors import DomainError
 from core.forms import add_domain_error
 from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from inventory.models import Purchase
-from inventory.selectors import limit_to_branches
 from pos.customers.models import Customer
 from pos.sales.models import Sale
 
@@ -131,7 +131,7 @@ def supplier_payment_create(request):
     if purchase_id.isdigit():  # "Pay" from a purchase's page
 
         # Another branch's purchase is not there for this user (its supplier and amount owed are not theirs).
-        purchase = limit_to_branches(Purchase.objects.all(), request.user).filter(pk=int(purchase_id)).first()
+        purchase = for_viewer(Purchase.objects.all(), request.user).filter(pk=int(purchase_id)).first()
         if purchase is not None:
 
             initial = {

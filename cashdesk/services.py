@@ -30,6 +30,7 @@ from cashdesk.models import (
 )
 from cashdesk.mpesa.models import STK_WAITING, StkRequest
 from cashdesk.selectors import DENOMINATIONS, session_cash_figures, session_report
+from core.branches import may_use_branch
 from core.db import retry_on_deadlock
 from core.errors import ConflictError, DomainError
 from core.money import ZERO, money
@@ -40,6 +41,7 @@ from pos.customers.models import Customer, LoyaltyKind
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import ShopSettings, User
 from pos.sales.models import Sale, SaleStatus
+from pos.sales.selectors import sale_amount_due, sale_amount_paid
 from pos.sales.services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
 MAX_SPLIT_PARTS = 10  # cash, card, M-Pesa… a real split has two or three parts
@@ -226,7 +228,7 @@ def _may_approve(manager: User | None, session: CashSession) -> bool:
     """A manager (APPROVE_CASH_DIFFERENCE) of the session's branch, or of every branch."""
     if manager is None or not manager.is_active or not manager.has_perm(Perm.APPROVE_CASH_DIFFERENCE):
         return False
-    return manager.has_perm(Perm.ALL_BRANCHES) or manager.branch_id == session.branch_id
+    return may_use_branch(manager, session.branch_id)
 
 
 @transaction.atomic
@@ -457,9 +459,15 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
             )
 
         sale_recalculate(sale=sale)
-        confirmed = list(sale.payments.filter(status=PaymentStatus.CONFIRMED))
-        already = sum((p.amount - p.change_given for p in confirmed), ZERO)
-        due = sale.total - already
+        payments = list(sale.payments.all())
+        confirmed = [p for p in payments if p.status == PaymentStatus.CONFIRMED]
+        if sale_amount_paid(sale=sale, payments=payments) > sale.total:
+            # An M-Pesa payment confirmed before lines came off the cart: the surplus is refunded, not kept.
+            raise PaymentConflictError(
+                "Payments already taken are more than this sale's total: add the items back, or a manager "
+                "refunds the difference."
+            )
+        due = sale_amount_due(sale=sale, payments=payments)
         cash_now = sum((t.amount for t in tenders if t.method == PaymentMethod.CASH), ZERO)
         other_now = sum((t.amount for t in tenders if t.method != PaymentMethod.CASH), ZERO)
         if other_now > due:
@@ -559,11 +567,4 @@ def _charge_customer(*, sale: Sale, tenders: list[Tender], user: User, when) -> 
             raise PaymentError(exc.message, field="method", code="loyalty") from exc
         reference = f"{points.normalize():f} points"
     return with_points, reference
-
-
-def sale_payments_summary(*, sale: Sale) -> dict:
-    payments = list(sale.payments.all())
-    confirmed = [p for p in payments if p.status == PaymentStatus.CONFIRMED]
-    paid = sum((p.amount - p.change_given for p in confirmed), ZERO)
-    return {"payments": payments, "paid": paid, "due": max(sale.total - paid, ZERO)}
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from core.branches import may_use_branch
+from core.branches import for_viewer, may_use_branch
 from core.forms import add_domain_error
 from core.htmx import render_partial
 from core.permissions import require_perm
@@ -29,7 +29,7 @@ from inventory.forms import (
     parse_quantity,
 )
 from inventory.models import MovementKind, Purchase, PurchaseStatus, StockMovement, Supplier, Transfer, TransferStatus
-from inventory.selectors import limit_to_branches, purchase_list, reorder_suggestions, transfer_list
+from inventory.selectors import purchase_list, reorder_suggestions, transfer_list
 from inventory.tables import PurchaseTable, SupplierTable, TransferTable
 from inventory.views import viewing_branch
 from pos.people.models import Branch
@@ -129,7 +129,7 @@ def purchase_create(request):
 
 def _visible_purchase(request, pk: int) -> Purchase:
     return get_object_or_404(
-        limit_to_branches(
+        for_viewer(
             Purchase.objects.select_related("supplier", "branch", "created_by", "ordered_by"), request.user
         ),
         pk=pk,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_tables2 import RequestConfig
 
+from core.branches import for_viewer
 from core.forms import add_domain_error
 from core.htmx import render_partial
 from core.permissions import require_perm
@@ -46,7 +47,6 @@ from inventory.models import (
 from inventory.selectors import (
     adjustment_list,
     count_list,
-    limit_to_branches,
     low_stock_products,
     movement_list,
     out_of_stock_products,
@@ -311,7 +311,7 @@ def import_upload(request):
         else:
             return redirect(product_import)
     # An import belongs to the branch it was uploaded at (its opening stock lands there): staff see their own.
-    recent = limit_to_branches(ProductImport.objects.select_related("uploaded_by"), request.user)
+    recent = for_viewer(ProductImport.objects.select_related("uploaded_by"), request.user)
     recent = recent.order_by("-created_at")[:10]
     return render(
         request, "inventory/import_upload.html", {"form": form, "recent": recent, "columns": import_services.COLUMNS}
@@ -326,7 +326,7 @@ def _import_context(product_import):
 
 @require_perm(Perm.MANAGE_CATALOGUE)
 def import_detail(request, pk: int):
-    imports = limit_to_branches(ProductImport.objects.select_related("uploaded_by", "branch"), request.user)
+    imports = for_viewer(ProductImport.objects.select_related("uploaded_by", "branch"), request.user)
     product_import = get_object_or_404(imports, pk=pk)
     context = _import_context(product_import)
     if request.htmx and request.GET.get("progress"):
@@ -342,7 +342,7 @@ def import_detail(request, pk: int):
 @require_perm(Perm.MANAGE_CATALOGUE)
 @require_POST
 def import_confirm(request, pk: int):
-    product_import = get_object_or_404(limit_to_branches(ProductImport.objects.all(), request.user), pk=pk)
+    product_import = get_object_or_404(for_viewer(ProductImport.objects.all(), request.user), pk=pk)
     try:
         product_import = import_services.product_import_confirm(user=request.user, product_import=product_import)
     except StockError as exc:
@@ -472,7 +472,7 @@ def movement_index(request):
 @require_perm(Perm.VIEW_ALERTS)
 def alert_list(request):
 
-    qs = limit_to_branches(StockAlert.objects.select_related("product", "branch"), request.user)
+    qs = for_viewer(StockAlert.objects.select_related("product", "branch"), request.user)
     alert_filter = AlertFilter(request.GET, queryset=qs)
     table = AlertTable(alert_filter.qs, order_by=request.GET.get("sort") or "-opened_at")
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -715,7 +715,7 @@ def _count_context(request, count, *, highlight: int | None = None):
 
 def _visible_count(request, pk: int) -> StockCount:
     return get_object_or_404(
-        limit_to_branches(StockCount.objects.select_related("branch", "category", "started_by"), request.user), pk=pk
+        for_viewer(StockCount.objects.select_related("branch", "category", "started_by"), request.user), pk=pk
     )
 
 

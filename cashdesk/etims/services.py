@@ -57,7 +57,7 @@ from inventory.catalogue_services import tax_rates_update
 from inventory.models import MovementKind, Product, StockMovement
 from pos.people.models import Branch, User
 from pos.people.selectors import shop_settings
-from pos.sales.models import Sale, SaleReturn
+from pos.sales.models import PaymentStatus, Sale, SaleReturn
 
 log = structlog.get_logger("cashdesk.etims")
 
@@ -521,7 +521,7 @@ def _tender_code(sale: Sale) -> str:
     codes = {"CASH": "01", "CUSTOMER_CREDIT": "02", "CARD": "05", "MPESA": "06"}
     paid: dict[str, Decimal] = {}
     for payment in sale.payments.all():
-        if payment.status in ("CONFIRMED", "REFUNDED"):
+        if payment.status in (PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED):
             code = codes.get(payment.method, "07")
             paid[code] = paid.get(code, ZERO) + payment.amount - payment.change_given
     if not paid:

@@ -10,6 +10,7 @@ from cashdesk.etims import selectors, services
 from cashdesk.etims.config import get_config
 from cashdesk.etims.forms import DeviceForm, PurchaseDecisionForm
 from cashdesk.etims.models import EtimsDevice, EtimsPurchase, EtimsSubmission
+from core.branches import for_viewer
 from core.errors import DomainError
 from core.forms import add_domain_error
 from core.htmx import render_partial
@@ -20,8 +21,7 @@ from pos.people.selectors import branches_visible_to
 
 def _device_visible(request, pk: int) -> EtimsDevice:
     qs = EtimsDevice.objects.select_related("branch")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user)
     return get_object_or_404(qs, pk=pk)
 
 
@@ -54,8 +54,7 @@ def device_resume(request, pk: int):
 @require_POST
 def submission_retry(request, pk: int):
     qs = EtimsSubmission.objects.select_related("device")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(device__branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user, field="device__branch")
     submission = get_object_or_404(qs, pk=pk)
     try:
         services.etims_submission_retry(submission=submission, user=request.user)
@@ -143,8 +142,7 @@ def purchases(request):
 @require_http_methods(["GET", "POST"])
 def purchase_decide(request, pk: int):
     qs = EtimsPurchase.objects.select_related("device__branch")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(device__branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user, field="device__branch")
     imported = get_object_or_404(qs, pk=pk)
     form = PurchaseDecisionForm(request.POST or None, branch_id=imported.device.branch_id)
     if request.method == "POST" and form.is_valid():

@@ -36,8 +36,9 @@ from cashdesk.mpesa.forms import (
 from cashdesk.mpesa.models import STK_TO_CHECK, InboxKind, InboxOutcome, MpesaReconciliation, StkRequest, StkStatus
 from cashdesk.mpesa.selectors import c2b_unmatched, c2b_unverified, stk_requests_flagged
 from cashdesk.mpesa.tables import C2BPaymentTable
-from cashdesk.selectors import sale_amount_due, sale_reference
+from cashdesk.selectors import sale_reference
 from cashdesk.services import Tender
+from core.branches import for_viewer, may_use_branch
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
 from core.forms import add_domain_error
@@ -49,7 +50,7 @@ from core.roles import Perm
 from pos.customers.models import Customer
 from pos.sales.models import Sale, SaleStatus
 from pos.sales.receipts import receipt_grant
-from pos.sales.selectors import sale_id_from_pay_reference
+from pos.sales.selectors import for_sales_viewer, sale_amount_due, sale_id_from_pay_reference, sales_visible_to
 
 log = structlog.get_logger("cashdesk.mpesa")
 MAX_BODY = settings.MPESA_CALLBACK_MAX_BYTES  # Safaricom's bodies are a few hundred bytes
@@ -166,23 +167,12 @@ def result_timeout(request, secret: str):
 # ---------------------------------------------------------------------------- the pay panel
 def _visible_sale(request, sale_id: int) -> Sale:
     """The cashier's own sale, or any sale of the branch for someone who sees all sales."""
-    qs = Sale.objects.select_related("branch", "customer")
-    if request.user.has_perm(Perm.VIEW_ALL_SALES):
-        if not request.user.has_perm(Perm.ALL_BRANCHES):
-            qs = qs.filter(branch_id=request.user.branch_id)
-    else:
-        qs = qs.filter(cashier=request.user)
-    return get_object_or_404(qs, pk=sale_id)
+    return get_object_or_404(sales_visible_to(user=request.user), pk=sale_id)
 
 
 def _visible_stk(request, pk: int) -> StkRequest:
     qs = StkRequest.objects.select_related("sale", "branch", "payment")
-    if request.user.has_perm(Perm.VIEW_ALL_SALES):
-        if not request.user.has_perm(Perm.ALL_BRANCHES):
-            qs = qs.filter(branch_id=request.user.branch_id)
-    else:
-        qs = qs.filter(sale__cashier=request.user)
-    return get_object_or_404(qs, pk=pk)
+    return get_object_or_404(for_sales_viewer(qs, request.user, sale="sale"), pk=pk)
 
 
 def panel_context(
@@ -199,7 +189,7 @@ def panel_context(
         stk = StkRequest.objects.filter(sale=sale).order_by("-created_at", "-id").first()
         if stk is not None and not (stk.is_pending or stk.status == StkStatus.PAID or stk.status in STK_TO_CHECK):
             stk = None
-    due = sale_amount_due(sale=sale) if sale.status == SaleStatus.OPEN else Decimal("0.00")
+    due = sale_amount_due(sale=sale)
     config = get_config()
     default_phone = ""
     if sale.customer_id and sale.customer and sale.customer.phone_number:
@@ -392,11 +382,7 @@ def c2b_list(request):
 
 def _sale_from_reference(request, text: str) -> Sale | None:
     text = (text or "").strip().upper()
-    qs = Sale.objects.filter(status=SaleStatus.OPEN)
-    if not request.user.has_perm(Perm.VIEW_ALL_SALES):
-        qs = qs.filter(cashier=request.user)
-    elif not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = sales_visible_to(user=request.user).filter(status=SaleStatus.OPEN)
     if not text:
         return qs.filter(open_for_cashier=request.user.pk).first()
     sale_id = sale_id_from_pay_reference(text)
@@ -487,8 +473,7 @@ def _decide(request, stk: StkRequest, form):
 @require_http_methods(["GET", "POST"])
 def mpesa_resolve(request, pk: int):
     qs = StkRequest.objects.select_related("sale", "sale__customer", "requested_by", "payment")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user)
     stk = get_object_or_404(qs, pk=pk, status__in=STK_TO_CHECK, resolved_at__isnull=True)
     form_class = {StkStatus.OVERPAID: OverpaymentResolveForm, StkStatus.UNVERIFIED: UnverifiedResolveForm}.get(
         stk.status, MismatchResolveForm
@@ -534,5 +519,5 @@ def mpesa_reconciliation(request):
     days = list(MpesaReconciliation.objects.all()[:31])
     whole_shop = request.user.has_perm(Perm.ALL_BRANCHES)
     for day in days:  # a branch manager sees their branch's differences, not the shop's totals
-        day.shown = [d for d in day.differences if whole_shop or d.get("branch") in (None, request.user.branch_id)]
+        day.shown = [d for d in day.differences if d.get("branch") is None or may_use_branch(request.user, d["branch"])]
     return render(request, "cashdesk/mpesa_reconciliation.html", {"days": days, "whole_shop": whole_shop})

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
+from core.branches import for_viewer
 from core.forms import add_domain_error
 from core.htmx import render_partial
 from core.permissions import require_login, require_perm
@@ -75,8 +76,7 @@ def staff_create(request):
 
 def _staff_target(request, pk: int) -> User:
     qs = User.objects.select_related("branch")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user)
     return get_object_or_404(qs, pk=pk)
 
 

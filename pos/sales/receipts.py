@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from pos.people.selectors import shop_settings
-from pos.sales.models import Sale, SaleReturn
+from pos.sales.models import PaymentStatus, Sale, SaleReturn
 from pos.sales.selectors import sale_pay_reference, vat_breakdown
 
 # ---------------------------------------------------------------------------- who may print which receipt
@@ -87,7 +87,7 @@ def _extended(context: dict, *, sale: Sale, sale_return: SaleReturn | None = Non
 
 def receipt_context(*, sale: Sale, copy: bool = False) -> dict:
     lines = list(sale.lines.all())
-    payments = [p for p in sale.payments.all() if p.status in ("CONFIRMED", "REFUNDED")]
+    payments = [p for p in sale.payments.all() if p.status in (PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED)]
     return _extended({
         "sale": sale,
         "shop": shop_settings(),

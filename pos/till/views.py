@@ -40,7 +40,14 @@ from pos.people.selectors import shop_settings
 from pos.people.services import PinError
 from pos.sales.models import Sale, SaleLine, SaleStatus
 from pos.sales.receipts import receipt_grant
-from pos.sales.selectors import SALE_NUMBER, held_sales, held_sales_count, vat_breakdown
+from pos.sales.selectors import (
+    SALE_NUMBER,
+    held_sales,
+    held_sales_count,
+    sale_amount_due,
+    sale_amount_paid,
+    vat_breakdown,
+)
 from pos.sales.services import (
     AuthorisationRequired,
     SaleError,
@@ -573,8 +580,8 @@ def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: st
     customer = sale.customer if sale.customer_id else None
     settings_row = shop_settings()
     # a payment confirmed before checkout (an M-Pesa push the customer accepted) already counts
-    paid_already = sum((p.amount - p.change_given for p in sale.payments.filter(status="CONFIRMED")), ZERO)
-    due = max(sale.total - paid_already, ZERO)
+    paid_already = sale_amount_paid(sale=sale)
+    due = sale_amount_due(sale=sale)
     context = {
         "sale": sale,
         "paid_already": paid_already,

@@ -32,21 +32,21 @@ def amount_field(label: str = "Amount (KES)", *, required: bool = True, min_valu
     )
 
 
-class _CrispyForm(forms.Form):
+class CrispyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
 
-class SessionOpenForm(_CrispyForm):
+class SessionOpenForm(CrispyForm):
     opening_float = amount_field(
         "Opening float (KES)", min_value="0", help_text="The cash in the drawer before the first sale."
     )
     note = forms.CharField(max_length=255, required=False)
 
 
-class CashMovementForm(_CrispyForm):
+class CashMovementForm(CrispyForm):
     kind = forms.ChoiceField(
         choices=CashMovementKind.choices, widget=forms.RadioSelect, initial=CashMovementKind.PAID_OUT
     )
@@ -56,7 +56,7 @@ class CashMovementForm(_CrispyForm):
     )
 
 
-class SessionCloseForm(_CrispyForm):
+class SessionCloseForm(CrispyForm):
     """Counted cash, by total or by notes and coins; other methods' totals; a manager's PIN when needed."""
 
     closing_total = amount_field(
@@ -116,7 +116,7 @@ class SessionCloseForm(_CrispyForm):
         return data
 
 
-class ForceCloseForm(_CrispyForm):
+class ForceCloseForm(CrispyForm):
     closing_total = amount_field("Cash counted in the drawer (KES)", min_value="0")
     reason = forms.CharField(max_length=255, help_text="Why the cashier could not close it themselves.")
 
@@ -145,7 +145,7 @@ def validate_attachment(upload) -> None:
         raise ValidationError(f"This file is not really a {extension.upper()}.")
 
 
-class CustomerReceiptForm(_CrispyForm):
+class CustomerReceiptForm(CrispyForm):
     customer = forms.ModelChoiceField(queryset=Customer.objects.filter(is_active=True).order_by("name"))
     amount = amount_field()
     method = forms.ChoiceField(
@@ -163,7 +163,7 @@ class CustomerReceiptForm(_CrispyForm):
     note = forms.CharField(max_length=255, required=False)
 
 
-class SupplierPaymentForm(_CrispyForm):
+class SupplierPaymentForm(CrispyForm):
     supplier = forms.ModelChoiceField(queryset=None)
     purchase = forms.ModelChoiceField(
         queryset=None, required=False, help_text="Leave empty to pay on the supplier's account.", empty_label="—"
@@ -189,7 +189,7 @@ class SupplierPaymentForm(_CrispyForm):
         )
 
 
-class ExpenseForm(_CrispyForm):
+class ExpenseForm(CrispyForm):
     category = forms.ModelChoiceField(queryset=ExpenseCategory.objects.filter(is_active=True))
     amount = amount_field()
     method = forms.ChoiceField(choices=MoneyMethod.choices)
@@ -204,7 +204,7 @@ class ExpenseForm(_CrispyForm):
     )
 
 
-class ExpenseCategoryForm(_CrispyForm):
+class ExpenseCategoryForm(CrispyForm):
     name = forms.CharField(max_length=80)
 
 

@@ -72,7 +72,7 @@ def session_current(*, cashier: User) -> CashSession | None:
     return CashSession.objects.filter(open_for_cashier=cashier.pk).first()
 
 
-def _clean_amount(value, *, field: str = "amount", allow_zero: bool = False, what: str = "The amount") -> Decimal:
+def clean_amount(value, *, field: str = "amount", allow_zero: bool = False, what: str = "The amount") -> Decimal:
     try:
         amount = money(value)
     except (TypeError, ValueError) as exc:
@@ -102,12 +102,12 @@ def _may_act_on_session(user: User, session: CashSession) -> bool:
         return True
     if not user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS):
         return False
-    return user.has_perm(Perm.ALL_BRANCHES) or user.branch_id == session.branch_id
+    return may_use_branch(user, session.branch_id)
 
 
 @transaction.atomic
 def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=None) -> CashSession:
-    opening_float = _clean_amount(opening_float, field="opening_float", allow_zero=True, what="The opening float")
+    opening_float = clean_amount(opening_float, field="opening_float", allow_zero=True, what="The opening float")
     try:
         with transaction.atomic():
             return CashSession.objects.create(
@@ -139,7 +139,7 @@ def cash_movement_record(
     """Petty cash paid into or out of an open drawer, with a reason. Cannot take out more than is there."""
     if kind not in CashMovementKind.values:
         raise PaymentError("Choose paid in or paid out.", field="kind")
-    amount = _clean_amount(amount)
+    amount = clean_amount(amount)
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say what the money is for.", field="reason")
@@ -220,7 +220,7 @@ def _clean_counted_by_method(counted: dict | None) -> dict[str, str]:
             continue
         if method not in PaymentMethod.values or method == PaymentMethod.CASH:
             raise PaymentError(f"Unknown payment method {method!r}.", field="counted_by_method")
-        clean[method] = str(_clean_amount(value, field="counted_by_method", allow_zero=True, what="A counted total"))
+        clean[method] = str(clean_amount(value, field="counted_by_method", allow_zero=True, what="A counted total"))
     return clean
 
 
@@ -269,7 +269,7 @@ def session_close(
         if not clean_denominations:
             raise PaymentError("Enter the cash you counted, or the count of each note and coin.", field="closing_total")
         closing_total = counted_from_notes
-    closing_total = _clean_amount(closing_total, field="closing_total", allow_zero=True, what="Counted cash")
+    closing_total = clean_amount(closing_total, field="closing_total", allow_zero=True, what="Counted cash")
     if clean_denominations and counted_from_notes != closing_total:
         raise PaymentError(
             f"The notes and coins add up to KES {counted_from_notes}, not KES {closing_total}.", field="closing_total"
@@ -339,7 +339,7 @@ def session_force_close(
 _CARD_NUMBER = re.compile(r"^\d{13,19}$")
 
 
-def _looks_like_card_number(text: str) -> bool:
+def looks_like_card_number(text: str) -> bool:
     """A 13–19 digit number passing the Luhn check: someone typed the card number. Never store it."""
     digits = re.sub(r"[\s-]", "", text)
     if not _CARD_NUMBER.match(digits):
@@ -355,7 +355,7 @@ def _looks_like_card_number(text: str) -> bool:
     return total % 10 == 0
 
 
-def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
+def validate_tenders(tenders: list[Tender]) -> list[Tender]:
     if len(tenders) > MAX_SPLIT_PARTS:
         raise PaymentError(f"A sale can be split into at most {MAX_SPLIT_PARTS} payments.", field="payments")
     clean = []
@@ -377,7 +377,7 @@ def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
             raise PaymentError("That amount is not believable.", field="amount")
         reference = (tender.reference or "").strip()
         if tender.method == PaymentMethod.CARD:
-            if _looks_like_card_number(reference):
+            if looks_like_card_number(reference):
                 raise PaymentError(
                     "That looks like a card number: never type it. Enter the reference printed on the terminal slip.",
                     field="reference",
@@ -439,7 +439,7 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
         if earlier.pk != sale.pk:
             raise PaymentConflictError("This idempotency key was already used for another sale.")
         return earlier
-    tenders = _validate_tenders(tenders)
+    tenders = validate_tenders(tenders)
 
     with transaction.atomic():
         sale = Sale.objects.select_for_update().get(pk=sale.pk)

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from core.decimal_input import DecimalFormField, DecimalInputError, parse_decimal
 from core.roles import Perm
+from inventory.catalogue_services import PRODUCT_FIELDS
 from inventory.models import AdjustmentReason, Category, Product, Supplier, Unit
 from inventory.selectors import product_by_code, product_search
 from pos.people.models import Branch
@@ -80,23 +81,7 @@ class ProductForm(CrispyMixin, forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = [
-            "name",
-            "sku",
-            "barcode",
-            "category",
-            "unit",
-            "selling_price",
-            "cost_price",
-            "tax_class",
-            "kra_item_code",
-            "reorder_level",
-            "reorder_quantity",
-            "default_supplier",
-            "is_favourite",
-            "track_stock",
-            "image",
-        ]
+        fields = list(PRODUCT_FIELDS)  # what the product services accept, in the order the page shows
         widgets = {
             "barcode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "kra_item_code": KraClassificationInput(),

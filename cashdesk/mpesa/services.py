@@ -66,7 +66,7 @@ from cashdesk.mpesa.models import (
     StkStatus,
 )
 from cashdesk.selectors import sale_reference
-from cashdesk.services import PaymentConflictError, PaymentError, Tender, _validate_tenders, sale_checkout
+from cashdesk.services import PaymentConflictError, PaymentError, Tender, sale_checkout, validate_tenders
 from core.branches import may_use_branch
 from core.errors import DomainError
 from core.money import ZERO, money
@@ -123,7 +123,7 @@ def _safaricom_networks() -> tuple:
     return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in settings.MPESA_SAFARICOM_NETWORKS if n.strip())
 
 
-def _enqueue(task, *args) -> None:
+def enqueue_task(task, *args) -> None:
     """Run a Huey task once the current transaction has committed (the task must see our rows).
 
     If the queue is down (Redis), the request runs the task itself: a push must still be sent and a
@@ -169,7 +169,7 @@ def mpesa_stk_start(
         number = msisdn(phone)
     except ValidationError:
         raise PaymentError("Enter a Kenyan mobile number for M-Pesa, e.g. 0712 345 678.", field="phone") from None
-    others = _validate_tenders(list(other_tenders or []))
+    others = validate_tenders(list(other_tenders or []))
     others_total = sum((t.amount for t in others), ZERO)
     others_non_cash = sum((t.amount for t in others if t.method != PaymentMethod.CASH), ZERO)
 
@@ -245,7 +245,7 @@ def mpesa_stk_start(
             message=f"Sending the request to {format_phone_local('+' + number)}…",
         )
 
-        _enqueue(tasks.mpesa_send_stk_push, stk.pk, _local_callback_base(request))
+        enqueue_task(tasks.mpesa_send_stk_push, stk.pk, _local_callback_base(request))
     log.info("stk %s: KES %s for sale %s to %s", stk.pk, amount, sale.pk, mask_phone("+" + number))
     return stk
 
@@ -912,7 +912,7 @@ def mpesa_c2b_confirmation_apply(*, inbox_id: int) -> MpesaInbox:
                 row.save(update_fields=["verified_by", "updated_at"])
             to_complete = _c2b_match(row, inbox)
     if verify is not None:
-        _enqueue(tasks.mpesa_c2b_verify, verify)
+        enqueue_task(tasks.mpesa_c2b_verify, verify)
     if to_complete is not None:
         _complete_after_attach(*to_complete)
     return inbox

@@ -115,7 +115,7 @@ def stk_callback(request, secret: str):
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
 
-        mpesa._enqueue(tasks.mpesa_apply_stk_callback, inbox.pk)
+        mpesa.enqueue_task(tasks.mpesa_apply_stk_callback, inbox.pk)
     else:
         log.warning("M-Pesa STK callback #%s is malformed (%s): stored, nothing changed", inbox.pk, inbox.detail)
     return JsonResponse(stk_callback_accepted())
@@ -138,7 +138,7 @@ def c2b_confirmation(request, secret: str):
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
 
-        mpesa._enqueue(tasks.mpesa_apply_c2b_confirmation, inbox.pk)
+        mpesa.enqueue_task(tasks.mpesa_apply_c2b_confirmation, inbox.pk)
     return JsonResponse(c2b_confirmation_received())
 
 
@@ -149,7 +149,7 @@ def status_result(request, secret: str):
     if refused is not None:
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
-        mpesa._enqueue(tasks.mpesa_apply_status_result, inbox.pk)
+        mpesa.enqueue_task(tasks.mpesa_apply_status_result, inbox.pk)
     return JsonResponse(stk_callback_accepted())
 
 

@@ -53,7 +53,7 @@ def inline_code_problems(html: str) -> list[str]:
     return finder.problems
 
 
-def _page_cases():
+def page_cases():
     for case in ALL_CASES:
         if case.method != "get" or case.api:
             continue
@@ -73,7 +73,7 @@ def _check_response(response, label: str) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("case,role", list(_page_cases()))
+@pytest.mark.parametrize("case,role", list(page_cases()))
 def test_page_has_no_inline_code_and_a_strict_policy(case, role):
     world = build_world()
     client = Client()

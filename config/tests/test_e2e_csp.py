@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from config.tests.test_content_security_policy import _page_cases
+from config.tests.test_content_security_policy import page_cases
 from pos.tests.test_role_matrix import build_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -23,7 +23,7 @@ def test_no_page_triggers_a_policy_violation_in_chromium(live_server, page):
     page.on("console", lambda msg: refused.append(f"{page.url}: {msg.text}")
             if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
     visited = 0
-    for param in _page_cases():
+    for param in page_cases():
         case, role = param.values
         if role != "owner" or case.htmx:
             continue

@@ -17,7 +17,7 @@ from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import ConflictError, DomainError
 from core.money import CENT, ZERO, money
 from core.roles import Perm
-from inventory.ledger_services import StockLine, quantity_problem, stock_move
+from inventory.ledger_services import MAX_SALE_LINE_QUANTITY, StockLine, quantity_problem, stock_move
 from inventory.models import MovementKind, Product
 from pos.customers.models import Customer, LoyaltyEntry, LoyaltyKind
 from pos.people.audit import AuditAction, audit_record
@@ -54,7 +54,6 @@ class AuthorisationRequired(SaleError):
         self.perm = perm
 
 
-MAX_LINE_QUANTITY = Decimal("100000")
 MAX_UNIT_PRICE = Decimal("10000000.00")
 
 
@@ -140,7 +139,7 @@ def _check_quantity(product: Product, quantity: Decimal) -> None:
         raise SaleError("Quantities must be Decimal.", field="quantity")
     if quantity <= 0:
         raise SaleError("The quantity must be more than zero.", field="quantity")
-    if quantity > MAX_LINE_QUANTITY:
+    if quantity > MAX_SALE_LINE_QUANTITY:
         raise SaleError("That quantity is too large for one line.", field="quantity")
     problem = quantity_problem(
         quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name

@@ -67,6 +67,26 @@ class Tender:
     reference: str = ""
 
 
+@dataclass(frozen=True)
+class TenderFigures:
+    """What the customer has handed over against what is due: the pay panel shows these, checkout
+    checks them. Only cash is given change."""
+
+    paid: Decimal
+    still_due: Decimal
+    change: Decimal
+
+
+def tender_figures(*, due: Decimal, tenders: list[Tender]) -> TenderFigures:
+    paid = sum((t.amount for t in tenders), ZERO)
+    cash = sum((t.amount for t in tenders if t.method == PaymentMethod.CASH), ZERO)
+    return TenderFigures(
+        paid=money(paid),
+        still_due=money(max(due - paid, ZERO)),
+        change=money(min(max(paid - due, ZERO), cash)),
+    )
+
+
 # ---------------------------------------------------------------------------- sessions
 def session_current(*, cashier: User) -> CashSession | None:
     return CashSession.objects.filter(open_for_cashier=cashier.pk).first()
@@ -475,11 +495,11 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
                 f"Card and other non-cash payments (KES {other_now}) are more than what is due (KES {due}); "
                 "only cash can be given change."
             )
-        if cash_now + other_now < due:
-            raise PaymentError(f"KES {due - cash_now - other_now} is still to pay.", code="underpaid")
-        change = cash_now + other_now - due
-        if change > cash_now:  # cannot happen given the check above; kept as a guard
-            raise PaymentError("Change cannot be more than the cash handed over.")
+        figures = tender_figures(due=due, tenders=tenders)
+        if figures.still_due > 0:
+            raise PaymentError(f"KES {figures.still_due} is still to pay.", code="underpaid")
+        # Non-cash tenders are at most what is due (checked above), so all the change comes out of the cash.
+        change = figures.change
 
         now = when or timezone.now()
         loyalty_now, loyalty_references = _charge_customer(sale=sale, tenders=tenders, user=user, when=now)

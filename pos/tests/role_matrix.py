@@ -226,6 +226,7 @@ CASES += [
     Case("till:held", everyone_but_anonymous(), htmx=True),
     Case("till:resume", everyone_but_anonymous(), args=lambda w: [w.till.held_sale.pk], method="post", htmx=True, fresh_world=True),
     Case("till:pay", everyone_but_anonymous(), htmx=True),
+    Case("till:pay_summary", everyone_but_anonymous(), htmx=True, query="cash=500"),
     Case("till:session_open", everyone_but_anonymous(), method="post", htmx=True, data=lambda w: {"opening_float": "100"}),
     # the employee's sale: only they can check it out
     Case("till:checkout", _only_the_cashier(), method="post", htmx=True, fresh_world=True,

@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from cashdesk.services import PaymentError, sale_checkout, session_current, session_open
+from cashdesk.services import PaymentError, sale_checkout, session_current, session_open, tender_figures
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
 from core.forms import add_domain_error
@@ -66,6 +66,7 @@ from pos.sales.services import (
 )
 from pos.sales.tasks import receipt_email_send
 from pos.till.forms import (
+    TENDER_FIELDS,
     VOID_REASONS,
     DiscountForm,
     NoteForm,
@@ -75,6 +76,7 @@ from pos.till.forms import (
     QuantityForm,
     QuickCustomerForm,
     ReasonForm,
+    typed_tenders,
 )
 
 DIALOGS = "pos/till_dialogs.html"
@@ -575,17 +577,37 @@ def _quick_cash(total: Decimal) -> list[Decimal]:
     return amounts[:5]
 
 
+def _points_worth(customer: Customer) -> Decimal:
+    return (customer.loyalty_points * shop_settings().loyalty_point_value).quantize(Decimal("0.01"))
+
+
+def _pay_figures(sale: Sale, data, *, fill: str = "") -> dict:
+    """The pay panel's summary: what is due, and paid / still to pay / change for the amounts typed so
+    far, by the cash desk's own rule (`tender_figures`), so the browser does no sums with money.
+
+    `fill` names an amount box to fill with the rest of what is due (its "Rest" / "Use" button); loyalty
+    points pay at most what they are worth.
+    """
+    data = data.dict() if hasattr(data, "dict") else dict(data or {})
+    # a payment confirmed before checkout (an M-Pesa push the customer accepted) already counts
+    due = sale_amount_due(sale=sale)
+    context = {"sale": sale, "paid_already": sale_amount_paid(sale=sale), "due": due, "fill": "", "fill_value": None}
+    if fill in TENDER_FIELDS:
+        rest = tender_figures(due=due, tenders=typed_tenders(data, without=fill)).still_due
+        if fill == "loyalty" and sale.customer_id:
+            rest = min(rest, _points_worth(sale.customer))
+        data[fill] = f"{rest}"
+        context.update(fill=fill, fill_value=rest)
+    context["figures"] = tender_figures(due=due, tenders=typed_tenders(data))
+    return context
+
+
 def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: str = "") -> dict:
     session = session_current(cashier=request.user)
     customer = sale.customer if sale.customer_id else None
-    settings_row = shop_settings()
-    # a payment confirmed before checkout (an M-Pesa push the customer accepted) already counts
-    paid_already = sale_amount_paid(sale=sale)
-    due = sale_amount_due(sale=sale)
-    context = {
-        "sale": sale,
-        "paid_already": paid_already,
-        "due": due,
+    context = _pay_figures(sale, form.data if form is not None and form.is_bound else {})
+    due = context["due"]
+    context.update({
         "cash_session": session,
         "session_form": session_form or OpenSessionForm(),
         "form": form or PayForm(initial={"sale": sale.pk, "idempotency_key": uuid.uuid4().hex}),
@@ -593,10 +615,10 @@ def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: st
         "customer": customer,
         "quick_cash": _quick_cash(due) if due else [],
         "line_count": sale.lines.count(),
-    }
+    })
     if customer is not None:
         context["credit_room"] = max(customer.credit_limit - customer.balance, ZERO)
-        context["points_worth"] = (customer.loyalty_points * settings_row.loyalty_point_value).quantize(Decimal("0.01"))
+        context["points_worth"] = _points_worth(customer)
     return context
 
 
@@ -605,6 +627,17 @@ def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: st
 def pay(request):
     """The pay panel. Opening it makes the idempotency key the checkout will send."""
     return _dialog(request, "pay", _pay_context(request, _sale(request)))
+
+
+@require_perm(Perm.USE_TILL, Perm.TAKE_PAYMENT)
+@require_GET
+def pay_summary(request):
+    """The pay panel's figures for the amounts typed so far (htmx, as the cashier types); without
+    JavaScript the pay page itself shows them when the form comes back."""
+    if not request.htmx:
+        return redirect("till:pay")
+    context = _pay_figures(_sale(request), request.GET, fill=request.GET.get("fill", ""))
+    return render(request, f"{DIALOGS}#pay-summary", context)
 
 
 @require_perm(Perm.USE_TILL, Perm.USE_OWN_CASH_SESSION)

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from cashdesk.models import CashMovementKind, ExpenseCategory, MoneyMethod, PaymentMethod
 from cashdesk.selectors import DENOMINATIONS
+from core.branches import for_viewer
 from core.decimal_input import DecimalFormField
 from core.roles import Perm, Role
 from inventory.models import Purchase, PurchaseStatus, Supplier
@@ -31,21 +32,21 @@ def amount_field(label: str = "Amount (KES)", *, required: bool = True, min_valu
     )
 
 
-class _CrispyForm(forms.Form):
+class CrispyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
 
 
-class SessionOpenForm(_CrispyForm):
+class SessionOpenForm(CrispyForm):
     opening_float = amount_field(
         "Opening float (KES)", min_value="0", help_text="The cash in the drawer before the first sale."
     )
     note = forms.CharField(max_length=255, required=False)
 
 
-class CashMovementForm(_CrispyForm):
+class CashMovementForm(CrispyForm):
     kind = forms.ChoiceField(
         choices=CashMovementKind.choices, widget=forms.RadioSelect, initial=CashMovementKind.PAID_OUT
     )
@@ -55,7 +56,7 @@ class CashMovementForm(_CrispyForm):
     )
 
 
-class SessionCloseForm(_CrispyForm):
+class SessionCloseForm(CrispyForm):
     """Counted cash, by total or by notes and coins; other methods' totals; a manager's PIN when needed."""
 
     closing_total = amount_field(
@@ -115,7 +116,7 @@ class SessionCloseForm(_CrispyForm):
         return data
 
 
-class ForceCloseForm(_CrispyForm):
+class ForceCloseForm(CrispyForm):
     closing_total = amount_field("Cash counted in the drawer (KES)", min_value="0")
     reason = forms.CharField(max_length=255, help_text="Why the cashier could not close it themselves.")
 
@@ -144,7 +145,7 @@ def validate_attachment(upload) -> None:
         raise ValidationError(f"This file is not really a {extension.upper()}.")
 
 
-class CustomerReceiptForm(_CrispyForm):
+class CustomerReceiptForm(CrispyForm):
     customer = forms.ModelChoiceField(queryset=Customer.objects.filter(is_active=True).order_by("name"))
     amount = amount_field()
     method = forms.ChoiceField(
@@ -162,7 +163,7 @@ class CustomerReceiptForm(_CrispyForm):
     note = forms.CharField(max_length=255, required=False)
 
 
-class SupplierPaymentForm(_CrispyForm):
+class SupplierPaymentForm(CrispyForm):
     supplier = forms.ModelChoiceField(queryset=None)
     purchase = forms.ModelChoiceField(
         queryset=None, required=False, help_text="Leave empty to pay on the supplier's account.", empty_label="—"
@@ -180,15 +181,15 @@ class SupplierPaymentForm(_CrispyForm):
         purchases = Purchase.objects.exclude(
             status__in=[PurchaseStatus.DRAFT, PurchaseStatus.CANCELLED]
         ).select_related("supplier")
-        if user is not None and not user.has_perm(Perm.ALL_BRANCHES):
-            purchases = purchases.filter(branch_id=user.branch_id)
+        if user is not None:
+            purchases = for_viewer(purchases, user)
         self.fields["purchase"].queryset = purchases.order_by("-created_at")
         self.fields["purchase"].label_from_instance = lambda p: (
             f"{p.number} · {p.supplier.name} · {p.get_status_display()}"
         )
 
 
-class ExpenseForm(_CrispyForm):
+class ExpenseForm(CrispyForm):
     category = forms.ModelChoiceField(queryset=ExpenseCategory.objects.filter(is_active=True))
     amount = amount_field()
     method = forms.ChoiceField(choices=MoneyMethod.choices)
@@ -203,7 +204,7 @@ class ExpenseForm(_CrispyForm):
     )
 
 
-class ExpenseCategoryForm(_CrispyForm):
+class ExpenseCategoryForm(CrispyForm):
     name = forms.CharField(max_length=80)
 
 

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from core.models import TimeStampedModel
 from core.money import MoneyField
+from pos.sales.models import PaymentStatus
 
 
 class SessionStatus(models.TextChoices):
@@ -98,13 +99,6 @@ class PaymentMethod(models.TextChoices):
     CUSTOMER_CREDIT = "CUSTOMER_CREDIT", "On account"
     LOYALTY = "LOYALTY", "Loyalty points"
     VOUCHER = "VOUCHER", "Voucher"
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    CONFIRMED = "CONFIRMED", "Confirmed"
-    FAILED = "FAILED", "Failed"
-    REFUNDED = "REFUNDED", "Refunded"
 
 
 class Payment(TimeStampedModel):

@@ -26,13 +26,13 @@ from cashdesk.selectors import purchase_amount_owed, unpaid_account_sales
 from cashdesk.services import (
     PaymentConflictError,
     PaymentError,
-    _clean_amount,
-    _looks_like_card_number,
+    clean_amount,
+    looks_like_card_number,
     session_cash_in,
     session_cash_out,
 )
+from core.branches import may_use_branch
 from core.money import ZERO
-from core.roles import Perm
 from inventory.models import Purchase, PurchaseStatus
 from pos.customers.models import Customer
 from pos.people.audit import AuditAction, audit_record
@@ -52,7 +52,7 @@ def _clean_reference(method: str, reference: str) -> str:
     reference = (reference or "").strip()
     if method == MoneyMethod.CASH:
         return reference[:64]
-    if method == MoneyMethod.CARD and _looks_like_card_number(reference):
+    if method == MoneyMethod.CARD and looks_like_card_number(reference):
         raise PaymentError(
             "That looks like a card number: never type it. Enter the terminal slip's reference.", field="reference"
         )
@@ -82,7 +82,7 @@ def customer_receipt_record(
 ) -> CustomerReceipt:
     """A customer pays off what they owe. The money settles their unpaid on-account sales, the ones
     chosen first, then the oldest; what they owe (`Customer.balance`) drops by the amount."""
-    amount = _clean_amount(amount)
+    amount = clean_amount(amount)
     method = _clean_method(method)
     reference = _clean_reference(method, reference)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -172,7 +172,7 @@ def supplier_payment_record(
     request=None,
 ) -> SupplierPayment:
     """Pay a supplier, for one purchase (never more than it still owes) or on their account."""
-    amount = _clean_amount(amount)
+    amount = clean_amount(amount)
     method = _clean_method(method)
     reference = _clean_reference(method, reference)
     if not supplier.is_active:
@@ -187,7 +187,7 @@ def supplier_payment_record(
                 f"{purchase.number} is {purchase.get_status_display().lower()}: nothing is owed on it.",
                 field="purchase",
             )
-        if purchase.branch_id != user.branch_id and not user.has_perm(Perm.ALL_BRANCHES):
+        if not may_use_branch(user, purchase.branch_id):
             raise PaymentError(f"{purchase.number} belongs to another branch.", field="purchase")
         owed = purchase_amount_owed(purchase=purchase)
         if amount > owed:
@@ -235,7 +235,7 @@ def expense_record(
     attachment=None,
     request=None,
 ) -> Expense:
-    amount = _clean_amount(amount)
+    amount = clean_amount(amount)
     method = _clean_method(method)
     reference = _clean_reference(method, reference) if method != MoneyMethod.CASH else (reference or "").strip()[:64]
     description = (description or "").strip()

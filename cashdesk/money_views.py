@@ -21,12 +21,13 @@ from cashdesk.selectors import (
     unpaid_account_sales,
 )
 from cashdesk.tables import CustomerReceiptTable, ExpenseTable, SupplierPaymentTable
-from cashdesk.views import apply_domain_error
+from core.branches import for_viewer
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from inventory.models import Purchase
-from inventory.selectors import limit_to_branches
 from pos.customers.models import Customer
 from pos.sales.models import Sale
 
@@ -34,7 +35,7 @@ from pos.sales.models import Sale
 def _list(request, *, table, template: str, partial: str, context: dict | None = None):
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     context = {"table": table, **(context or {})}
-    return render(request, f"{template}#{partial}" if request.htmx else template, context)
+    return render_partial(request, template, partial, context)
 
 
 # ---------------------------------------------------------------------------- customer receipts
@@ -77,7 +78,7 @@ def receipt_create(request):
                 request=request,
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request,
@@ -130,7 +131,7 @@ def supplier_payment_create(request):
     if purchase_id.isdigit():  # "Pay" from a purchase's page
 
         # Another branch's purchase is not there for this user (its supplier and amount owed are not theirs).
-        purchase = limit_to_branches(Purchase.objects.all(), request.user).filter(pk=int(purchase_id)).first()
+        purchase = for_viewer(Purchase.objects.all(), request.user).filter(pk=int(purchase_id)).first()
         if purchase is not None:
 
             initial = {
@@ -154,7 +155,7 @@ def supplier_payment_create(request):
                 request=request,
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Paid KES {payment.amount:,.2f} to {payment.supplier.name}.")
             if payment.purchase_id:  # back to the purchase the "Pay" button was on: it now shows what is left
@@ -192,7 +193,7 @@ def expense_create(request):
                 request=request,
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Expense recorded: {expense.category.name}, KES {expense.amount:,.2f}.")
             return redirect("cashdesk:expense_list")

@@ -29,6 +29,7 @@ from cashdesk.models import (
     SupplierPayment,
 )
 from cashdesk.mpesa.models import STK_WAITING, StkRequest
+from core.branches import for_viewer
 from core.money import ZERO, money
 from core.roles import Perm
 from pos.people.models import User
@@ -313,8 +314,7 @@ def sessions_visible_to(user: User) -> QuerySet[CashSession]:
     qs = CashSession.objects.select_related("cashier", "branch", "closed_by")
     if not user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS):
         return qs.filter(cashier=user)
-    if not user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=user.branch_id)
+    qs = for_viewer(qs, user)
     return qs
 
 
@@ -324,15 +324,6 @@ def session_current(*, cashier: User) -> CashSession | None:
 
 def session_drawer_cash(*, session: CashSession) -> Decimal:
     return session_cash_figures(session=session).expected
-
-
-def sale_amount_due(*, sale: Sale) -> Decimal:
-    """What is left to pay on a sale: its total less confirmed payments (net of change)."""
-    confirmed = Payment.objects.filter(sale=sale, status=PaymentStatus.CONFIRMED).aggregate(
-        amount=Sum("amount"), change=Sum("change_given")
-    )
-    paid = money((confirmed["amount"] or ZERO) - (confirmed["change"] or ZERO))
-    return max(money(sale.total - paid), ZERO)
 
 
 def sale_reference(sale: Sale) -> str:
@@ -376,22 +367,19 @@ def unpaid_account_sales(*, customer) -> list[Sale]:
 
 def customer_receipts_visible_to(user: User) -> QuerySet[CustomerReceipt]:
     qs = CustomerReceipt.objects.select_related("customer", "received_by", "branch")
-    if not user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=user.branch_id)
+    qs = for_viewer(qs, user)
     return qs
 
 
 def supplier_payments_visible_to(user: User) -> QuerySet[SupplierPayment]:
     qs = SupplierPayment.objects.select_related("supplier", "paid_by", "branch", "purchase")
-    if not user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=user.branch_id)
+    qs = for_viewer(qs, user)
     return qs
 
 
 def expenses_visible_to(user: User) -> QuerySet[Expense]:
     qs = Expense.objects.select_related("category", "recorded_by", "branch")
-    if not user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=user.branch_id)
+    qs = for_viewer(qs, user)
     return qs
 
 

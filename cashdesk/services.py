@@ -30,6 +30,7 @@ from cashdesk.models import (
 )
 from cashdesk.mpesa.models import STK_WAITING, StkRequest
 from cashdesk.selectors import DENOMINATIONS, session_cash_figures, session_report
+from core.branches import may_use_branch
 from core.db import retry_on_deadlock
 from core.errors import ConflictError, DomainError
 from core.money import ZERO, money
@@ -40,6 +41,7 @@ from pos.customers.models import Customer, LoyaltyKind
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import ShopSettings, User
 from pos.sales.models import Sale, SaleStatus
+from pos.sales.selectors import sale_amount_due, sale_amount_paid
 from pos.sales.services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
 
 MAX_SPLIT_PARTS = 10  # cash, card, M-Pesa… a real split has two or three parts
@@ -65,12 +67,32 @@ class Tender:
     reference: str = ""
 
 
+@dataclass(frozen=True)
+class TenderFigures:
+    """What the customer has handed over against what is due: the pay panel shows these, checkout
+    checks them. Only cash is given change."""
+
+    paid: Decimal
+    still_due: Decimal
+    change: Decimal
+
+
+def tender_figures(*, due: Decimal, tenders: list[Tender]) -> TenderFigures:
+    paid = sum((t.amount for t in tenders), ZERO)
+    cash = sum((t.amount for t in tenders if t.method == PaymentMethod.CASH), ZERO)
+    return TenderFigures(
+        paid=money(paid),
+        still_due=money(max(due - paid, ZERO)),
+        change=money(min(max(paid - due, ZERO), cash)),
+    )
+
+
 # ---------------------------------------------------------------------------- sessions
 def session_current(*, cashier: User) -> CashSession | None:
     return CashSession.objects.filter(open_for_cashier=cashier.pk).first()
 
 
-def _clean_amount(value, *, field: str = "amount", allow_zero: bool = False, what: str = "The amount") -> Decimal:
+def clean_amount(value, *, field: str = "amount", allow_zero: bool = False, what: str = "The amount") -> Decimal:
     try:
         amount = money(value)
     except (TypeError, ValueError) as exc:
@@ -100,12 +122,12 @@ def _may_act_on_session(user: User, session: CashSession) -> bool:
         return True
     if not user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS):
         return False
-    return user.has_perm(Perm.ALL_BRANCHES) or user.branch_id == session.branch_id
+    return may_use_branch(user, session.branch_id)
 
 
 @transaction.atomic
 def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=None) -> CashSession:
-    opening_float = _clean_amount(opening_float, field="opening_float", allow_zero=True, what="The opening float")
+    opening_float = clean_amount(opening_float, field="opening_float", allow_zero=True, what="The opening float")
     try:
         with transaction.atomic():
             return CashSession.objects.create(
@@ -137,7 +159,7 @@ def cash_movement_record(
     """Petty cash paid into or out of an open drawer, with a reason. Cannot take out more than is there."""
     if kind not in CashMovementKind.values:
         raise PaymentError("Choose paid in or paid out.", field="kind")
-    amount = _clean_amount(amount)
+    amount = clean_amount(amount)
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say what the money is for.", field="reason")
@@ -218,7 +240,7 @@ def _clean_counted_by_method(counted: dict | None) -> dict[str, str]:
             continue
         if method not in PaymentMethod.values or method == PaymentMethod.CASH:
             raise PaymentError(f"Unknown payment method {method!r}.", field="counted_by_method")
-        clean[method] = str(_clean_amount(value, field="counted_by_method", allow_zero=True, what="A counted total"))
+        clean[method] = str(clean_amount(value, field="counted_by_method", allow_zero=True, what="A counted total"))
     return clean
 
 
@@ -226,7 +248,7 @@ def _may_approve(manager: User | None, session: CashSession) -> bool:
     """A manager (APPROVE_CASH_DIFFERENCE) of the session's branch, or of every branch."""
     if manager is None or not manager.is_active or not manager.has_perm(Perm.APPROVE_CASH_DIFFERENCE):
         return False
-    return manager.has_perm(Perm.ALL_BRANCHES) or manager.branch_id == session.branch_id
+    return may_use_branch(manager, session.branch_id)
 
 
 @transaction.atomic
@@ -267,7 +289,7 @@ def session_close(
         if not clean_denominations:
             raise PaymentError("Enter the cash you counted, or the count of each note and coin.", field="closing_total")
         closing_total = counted_from_notes
-    closing_total = _clean_amount(closing_total, field="closing_total", allow_zero=True, what="Counted cash")
+    closing_total = clean_amount(closing_total, field="closing_total", allow_zero=True, what="Counted cash")
     if clean_denominations and counted_from_notes != closing_total:
         raise PaymentError(
             f"The notes and coins add up to KES {counted_from_notes}, not KES {closing_total}.", field="closing_total"
@@ -337,7 +359,7 @@ def session_force_close(
 _CARD_NUMBER = re.compile(r"^\d{13,19}$")
 
 
-def _looks_like_card_number(text: str) -> bool:
+def looks_like_card_number(text: str) -> bool:
     """A 13–19 digit number passing the Luhn check: someone typed the card number. Never store it."""
     digits = re.sub(r"[\s-]", "", text)
     if not _CARD_NUMBER.match(digits):
@@ -353,7 +375,7 @@ def _looks_like_card_number(text: str) -> bool:
     return total % 10 == 0
 
 
-def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
+def validate_tenders(tenders: list[Tender]) -> list[Tender]:
     if len(tenders) > MAX_SPLIT_PARTS:
         raise PaymentError(f"A sale can be split into at most {MAX_SPLIT_PARTS} payments.", field="payments")
     clean = []
@@ -375,7 +397,7 @@ def _validate_tenders(tenders: list[Tender]) -> list[Tender]:
             raise PaymentError("That amount is not believable.", field="amount")
         reference = (tender.reference or "").strip()
         if tender.method == PaymentMethod.CARD:
-            if _looks_like_card_number(reference):
+            if looks_like_card_number(reference):
                 raise PaymentError(
                     "That looks like a card number: never type it. Enter the reference printed on the terminal slip.",
                     field="reference",
@@ -437,7 +459,7 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
         if earlier.pk != sale.pk:
             raise PaymentConflictError("This idempotency key was already used for another sale.")
         return earlier
-    tenders = _validate_tenders(tenders)
+    tenders = validate_tenders(tenders)
 
     with transaction.atomic():
         sale = Sale.objects.select_for_update().get(pk=sale.pk)
@@ -457,9 +479,15 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
             )
 
         sale_recalculate(sale=sale)
-        confirmed = list(sale.payments.filter(status=PaymentStatus.CONFIRMED))
-        already = sum((p.amount - p.change_given for p in confirmed), ZERO)
-        due = sale.total - already
+        payments = list(sale.payments.all())
+        confirmed = [p for p in payments if p.status == PaymentStatus.CONFIRMED]
+        if sale_amount_paid(sale=sale, payments=payments) > sale.total:
+            # An M-Pesa payment confirmed before lines came off the cart: the surplus is refunded, not kept.
+            raise PaymentConflictError(
+                "Payments already taken are more than this sale's total: add the items back, or a manager "
+                "refunds the difference."
+            )
+        due = sale_amount_due(sale=sale, payments=payments)
         cash_now = sum((t.amount for t in tenders if t.method == PaymentMethod.CASH), ZERO)
         other_now = sum((t.amount for t in tenders if t.method != PaymentMethod.CASH), ZERO)
         if other_now > due:
@@ -467,11 +495,11 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
                 f"Card and other non-cash payments (KES {other_now}) are more than what is due (KES {due}); "
                 "only cash can be given change."
             )
-        if cash_now + other_now < due:
-            raise PaymentError(f"KES {due - cash_now - other_now} is still to pay.", code="underpaid")
-        change = cash_now + other_now - due
-        if change > cash_now:  # cannot happen given the check above; kept as a guard
-            raise PaymentError("Change cannot be more than the cash handed over.")
+        figures = tender_figures(due=due, tenders=tenders)
+        if figures.still_due > 0:
+            raise PaymentError(f"KES {figures.still_due} is still to pay.", code="underpaid")
+        # Non-cash tenders are at most what is due (checked above), so all the change comes out of the cash.
+        change = figures.change
 
         now = when or timezone.now()
         loyalty_now, loyalty_references = _charge_customer(sale=sale, tenders=tenders, user=user, when=now)
@@ -559,11 +587,4 @@ def _charge_customer(*, sale: Sale, tenders: list[Tender], user: User, when) -> 
             raise PaymentError(exc.message, field="method", code="loyalty") from exc
         reference = f"{points.normalize():f} points"
     return with_points, reference
-
-
-def sale_payments_summary(*, sale: Sale) -> dict:
-    payments = list(sale.payments.all())
-    confirmed = [p for p in payments if p.status == PaymentStatus.CONFIRMED]
-    paid = sum((p.amount - p.change_given for p in confirmed), ZERO)
-    return {"payments": payments, "paid": paid, "due": max(sale.total - paid, ZERO)}
 

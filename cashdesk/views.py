@@ -27,14 +27,11 @@ from cashdesk.selectors import (
 )
 from cashdesk.tables import CashSessionTable
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from pos.people.services import PinError, staff_verify_pin
-
-
-def apply_domain_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def _redirect(request, url: str):
@@ -69,8 +66,7 @@ def _desk_context(request, *, movement_form=None, open_form=None) -> dict:
 @require_perm(Perm.USE_OWN_CASH_SESSION)
 def index(request):
     context = _desk_context(request)
-    template = "cashdesk/index.html#drawer" if request.htmx else "cashdesk/index.html"
-    return render(request, template, context)
+    return render_partial(request, "cashdesk/index.html", "drawer", context)
 
 
 @require_perm(Perm.USE_OWN_CASH_SESSION)
@@ -83,13 +79,12 @@ def session_open(request):
                 cashier=request.user, opening_float=form.cleaned_data["opening_float"], note=form.cleaned_data["note"]
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Cash session opened with KES {form.cleaned_data['opening_float']:,.2f}.")
             return _redirect(request, reverse("cashdesk:index"))
     context = _desk_context(request, open_form=form)
-    template = "cashdesk/index.html#drawer" if request.htmx else "cashdesk/index.html"
-    return render(request, template, context, status=400)
+    return render_partial(request, "cashdesk/index.html", "drawer", context, status=400)
 
 
 @require_perm(Perm.PAY_IN_OUT)
@@ -107,7 +102,7 @@ def movement_create(request):
                 session=session, user=request.user, request=request, **form.cleaned_data
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            add_domain_error(form, exc)
             status = 400
         else:
             messages.success(request, f"{movement.get_kind_display()}: KES {movement.amount:,.2f} ({movement.reason}).")
@@ -117,8 +112,7 @@ def movement_create(request):
     else:
         status = 400
     context = _desk_context(request, movement_form=form)
-    template = "cashdesk/index.html#drawer" if request.htmx else "cashdesk/index.html"
-    return render(request, template, context, status=status if not request.htmx else 200)
+    return render_partial(request, "cashdesk/index.html", "drawer", context, status=status if not request.htmx else 200)
 
 
 # ---------------------------------------------------------------------------- closing
@@ -151,7 +145,7 @@ def session_close(request):
             form.add_error("approver_pin", exc.message)
             needs_approval = True
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            add_domain_error(form, exc)
             needs_approval = exc.code == "needs_approval"
         else:
             word = "over" if closed.difference > 0 else "short" if closed.difference < 0 else "exact"
@@ -183,7 +177,7 @@ def session_force_close(request, pk: int):
                 request=request,
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{session.cashier.full_name}'s session was force-closed.")
             return redirect("cashdesk:session_report", pk=session.pk)
@@ -205,8 +199,7 @@ def session_list(request):
     table = CashSessionTable(qs, order_by=request.GET.get("sort"))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     context = {"table": table, "status": status, "statuses": SessionStatus.choices}
-    template = "cashdesk/session_list.html#session-table" if request.htmx else "cashdesk/session_list.html"
-    return render(request, template, context)
+    return render_partial(request, "cashdesk/session_list.html", "session-table", context)
 
 
 def _as_datetimes(report: dict) -> dict:
@@ -240,8 +233,7 @@ def _denomination_rows(session: CashSession) -> list[dict]:
 def session_report(request, pk: int):
     session = _visible_session(request, pk)
     context = _report_context(request, session)
-    template = "cashdesk/session_report.html#report" if request.htmx else "cashdesk/session_report.html"
-    return render(request, template, context)
+    return render_partial(request, "cashdesk/session_report.html", "report", context)
 
 
 @require_perm(Perm.USE_OWN_CASH_SESSION)

@@ -12,7 +12,8 @@ from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 
-def _login_redirect(request):
+def login_redirect(request):
+    """To the login page and back here afterwards; an htmx request sends the whole page there."""
     login_url = resolve_url(settings.LOGIN_URL)
     if getattr(request, "htmx", False):
         # An htmx fragment request after the session expired: send the whole page to login.
@@ -27,7 +28,7 @@ def require_perm(*perms: str, any_of: bool = False):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
-                return _login_redirect(request)
+                return login_redirect(request)
             check = any if any_of else all
             if perms and not check(request.user.has_perm(p) for p in perms):
                 raise PermissionDenied

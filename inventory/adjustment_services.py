@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.roles import Perm
-from inventory.errors import StockConflictError, StockError, StockShortError, _require, _require_branch
-from inventory.ledger_services import StockLine, quantity_problem, stock_move
+from inventory.errors import StockConflictError, StockError, StockShortError, require_branch, require_permission
+from inventory.ledger_services import MAX_QUANTITY, StockLine, quantity_problem, stock_move
 from inventory.models import (
     AdjustmentReason,
     AdjustmentStatus,
@@ -26,8 +26,6 @@ from inventory.models import (
 )
 from inventory.selectors import product_by_code, stock_on_hand, stock_on_hand_map
 from pos.people.audit import AuditAction, audit_record
-
-MAX_QUANTITY = Decimal("1000000")
 
 
 def _check_quantity(product: Product, quantity, *, field: str, allow_negative: bool = False) -> None:
@@ -66,8 +64,8 @@ def stock_adjustment_request(
     Changes no stock: a manager approves it (`stock_adjustment_approve`). A counted quantity becomes
     a delta against the stock on hand now, so later sales are not undone when it is approved.
     """
-    _require(user, Perm.REQUEST_ADJUSTMENT, "You may not request stock adjustments.")
-    _require_branch(user, branch.pk)
+    require_permission(user, Perm.REQUEST_ADJUSTMENT, "You may not request stock adjustments.")
+    require_branch(user, branch.pk)
     if (counted_quantity is None) == (delta is None):
         raise StockError("Give either the quantity you counted or the change (+ found, − lost).", field="quantity")
     if reason not in AdjustmentReason.values:
@@ -124,9 +122,9 @@ def stock_adjustment_approve(*, adjustment: StockAdjustment, user, note: str = "
 
     A manager's own request is approved the same way: the click is theirs and is recorded.
     """
-    _require(user, Perm.APPROVE_ADJUSTMENT, "Only a manager or owner may approve stock adjustments.")
+    require_permission(user, Perm.APPROVE_ADJUSTMENT, "Only a manager or owner may approve stock adjustments.")
     adjustment = _lock_pending(adjustment.pk)
-    _require_branch(user, adjustment.branch_id, field=None)
+    require_branch(user, adjustment.branch_id, field=None)
     product = adjustment.product
     if not product.track_stock:
         raise StockError(f"{product.name} no longer tracks stock; reject this request.")
@@ -190,12 +188,12 @@ def stock_adjustment_approve(*, adjustment: StockAdjustment, user, note: str = "
 @transaction.atomic
 def stock_adjustment_reject(*, adjustment: StockAdjustment, user, note: str, request=None) -> StockAdjustment:
     """Reject a pending adjustment: who and why are recorded; stock is untouched."""
-    _require(user, Perm.APPROVE_ADJUSTMENT, "Only a manager or owner may reject stock adjustments.")
+    require_permission(user, Perm.APPROVE_ADJUSTMENT, "Only a manager or owner may reject stock adjustments.")
     note = (note or "").strip()
     if not note:
         raise StockError("Say why it is rejected.", field="note")
     adjustment = _lock_pending(adjustment.pk)
-    _require_branch(user, adjustment.branch_id, field=None)
+    require_branch(user, adjustment.branch_id, field=None)
     adjustment.status = AdjustmentStatus.REJECTED
     adjustment.decided_by = user
     adjustment.decided_at = timezone.now()
@@ -257,8 +255,8 @@ def _count_marker(branch_id: int, category_id: int | None) -> str:
 @transaction.atomic
 def stock_count_start(*, user, branch, category: Category | None = None, note: str = "") -> StockCount:
     """Start a stock take of a category or the whole branch, with a snapshot of expected stock."""
-    _require(user, Perm.COUNT_STOCK, "You may not count stock.")
-    _require_branch(user, branch.pk)
+    require_permission(user, Perm.COUNT_STOCK, "You may not count stock.")
+    require_branch(user, branch.pk)
     open_counts = StockCount.objects.filter(branch=branch, status=CountStatus.OPEN)
     if category is None and open_counts.exists():
         raise StockError("Finish or cancel the counts already open at this branch first.", field="category")
@@ -301,9 +299,9 @@ def _lock_open_count(count_id: int) -> StockCount:
 def stock_count_enter(*, count: StockCount, product: Product, counted_quantity: Decimal | None, user) -> StockCountLine:
     """Record what was counted for a product (None clears it). A product that is not on the sheet
     yet is added. The expected quantity is refreshed to the stock on hand at this moment."""
-    _require(user, Perm.COUNT_STOCK, "You may not count stock.")
+    require_permission(user, Perm.COUNT_STOCK, "You may not count stock.")
     count = _lock_open_count(count.pk)
-    _require_branch(user, count.branch_id, field=None)
+    require_branch(user, count.branch_id, field=None)
     product = Product.objects.select_related("unit").get(pk=product.pk)
     if counted_quantity is not None:
         _check_quantity(product, counted_quantity, field="counted_quantity")
@@ -333,9 +331,9 @@ def _count_line(count: StockCount, product: Product) -> StockCountLine:
 def stock_count_scan(*, count: StockCount, code: str, user, add_one: bool = False) -> StockCountLine:
     """A scanned barcode (or typed SKU): find its line, adding it when the product is not on the sheet.
     With `add_one`, every scan counts one more unit (scan each item as you move it)."""
-    _require(user, Perm.COUNT_STOCK, "You may not count stock.")
+    require_permission(user, Perm.COUNT_STOCK, "You may not count stock.")
     count = _lock_open_count(count.pk)
-    _require_branch(user, count.branch_id, field=None)
+    require_branch(user, count.branch_id, field=None)
     product = product_by_code(code=code)
     if product is None:
         raise StockError(f"No active product has the barcode or SKU “{(code or '').strip()}”.", field="code")
@@ -353,9 +351,9 @@ def stock_count_scan(*, count: StockCount, code: str, user, add_one: bool = Fals
 def stock_count_post(*, count: StockCount, user, request=None) -> list[StockAdjustment]:
     """Post a count: every counted line whose quantity differs becomes an approved adjustment, all
     written in one batch of COUNT movements (one `stock_move` call) and one audit entry."""
-    _require(user, Perm.APPROVE_ADJUSTMENT, "Only a manager or owner may post a stock count.")
+    require_permission(user, Perm.APPROVE_ADJUSTMENT, "Only a manager or owner may post a stock count.")
     count = _lock_open_count(count.pk)
-    _require_branch(user, count.branch_id, field=None)
+    require_branch(user, count.branch_id, field=None)
     lines = list(count.lines.filter(counted_quantity__isnull=False).select_related("product").order_by("product_id"))
     if not lines:
         raise StockError("Nothing has been counted yet.")
@@ -430,7 +428,7 @@ def stock_count_cancel(*, count: StockCount, user) -> StockCount:
     count = _lock_open_count(count.pk)
     if not (user.has_perm(Perm.APPROVE_ADJUSTMENT) or count.started_by_id == user.pk):
         raise StockError("Only the person who started it or a manager may cancel this count.", code="forbidden")
-    _require_branch(user, count.branch_id, field=None)
+    require_branch(user, count.branch_id, field=None)
     count.status = CountStatus.CANCELLED
     count.closed_by = user
     count.closed_at = timezone.now()

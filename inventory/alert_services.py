@@ -26,7 +26,7 @@ def alert_kind_for(*, quantity: Decimal, reorder_level: Decimal) -> str | None:
     return None
 
 
-def _alerts_after_movement(*, branch_id: int, products, levels, changes, when) -> None:
+def alerts_after_movement(*, branch_id: int, products, levels, changes, when) -> None:
     states = {
         p.pk: alert_kind_for(quantity=levels[p.pk].quantity, reorder_level=p.reorder_level) if p.is_active else None
         for p in products

@@ -12,7 +12,7 @@ from core.phone import normalize_phone
 from core.roles import Perm
 from inventory.alert_services import stock_alerts_refresh
 from inventory.barcodes import barcode_problem
-from inventory.errors import StockError, _require, _require_branch
+from inventory.errors import StockError, require_branch, require_permission
 from inventory.ledger_services import StockLine, quantity_problem, stock_move
 from inventory.models import (
     TAX_RATES_CACHE_KEY,
@@ -147,7 +147,7 @@ def product_problems(product: Product, *, sku_owner=_db_sku_owner, barcode_owner
     return errors
 
 
-def _product_snapshot(product: Product) -> dict:
+def product_snapshot(product: Product) -> dict:
     data = {}
     for field in PRODUCT_FIELDS:
         if field == "image":
@@ -164,7 +164,7 @@ def _product_snapshot(product: Product) -> dict:
     return data
 
 
-def _check_opening_stock(product: Product, opening_stock) -> None:
+def check_opening_stock(product: Product, opening_stock) -> None:
     if opening_stock in (None, ""):
         return
     if not isinstance(opening_stock, Decimal):
@@ -183,7 +183,7 @@ def _check_opening_stock(product: Product, opening_stock) -> None:
 @transaction.atomic
 def product_create(*, actor, data: dict, opening_stock: Decimal | None = None, branch=None, request=None) -> Product:
     """Add a product to the catalogue; opening stock, if any, goes through the ledger (OPENING)."""
-    _require(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_permission(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     unknown = set(data) - set(PRODUCT_FIELDS)
     if unknown:
         raise StockError(f"Unknown product field(s): {', '.join(sorted(unknown))}.")
@@ -192,10 +192,10 @@ def product_create(*, actor, data: dict, opening_stock: Decimal | None = None, b
     errors = product_problems(product)
     if errors:
         raise ValidationError(errors)
-    _check_opening_stock(product, opening_stock)
+    check_opening_stock(product, opening_stock)
     branch = branch or getattr(actor, "branch", None)
     if opening_stock:
-        _require_branch(actor, branch.pk, field="opening_stock")
+        require_branch(actor, branch.pk, field="opening_stock")
     try:
         with transaction.atomic():
             product.save()
@@ -216,7 +216,7 @@ def product_create(*, actor, data: dict, opening_stock: Decimal | None = None, b
         action=AuditAction.PRODUCT_CREATED,
         user=actor,
         instance=product,
-        after={**_product_snapshot(product), "opening_stock": str(opening_stock or 0)},
+        after={**product_snapshot(product), "opening_stock": str(opening_stock or 0)},
         request=request,
     )
     return product
@@ -225,12 +225,12 @@ def product_create(*, actor, data: dict, opening_stock: Decimal | None = None, b
 @transaction.atomic
 def product_update(*, actor, product: Product, data: dict, request=None) -> Product:
     """Change a product's catalogue fields (audited, price changes included)."""
-    _require(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_permission(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     unknown = set(data) - set(PRODUCT_FIELDS)
     if unknown:
         raise StockError(f"Unknown product field(s): {', '.join(sorted(unknown))}.")
     product = Product.objects.select_for_update().get(pk=product.pk)
-    before = _product_snapshot(product)
+    before = product_snapshot(product)
     old_unit_id, old_category_id = product.unit_id, product.category_id
     for field, value in data.items():
         setattr(product, field, value)
@@ -252,7 +252,7 @@ def product_update(*, actor, product: Product, data: dict, request=None) -> Prod
                 )
     if errors:
         raise ValidationError(errors)
-    after = _product_snapshot(product)
+    after = product_snapshot(product)
     changed = [field for field in PRODUCT_FIELDS if before[field] != after[field]]
     if not changed:
         return product
@@ -279,7 +279,7 @@ def product_update(*, actor, product: Product, data: dict, request=None) -> Prod
 @transaction.atomic
 def product_set_active(*, actor, product: Product, active: bool, reason: str = "", request=None) -> Product:
     """Deactivate (no longer sold, history kept, open alerts resolved) or bring a product back."""
-    _require(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_permission(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     product = Product.objects.select_for_update().get(pk=product.pk)
     if product.is_active == active:
         return product
@@ -316,11 +316,11 @@ def product_has_history(product: Product) -> bool:
 @transaction.atomic
 def product_delete(*, actor, product: Product, request=None) -> None:
     """Delete a product added by mistake. A product with any history is never deleted: deactivate it."""
-    _require(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_permission(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     product = Product.objects.select_for_update().get(pk=product.pk)
     if product_has_history(product) or StockLevel.objects.filter(product=product).exclude(quantity=0).exists():
         raise StockError(f"{product.name} has history (stock, sales or purchases); deactivate it instead.")
-    snapshot_data = _product_snapshot(product)
+    snapshot_data = product_snapshot(product)
     pk = product.pk
     StockLevel.objects.filter(product=product).delete()
     try:
@@ -344,7 +344,7 @@ def _check_unique_name(model, name: str, exclude_pk, field: str = "name", label:
 
 @transaction.atomic
 def category_save(*, actor, data: dict, category: Category | None = None) -> Category:
-    _require(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_permission(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     category = category or Category()
     for field, value in data.items():
         setattr(category, field, value.strip() if isinstance(value, str) else value)
@@ -358,7 +358,7 @@ def category_save(*, actor, data: dict, category: Category | None = None) -> Cat
 def unit_save(*, actor, data: dict, unit: Unit | None = None) -> Unit:
     """Add or change a unit. Fewer decimal places are refused while stock or a reorder setting of
     one of its products has more (0.5 kg cannot become whole pieces)."""
-    _require(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_permission(actor, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     unit = unit or Unit()
     old_places = unit.decimal_places if unit.pk else None
     for field, value in data.items():
@@ -381,7 +381,7 @@ def unit_save(*, actor, data: dict, unit: Unit | None = None) -> Unit:
 
 @transaction.atomic
 def supplier_save(*, actor, data: dict, supplier: Supplier | None = None) -> Supplier:
-    _require(actor, Perm.MANAGE_SUPPLIERS, "You may not manage suppliers.")
+    require_permission(actor, Perm.MANAGE_SUPPLIERS, "You may not manage suppliers.")
     supplier = supplier or Supplier()
     for field, value in data.items():
         setattr(supplier, field, value.strip() if isinstance(value, str) else value)

@@ -36,11 +36,13 @@ class Shortage:
     requested: Decimal
 
 
-def _require(user, perm: str, message: str) -> None:
+def require_permission(user, perm: str, message: str) -> None:
+    """Refuse (`StockError`, code forbidden) a stock action the user's role does not allow."""
     if user is None or not user.has_perm(perm):
         raise StockError(message, code="forbidden")
 
 
-def _require_branch(user, branch_id: int, field: str | None = "branch") -> None:
+def require_branch(user, branch_id: int, field: str | None = "branch") -> None:
+    """Refuse a stock action at a branch the user may not work at (`core.branches.may_use_branch`)."""
     if not may_use_branch(user, branch_id):
         raise StockError("That branch is not yours to manage.", field=field, code="forbidden")

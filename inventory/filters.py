@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from core.branches import for_viewer
 from inventory.models import (
     AdjustmentReason,
     AdjustmentStatus,
@@ -100,8 +101,8 @@ class MovementFilter(BootstrapFilterSet):
     def __init__(self, *args, viewer=None, **kwargs):
         super().__init__(*args, **kwargs)
         users = User.objects.order_by("full_name")
-        if viewer is not None and not viewer.has_perm("pos.all_branches"):
-            users = users.filter(branch_id=viewer.branch_id)
+        if viewer is not None:
+            users = for_viewer(users, viewer)
         self.filters["user"].queryset = users
 
     def by_product(self, queryset, name, value):

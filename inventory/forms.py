@@ -10,28 +10,11 @@ from django.utils.html import format_html
 
 from core.decimal_input import DecimalFormField, DecimalInputError, parse_decimal
 from core.roles import Perm
+from inventory.catalogue_services import PRODUCT_FIELDS
 from inventory.models import AdjustmentReason, Category, Product, Supplier, Unit
 from inventory.selectors import product_by_code, product_search
 from pos.people.models import Branch
 from pos.people.selectors import branches_visible_to
-
-
-def apply_errors(form: forms.Form, exc) -> None:
-    """Put a service's error on the form: a field's error by the field, the rest above the form."""
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                target = field if field in form.fields else None
-                for error in errors:
-                    form.add_error(
-                        target,
-                        error.messages[0] if target else f"{field.replace('_', ' ').capitalize()}: {error.messages[0]}",
-                    )
-        else:
-            form.add_error(None, exc)
-        return
-    field = getattr(exc, "field", None)
-    form.add_error(field if field in form.fields else None, exc.message)
 
 
 class CrispyMixin:
@@ -98,23 +81,7 @@ class ProductForm(CrispyMixin, forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = [
-            "name",
-            "sku",
-            "barcode",
-            "category",
-            "unit",
-            "selling_price",
-            "cost_price",
-            "tax_class",
-            "kra_item_code",
-            "reorder_level",
-            "reorder_quantity",
-            "default_supplier",
-            "is_favourite",
-            "track_stock",
-            "image",
-        ]
+        fields = list(PRODUCT_FIELDS)  # what the product services accept, in the order the page shows
         widgets = {
             "barcode": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "kra_item_code": KraClassificationInput(),

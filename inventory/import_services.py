@@ -20,12 +20,12 @@ from core.roles import Perm
 from inventory.alert_services import stock_alerts_refresh
 from inventory.catalogue_services import (
     PRODUCT_FIELDS,
-    _check_opening_stock,
-    _product_snapshot,
+    check_opening_stock,
     normalise_product,
     product_problems,
+    product_snapshot,
 )
-from inventory.errors import StockError, _require, _require_branch
+from inventory.errors import StockError, require_branch, require_permission
 from inventory.ledger_services import StockLine, stock_move
 from inventory.models import Category, ImportStatus, MovementKind, Product, ProductImport, Supplier, TaxClass, Unit
 from inventory.selectors import products_with_stock
@@ -258,7 +258,7 @@ def check_rows(rows: list[tuple[int, dict]]) -> Plan:
             product = Product(**{f.attname: getattr(existing[pk], f.attname) for f in Product._meta.concrete_fields})
             product._state.adding = False
             product._state.fields_cache = {"category": existing[pk].category, "unit": existing[pk].unit}
-            before = _product_snapshot(existing[pk])
+            before = product_snapshot(existing[pk])
             creating = False
         else:
             product = Product(sku=sku, tax_class=TaxClass.B, cost_price=Decimal("0.00"))
@@ -338,7 +338,7 @@ def check_rows(rows: list[tuple[int, dict]]) -> Plan:
         errors = product_problems(product, sku_owner=lambda code, pk: None, barcode_owner=barcode_owner)
         if creating and opening is not None and not errors:
             try:
-                _check_opening_stock(product, opening)
+                check_opening_stock(product, opening)
             except ValidationError as exc:
                 errors.setdefault("opening_stock", []).extend(exc.messages)
         if errors:
@@ -356,7 +356,7 @@ def check_rows(rows: list[tuple[int, dict]]) -> Plan:
             result.action = "create"
             plan.creates.append((product, opening))
         else:
-            after = _product_snapshot(product)
+            after = product_snapshot(product)
             changed = [f for f in (*PRODUCT_FIELDS, "is_active") if before[f] != after[f]]
             if not changed:
                 result.action = "unchanged"
@@ -379,8 +379,8 @@ def _show(value) -> str:
 def product_import_preview(*, user, branch, file_name: str, raw: bytes) -> ProductImport:
     """Read and check an uploaded file; store the preview. Writes no product. A file that cannot be
     read raises `ImportFileError` and stores nothing."""
-    _require(user, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
-    _require_branch(user, branch.pk)
+    require_permission(user, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_branch(user, branch.pk)
     text = decode_csv(raw)
     _, rows = parse_csv(text)
     plan = check_rows(rows)
@@ -404,7 +404,7 @@ def product_import_preview(*, user, branch, file_name: str, raw: bytes) -> Produ
 
 def product_import_confirm(*, user, product_import: ProductImport) -> ProductImport:
     """Apply a previewed import: now for a short file, by a Huey task for a long one."""
-    _require(user, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
+    require_permission(user, Perm.MANAGE_CATALOGUE, "You may not change the catalogue.")
     with transaction.atomic():
         locked = ProductImport.objects.select_for_update().get(pk=product_import.pk)
         if locked.status != ImportStatus.PREVIEW:

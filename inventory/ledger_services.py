@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from inventory.alert_services import _alerts_after_movement
+from inventory.alert_services import alerts_after_movement
 from inventory.errors import Shortage, StockError, StockShortError
 from inventory.models import (
     MovementKind,
@@ -30,6 +30,13 @@ class StockLine:
     product_id: int
     quantity: Decimal
     unit_cost: Decimal | None = None
+
+
+# The largest quantities a person may type. A stock movement, count, order or transfer line stays below a
+# million units; one line at the till stays at or below a hundred thousand (beyond is a barcode typed into
+# the quantity box, not a sale).
+MAX_QUANTITY = Decimal("1000000")
+MAX_SALE_LINE_QUANTITY = Decimal("100000")
 
 
 def quantity_problem(*, quantity: Decimal, decimal_places: int, unit_name: str = "") -> str | None:
@@ -185,4 +192,4 @@ def _after_stock_moved(*, branch, products, levels, changes, when) -> None:
     or under the reorder level; it is opened once, escalated to OUT at zero, and resolved when stock
     is back above the level. Costs no query for a sale that leaves every product above its level.
     """
-    _alerts_after_movement(branch_id=branch.pk, products=products, levels=levels, changes=changes, when=when)
+    alerts_after_movement(branch_id=branch.pk, products=products, levels=levels, changes=changes, when=when)

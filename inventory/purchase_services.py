@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from core.money import CENT, money
 from core.roles import Perm
-from inventory.errors import StockConflictError, StockError, StockShortError, _require, _require_branch
-from inventory.ledger_services import StockLine, quantity_problem, stock_move
+from inventory.errors import StockConflictError, StockError, StockShortError, require_branch, require_permission
+from inventory.ledger_services import MAX_QUANTITY, StockLine, quantity_problem, stock_move
 from inventory.models import (
     MovementKind,
     Product,
@@ -29,8 +29,6 @@ from inventory.models import (
 )
 from inventory.selectors import reorder_suggestions
 from pos.people.audit import AuditAction, audit_record
-
-MAX_QUANTITY = Decimal("1000000")
 
 
 def _fmt(quantity: Decimal) -> str:
@@ -66,8 +64,8 @@ def _check_cost(unit_cost, *, field: str = "unit_cost") -> Decimal:
 
 # ---------------------------------------------------------------------------- purchases
 def _require_purchases(user, branch_id: int) -> None:
-    _require(user, Perm.MANAGE_PURCHASES, "Only a manager or owner may handle purchases.")
-    _require_branch(user, branch_id)
+    require_permission(user, Perm.MANAGE_PURCHASES, "Only a manager or owner may handle purchases.")
+    require_branch(user, branch_id)
 
 
 def _lock_purchase(purchase_id: int, *allowed: str) -> Purchase:
@@ -380,13 +378,13 @@ def _lock_transfer(transfer_id: int, *allowed: str) -> Transfer:
 
 
 def _require_transfers(user) -> None:
-    _require(user, Perm.MANAGE_TRANSFERS, "Only a manager or owner may move stock between branches.")
+    require_permission(user, Perm.MANAGE_TRANSFERS, "Only a manager or owner may move stock between branches.")
 
 
 @transaction.atomic
 def transfer_create(*, user, from_branch, to_branch, note: str = "") -> Transfer:
     _require_transfers(user)
-    _require_branch(user, from_branch.pk, field="from_branch")
+    require_branch(user, from_branch.pk, field="from_branch")
     if from_branch.pk == to_branch.pk:
         raise StockError("Choose another branch to send to.", field="to_branch")
     if not to_branch.is_active:
@@ -400,7 +398,7 @@ def transfer_create(*, user, from_branch, to_branch, note: str = "") -> Transfer
 def transfer_line_set(*, user, transfer: Transfer, product: Product, quantity: Decimal) -> TransferLine:
     _require_transfers(user)
     transfer = _lock_transfer(transfer.pk, TransferStatus.DRAFT)
-    _require_branch(user, transfer.from_branch_id, field=None)
+    require_branch(user, transfer.from_branch_id, field=None)
     product = Product.objects.select_related("unit").get(pk=product.pk)
     if not product.track_stock or not product.is_active:
         raise StockError(f"{product.name} is not a stocked, active product.", field="product")
@@ -413,7 +411,7 @@ def transfer_line_set(*, user, transfer: Transfer, product: Product, quantity: D
 def transfer_line_remove(*, user, transfer: Transfer, line_id: int) -> None:
     _require_transfers(user)
     transfer = _lock_transfer(transfer.pk, TransferStatus.DRAFT)
-    _require_branch(user, transfer.from_branch_id, field=None)
+    require_branch(user, transfer.from_branch_id, field=None)
     TransferLine.objects.filter(transfer=transfer, pk=line_id).delete()
 
 
@@ -423,7 +421,7 @@ def transfer_dispatch(*, user, transfer: Transfer, request=None) -> Transfer:
     the other branch receives them."""
     _require_transfers(user)
     transfer = _lock_transfer(transfer.pk, TransferStatus.DRAFT)
-    _require_branch(user, transfer.from_branch_id, field=None)
+    require_branch(user, transfer.from_branch_id, field=None)
     lines = list(transfer.lines.select_related("product"))
     if not lines:
         raise StockError("Add at least one product before sending.")
@@ -462,7 +460,7 @@ def transfer_receive(
     missing on the way) when a note says so; more never."""
     _require_transfers(user)
     transfer = _lock_transfer(transfer.pk, TransferStatus.IN_TRANSIT)
-    _require_branch(user, transfer.to_branch_id, field=None)
+    require_branch(user, transfer.to_branch_id, field=None)
     note = (note or "").strip()
     lines = list(transfer.lines.select_related("product__unit").order_by("product_id"))
     quantities = quantities or {}
@@ -519,7 +517,7 @@ def transfer_cancel(*, user, transfer: Transfer) -> Transfer:
     """Cancel a transfer that has not left yet."""
     _require_transfers(user)
     transfer = _lock_transfer(transfer.pk, TransferStatus.DRAFT)
-    _require_branch(user, transfer.from_branch_id, field=None)
+    require_branch(user, transfer.from_branch_id, field=None)
     transfer.status = TransferStatus.CANCELLED
     transfer.save(update_fields=["status", "updated_at"])
     return transfer

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from core.branches import may_use_branch
+from core.branches import for_viewer, may_use_branch
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from inventory import catalogue_services, purchase_services
@@ -24,13 +26,12 @@ from inventory.forms import (
     PurchaseLineForm,
     SupplierForm,
     TransferForm,
-    apply_errors,
     parse_quantity,
 )
 from inventory.models import MovementKind, Purchase, PurchaseStatus, StockMovement, Supplier, Transfer, TransferStatus
-from inventory.selectors import limit_to_branches, purchase_list, reorder_suggestions, transfer_list
+from inventory.selectors import purchase_list, reorder_suggestions, transfer_list
 from inventory.tables import PurchaseTable, SupplierTable, TransferTable
-from inventory.views import _page, viewing_branch
+from inventory.views import viewing_branch
 from pos.people.models import Branch
 
 PER_PAGE = 25
@@ -45,7 +46,7 @@ def supplier_list(request):
         qs = qs.filter(name__icontains=query)
     table = SupplierTable(qs, order_by=request.GET.get("sort") or "name")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return _page(request, "inventory/supplier_list.html", "supplier-table", {"table": table, "query": query})
+    return render_partial(request, "inventory/supplier_list.html", "supplier-table", {"table": table, "query": query})
 
 
 @require_perm(Perm.VIEW_SUPPLIERS)
@@ -68,7 +69,7 @@ def _supplier_form(request, supplier=None):
         try:
             saved = catalogue_services.supplier_save(actor=request.user, data=data, supplier=supplier)
         except (StockError, ValidationError) as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Saved {saved.name}.")
             return redirect(saved)
@@ -98,7 +99,8 @@ def purchase_index(request):
     purchase_filter = PurchaseFilter(request.GET, queryset=purchase_list(viewer=request.user))
     table = PurchaseTable(purchase_filter.qs, order_by=request.GET.get("sort") or "-created_at")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return _page(request, "inventory/purchase_list.html", "purchase-table", {"filter": purchase_filter, "table": table})
+    context = {"filter": purchase_filter, "table": table}
+    return render_partial(request, "inventory/purchase_list.html", "purchase-table", context)
 
 
 @require_perm(Perm.MANAGE_PURCHASES)
@@ -118,7 +120,7 @@ def purchase_create(request):
                 notes=data["notes"],
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{purchase.number} started for {purchase.supplier.name}: add the products.")
             return redirect(purchase)
@@ -127,7 +129,7 @@ def purchase_create(request):
 
 def _visible_purchase(request, pk: int) -> Purchase:
     return get_object_or_404(
-        limit_to_branches(
+        for_viewer(
             Purchase.objects.select_related("supplier", "branch", "created_by", "ordered_by"), request.user
         ),
         pk=pk,
@@ -151,7 +153,8 @@ def _purchase_context(request, purchase, line_form=None):
 @require_perm(Perm.MANAGE_PURCHASES)
 def purchase_detail(request, pk: int):
     purchase = _visible_purchase(request, pk)
-    return _page(request, "inventory/purchase_detail.html", "purchase-lines", _purchase_context(request, purchase))
+    context = _purchase_context(request, purchase)
+    return render_partial(request, "inventory/purchase_detail.html", "purchase-lines", context)
 
 
 @require_perm(Perm.MANAGE_PURCHASES)
@@ -171,7 +174,7 @@ def purchase_edit(request, pk: int):
         try:
             purchase_services.purchase_update(user=request.user, purchase=purchase, data=data)
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{purchase.number} saved.")
             return redirect(purchase)
@@ -197,7 +200,7 @@ def purchase_line_add(request, pk: int):
                 unit_cost=form.cleaned_data["unit_cost"],
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{line.product.name} on the order.")
             form = None
@@ -388,7 +391,7 @@ def transfer_index(request):
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     in_transit = transfer_list(viewer=request.user).filter(status=TransferStatus.IN_TRANSIT)
     context = {"filter": transfer_filter, "table": table, "in_transit": in_transit}
-    return _page(request, "inventory/transfer_list.html", "transfer-table", context)
+    return render_partial(request, "inventory/transfer_list.html", "transfer-table", context)
 
 
 @require_perm(Perm.MANAGE_TRANSFERS)
@@ -404,7 +407,7 @@ def transfer_create(request):
                 note=form.cleaned_data["note"],
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{transfer.number} started: add what you are sending.")
             return redirect(transfer)
@@ -437,7 +440,8 @@ def _transfer_context(request, transfer, line_form=None):
 @require_perm(Perm.MANAGE_TRANSFERS)
 def transfer_detail(request, pk: int):
     transfer = _visible_transfer(request, pk)
-    return _page(request, "inventory/transfer_detail.html", "transfer-lines", _transfer_context(request, transfer))
+    context = _transfer_context(request, transfer)
+    return render_partial(request, "inventory/transfer_detail.html", "transfer-lines", context)
 
 
 @require_perm(Perm.MANAGE_TRANSFERS)
@@ -454,7 +458,7 @@ def transfer_line_add(request, pk: int):
                 quantity=form.cleaned_data["quantity"],
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             form = None
     if not request.htmx:

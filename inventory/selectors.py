@@ -7,6 +7,7 @@ from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 
+from core.branches import for_viewer
 from core.money import money
 from core.roles import Perm
 from inventory.barcodes import barcode_problem
@@ -93,19 +94,6 @@ def product_search(*, query: str, branch_id: int, limit: int = 20) -> list[Produ
     return results
 
 
-# ---------------------------------------------------------------------------- branches the viewer may see
-def visible_branch_ids(user) -> list[int] | None:
-    """None: every branch (owners). Otherwise the viewer's own branch only."""
-    if user.has_perm(Perm.ALL_BRANCHES):
-        return None
-    return [user.branch_id]
-
-
-def limit_to_branches(qs: QuerySet, user, field: str = "branch_id") -> QuerySet:
-    ids = visible_branch_ids(user)
-    return qs if ids is None else qs.filter(**{f"{field}__in": ids})
-
-
 # ---------------------------------------------------------------------------- catalogue pages
 class StockState:
     IN_STOCK = "in"
@@ -179,10 +167,7 @@ def out_of_stock_products(*, branch_id: int) -> QuerySet[Product]:
 def product_stock_by_branch(*, product_id: int, user) -> list[dict]:
     """Each visible branch's stock of a product, with what is in transit to it."""
 
-    branches = Branch.objects.filter(is_active=True).order_by("name")
-    ids = visible_branch_ids(user)
-    if ids is not None:
-        branches = branches.filter(pk__in=ids)
+    branches = for_viewer(Branch.objects.filter(is_active=True).order_by("name"), user, field="pk")
     levels = dict(StockLevel.objects.filter(product_id=product_id).values_list("branch_id", "quantity"))
     transit = dict(
         TransferLine.objects.filter(product_id=product_id, transfer__status=TransferStatus.IN_TRANSIT)
@@ -205,7 +190,7 @@ def product_stock_by_branch(*, product_id: int, user) -> list[dict]:
 # ---------------------------------------------------------------------------- the ledger page
 def movement_list(*, viewer) -> QuerySet[StockMovement]:
     qs = StockMovement.objects.select_related("product", "product__unit", "branch", "user", "reference_type")
-    return limit_to_branches(qs, viewer)
+    return for_viewer(qs, viewer)
 
 
 REFERENCE_URLS = {
@@ -236,7 +221,7 @@ def reference_url(movement: StockMovement) -> str | None:
 # ---------------------------------------------------------------------------- adjustments, counts, alerts
 def adjustment_list(*, viewer) -> QuerySet[StockAdjustment]:
     qs = StockAdjustment.objects.select_related("product", "product__unit", "branch", "requested_by", "decided_by")
-    qs = limit_to_branches(qs, viewer)
+    qs = for_viewer(qs, viewer)
     if not viewer.has_perm(Perm.APPROVE_ADJUSTMENT):
         qs = qs.filter(requested_by=viewer)
     return qs
@@ -248,7 +233,7 @@ def pending_adjustments(*, viewer) -> QuerySet[StockAdjustment]:
 
 def open_alerts(*, viewer) -> QuerySet[StockAlert]:
     qs = StockAlert.objects.filter(open_marker=True).select_related("product", "product__unit", "branch")
-    return limit_to_branches(qs, viewer)
+    return for_viewer(qs, viewer)
 
 
 def open_alert_badge_count(*, viewer) -> int:
@@ -260,23 +245,20 @@ def count_list(*, viewer) -> QuerySet[StockCount]:
     qs = StockCount.objects.select_related("branch", "category", "started_by", "closed_by").annotate(
         line_count=Count("lines"), counted=Count("lines", filter=Q(lines__counted_quantity__isnull=False))
     )
-    return limit_to_branches(qs, viewer)
+    return for_viewer(qs, viewer)
 
 
 # ---------------------------------------------------------------------------- purchases and reordering
 def purchase_list(*, viewer) -> QuerySet[Purchase]:
     qs = Purchase.objects.select_related("supplier", "branch", "created_by").annotate(line_count=Count("lines"))
-    return limit_to_branches(qs, viewer)
+    return for_viewer(qs, viewer)
 
 
 def transfer_list(*, viewer) -> QuerySet[Transfer]:
     qs = Transfer.objects.select_related("from_branch", "to_branch", "created_by").annotate(
         line_count=Count("lines"), units=Sum("lines__quantity")
     )
-    ids = visible_branch_ids(viewer)
-    if ids is not None:
-        qs = qs.filter(Q(from_branch_id__in=ids) | Q(to_branch_id__in=ids))
-    return qs
+    return for_viewer(qs, viewer, field=("from_branch", "to_branch"))
 
 
 OPEN_PURCHASE_STATUSES = (PurchaseStatus.DRAFT, PurchaseStatus.ORDERED, PurchaseStatus.PARTLY_RECEIVED)

@@ -15,6 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_tables2 import RequestConfig
 
+from core.branches import for_viewer
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from inventory import adjustment_services, catalogue_services, import_services
@@ -28,7 +31,6 @@ from inventory.forms import (
     ImportUploadForm,
     ProductForm,
     UnitForm,
-    apply_errors,
     parse_quantity,
 )
 from inventory.models import (
@@ -45,7 +47,6 @@ from inventory.models import (
 from inventory.selectors import (
     adjustment_list,
     count_list,
-    limit_to_branches,
     low_stock_products,
     movement_list,
     out_of_stock_products,
@@ -89,9 +90,6 @@ def _branches(request):
     )
 
 
-def _page(request, template: str, partial: str, context: dict):
-    return render(request, f"{template}#{partial}" if request.htmx else template, context)
-
 
 def _error_message(exc) -> str:
     if isinstance(exc, ValidationError):
@@ -108,7 +106,7 @@ def product_list(request):
     table = ProductTable(product_filter.qs, show_cost=show_cost, order_by=request.GET.get("sort") or "name")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = {"filter": product_filter, "table": table, "branch": branch, "branches": _branches(request)}
-    return _page(request, "inventory/product_list.html", "product-table", context)
+    return render_partial(request, "inventory/product_list.html", "product-table", context)
 
 
 def _state_list(request, *, title: str, selector, empty: str, current: str):
@@ -131,7 +129,7 @@ def _state_list(request, *, title: str, selector, empty: str, current: str):
         "query": query,
         "current": current,
     }
-    return _page(request, "inventory/stock_state_list.html", "product-table", context)
+    return render_partial(request, "inventory/stock_state_list.html", "product-table", context)
 
 
 @require_perm(Perm.VIEW_ALERTS)
@@ -203,7 +201,7 @@ def product_create(request):
                 request=request,
             )
         except (StockError, ValidationError) as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{product.name} added to the catalogue.")
             return redirect(product)
@@ -221,7 +219,7 @@ def product_edit(request, pk: int):
                 actor=request.user, product=product, data=_product_data(form), request=request
             )
         except (StockError, ValidationError) as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Saved {form.cleaned_data['name']}.")
             return redirect(product)
@@ -309,11 +307,11 @@ def import_upload(request):
                 user=request.user, branch=request.user.branch, file_name=upload.name, raw=upload.read()
             )
         except StockError as exc:
-            form.add_error("file", exc.message)
+            add_domain_error(form, exc, field="file")
         else:
             return redirect(product_import)
     # An import belongs to the branch it was uploaded at (its opening stock lands there): staff see their own.
-    recent = limit_to_branches(ProductImport.objects.select_related("uploaded_by"), request.user)
+    recent = for_viewer(ProductImport.objects.select_related("uploaded_by"), request.user)
     recent = recent.order_by("-created_at")[:10]
     return render(
         request, "inventory/import_upload.html", {"form": form, "recent": recent, "columns": import_services.COLUMNS}
@@ -328,7 +326,7 @@ def _import_context(product_import):
 
 @require_perm(Perm.MANAGE_CATALOGUE)
 def import_detail(request, pk: int):
-    imports = limit_to_branches(ProductImport.objects.select_related("uploaded_by", "branch"), request.user)
+    imports = for_viewer(ProductImport.objects.select_related("uploaded_by", "branch"), request.user)
     product_import = get_object_or_404(imports, pk=pk)
     context = _import_context(product_import)
     if request.htmx and request.GET.get("progress"):
@@ -344,7 +342,7 @@ def import_detail(request, pk: int):
 @require_perm(Perm.MANAGE_CATALOGUE)
 @require_POST
 def import_confirm(request, pk: int):
-    product_import = get_object_or_404(limit_to_branches(ProductImport.objects.all(), request.user), pk=pk)
+    product_import = get_object_or_404(for_viewer(ProductImport.objects.all(), request.user), pk=pk)
     try:
         product_import = import_services.product_import_confirm(user=request.user, product_import=product_import)
     except StockError as exc:
@@ -388,7 +386,7 @@ def _simple_form(
         try:
             saved = service(actor=request.user, data=data, **({instance_arg: instance} if instance else {}))
         except (StockError, ValidationError) as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Saved {saved}.")
             return redirect(success_url(saved))
@@ -467,18 +465,18 @@ def movement_index(request):
     )
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     context = {"filter": movement_filter, "table": table, "branches": branches, "branch_id": branch_id}
-    return _page(request, "inventory/movement_list.html", "movement-table", context)
+    return render_partial(request, "inventory/movement_list.html", "movement-table", context)
 
 
 # ---------------------------------------------------------------------------- alerts
 @require_perm(Perm.VIEW_ALERTS)
 def alert_list(request):
 
-    qs = limit_to_branches(StockAlert.objects.select_related("product", "branch"), request.user)
+    qs = for_viewer(StockAlert.objects.select_related("product", "branch"), request.user)
     alert_filter = AlertFilter(request.GET, queryset=qs)
     table = AlertTable(alert_filter.qs, order_by=request.GET.get("sort") or "-opened_at")
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return _page(request, "inventory/alert_list.html", "alert-table", {"filter": alert_filter, "table": table})
+    return render_partial(request, "inventory/alert_list.html", "alert-table", {"filter": alert_filter, "table": table})
 
 
 # ---------------------------------------------------------------------------- adjustments
@@ -489,7 +487,7 @@ def adjustment_index(request):
     table = AdjustmentTable(adjustment_filter.qs, order_by=request.GET.get("sort") or "-created_at")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = {"filter": adjustment_filter, "table": table}
-    return _page(request, "inventory/adjustment_list.html", "adjustment-table", context)
+    return render_partial(request, "inventory/adjustment_list.html", "adjustment-table", context)
 
 
 @require_perm(Perm.REQUEST_ADJUSTMENT)
@@ -512,7 +510,7 @@ def adjustment_request(request):
                 delta=delta,
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request,
@@ -551,7 +549,7 @@ def _with_current_stock(rows):
 @require_perm(Perm.APPROVE_ADJUSTMENT)
 def approvals(request):
     pending = _with_current_stock(list(pending_adjustments(viewer=request.user).select_related("product__unit")))
-    return _page(
+    return render_partial(
         request, "inventory/approvals.html", "approvals-table", {"rows": pending, "pending_count": len(pending)}
     )
 
@@ -655,7 +653,7 @@ def approvals_bulk(request):
 def count_index(request):
     table = CountTable(count_list(viewer=request.user), order_by=request.GET.get("sort") or "-created_at")
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return _page(request, "inventory/count_list.html", "count-table", {"table": table})
+    return render_partial(request, "inventory/count_list.html", "count-table", {"table": table})
 
 
 @require_perm(Perm.COUNT_STOCK)
@@ -671,7 +669,7 @@ def count_start(request):
                 note=form.cleaned_data["note"],
             )
         except StockError as exc:
-            apply_errors(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{count.number} started: {count.lines.count()} products to count.")
             return redirect(count)
@@ -717,7 +715,7 @@ def _count_context(request, count, *, highlight: int | None = None):
 
 def _visible_count(request, pk: int) -> StockCount:
     return get_object_or_404(
-        limit_to_branches(StockCount.objects.select_related("branch", "category", "started_by"), request.user), pk=pk
+        for_viewer(StockCount.objects.select_related("branch", "category", "started_by"), request.user), pk=pk
     )
 
 
@@ -727,7 +725,7 @@ def count_detail(request, pk: int):
     context = _count_context(request, count)
     if count.status == CountStatus.POSTED:
         context["adjustments"] = count.adjustments.select_related("product", "product__unit").order_by("product__name")
-    return _page(request, "inventory/count_detail.html", "count-lines", context)
+    return render_partial(request, "inventory/count_detail.html", "count-lines", context)
 
 
 @require_perm(Perm.COUNT_STOCK)

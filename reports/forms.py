@@ -5,6 +5,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from core.branches import for_viewer
 from core.roles import Perm
 from pos.people.models import Branch
 from reports.selectors import Period
@@ -45,10 +46,7 @@ class ReportFilterForm(forms.Form):
         super().__init__(data, **kwargs)
         self.user = user
         self.sees_all = user.has_perm(Perm.ALL_BRANCHES)
-        visible = Branch.objects.filter(is_active=True).order_by("name")
-        if not self.sees_all:
-            visible = visible.filter(pk=user.branch_id)
-        self.branches = list(visible)
+        self.branches = list(for_viewer(Branch.objects.filter(is_active=True).order_by("name"), user, field="pk"))
 
     def clean_branch(self):
         wanted = (self.cleaned_data.get("branch") or "").strip()

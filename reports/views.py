@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from reports import selectors
@@ -94,8 +95,8 @@ def report_page(request, slug: str):
             query=query,
             pdf_in_background=len(rows) > PDF_INLINE_MAX_ROWS,
         )
-    template = "reports/report.html#report-body" if request.htmx else "reports/report.html"
-    return render(request, template, context, status=200 if form.is_valid() else 400)
+    status = 200 if form.is_valid() else 400
+    return render_partial(request, "reports/report.html", "report-body", context, status=status)
 
 
 def _invalid(request, report: Report, form: ReportFilterForm) -> HttpResponse:
@@ -178,8 +179,7 @@ def export_detail(request, token):
     job = _own_job(request, token)
     report = REPORTS.get(job.report)
     context = {"job": job, "report": report, "done": job.status == ExportStatus.DONE}
-    template = "reports/export_detail.html#export-status" if request.htmx else "reports/export_detail.html"
-    response = render(request, template, context)
+    response = render_partial(request, "reports/export_detail.html", "export-status", context)
     if request.htmx and job.is_finished:
         response.status_code = 286  # htmx: stop polling
     return response

@@ -19,7 +19,7 @@ from cashdesk.etims.models import (
     PurchaseDecision,
     SubmissionStatus,
 )
-from core.roles import Perm
+from core.branches import for_viewer
 
 
 def active_devices() -> list[EtimsDevice]:
@@ -28,8 +28,7 @@ def active_devices() -> list[EtimsDevice]:
 
 def devices_visible_to(*, viewer) -> list[EtimsDevice]:
     devices = EtimsDevice.objects.select_related("branch").order_by("branch__name")
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        devices = devices.filter(branch_id=viewer.branch_id)
+    devices = for_viewer(devices, viewer)
     return list(devices)
 
 
@@ -135,15 +134,13 @@ def classification_search(*, query: str, limit: int = 20) -> list[EtimsItemClass
 
 def purchases_to_decide(*, viewer) -> list[EtimsPurchase]:
     found = EtimsPurchase.objects.filter(decision=PurchaseDecision.NEW).select_related("device__branch")
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        found = found.filter(device__branch_id=viewer.branch_id)
+    found = for_viewer(found, viewer, field="device__branch")
     return list(found.order_by("created_at"))
 
 
 def purchases_decided(*, viewer, limit: int = 30) -> list[EtimsPurchase]:
     found = EtimsPurchase.objects.exclude(decision=PurchaseDecision.NEW).select_related("purchase", "decided_by")
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        found = found.filter(device__branch_id=viewer.branch_id)
+    found = for_viewer(found, viewer, field="device__branch")
     return list(found.order_by("-decided_at")[:limit])
 
 

@@ -57,7 +57,7 @@ from inventory.catalogue_services import tax_rates_update
 from inventory.models import MovementKind, Product, StockMovement
 from pos.people.models import Branch, User
 from pos.people.selectors import shop_settings
-from pos.sales.models import Sale, SaleReturn
+from pos.sales.models import PaymentStatus, Sale, SaleReturn
 
 log = structlog.get_logger("cashdesk.etims")
 
@@ -521,7 +521,7 @@ def _tender_code(sale: Sale) -> str:
     codes = {"CASH": "01", "CUSTOMER_CREDIT": "02", "CARD": "05", "MPESA": "06"}
     paid: dict[str, Decimal] = {}
     for payment in sale.payments.all():
-        if payment.status in ("CONFIRMED", "REFUNDED"):
+        if payment.status in (PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED):
             code = codes.get(payment.method, "07")
             paid[code] = paid.get(code, ZERO) + payment.amount - payment.change_given
     if not paid:
@@ -780,7 +780,8 @@ def _build_payload(submission: EtimsSubmission, number: int | None) -> dict:
 
 
 @transaction.atomic
-def _claim(device_id: int) -> Step | None:
+def outbox_claim(device_id: int) -> Step | None:
+    """Take the device's next outbox step under its lease, or None (stopped, busy, nothing waiting)."""
     device = EtimsDevice.objects.select_for_update().get(pk=device_id)
     now = clock.now()
     if not device.is_active or device.stopped_reason or not device.is_initialised:
@@ -858,7 +859,8 @@ def _signature_from_details(reply: OscuReply) -> dict | None:
     return {key: receipt.get(key) for key in ("curRcptNo", "totRcptNo", "intrlData", "rcptSign", "sdcDateTime")}
 
 
-def _send(step: Step, *, http=None) -> Outcome:
+def outbox_send(step: Step, *, http=None) -> Outcome:
+    """Make one claimed step's call to KRA and say how it went (written down by the caller)."""
     device = EtimsDevice.objects.get(pk=step.device_id)
     if step.action == "register":
         product = Product.objects.select_related("category", "unit").get(pk=step.product_id)
@@ -1027,10 +1029,10 @@ def etims_device_work(*, device_id: int, limit: int = 1000, http=None) -> int:
     many calls were made. Safe to run any number of times at once (Huey, the periodic sweep, a test)."""
     calls = 0
     while calls < limit:
-        step = _claim(device_id)
+        step = outbox_claim(device_id)
         if step is None:
             break
-        outcome = _send(step, http=http)
+        outcome = outbox_send(step, http=http)
         calls += 1
         if _record(step, outcome) != "done":
             break

@@ -10,7 +10,10 @@ from cashdesk.etims import selectors, services
 from cashdesk.etims.config import get_config
 from cashdesk.etims.forms import DeviceForm, PurchaseDecisionForm
 from cashdesk.etims.models import EtimsDevice, EtimsPurchase, EtimsSubmission
+from core.branches import for_viewer
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from pos.people.selectors import branches_visible_to
@@ -18,8 +21,7 @@ from pos.people.selectors import branches_visible_to
 
 def _device_visible(request, pk: int) -> EtimsDevice:
     qs = EtimsDevice.objects.select_related("branch")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user)
     return get_object_or_404(qs, pk=pk)
 
 
@@ -36,8 +38,7 @@ def queue(request):
         }
         for device in devices
     ]
-    template = "cashdesk/etims/queue.html#queue" if request.htmx else "cashdesk/etims/queue.html"
-    return render(request, template, {"rows": rows})
+    return render_partial(request, "cashdesk/etims/queue.html", "queue", {"rows": rows})
 
 
 @require_perm(Perm.VIEW_ETIMS_QUEUE)
@@ -53,8 +54,7 @@ def device_resume(request, pk: int):
 @require_POST
 def submission_retry(request, pk: int):
     qs = EtimsSubmission.objects.select_related("device")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(device__branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user, field="device__branch")
     submission = get_object_or_404(qs, pk=pk)
     try:
         services.etims_submission_retry(submission=submission, user=request.user)
@@ -102,8 +102,8 @@ def device_settings(request):
                                           f"{count} item classifications received.")
                 return redirect(f"{request.path}?branch={branch.pk}")
         except DomainError as exc:
-            if exc.field and exc.field in form.fields and action == "save":
-                form.add_error(exc.field, exc.message)
+            if action == "save" and exc.field in form.fields:
+                add_domain_error(form, exc)
             else:
                 messages.error(request, exc.message)
     context = {"form": form, "branch": branch, "branches": branches, "device": device, "config": config}
@@ -142,8 +142,7 @@ def purchases(request):
 @require_http_methods(["GET", "POST"])
 def purchase_decide(request, pk: int):
     qs = EtimsPurchase.objects.select_related("device__branch")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(device__branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user, field="device__branch")
     imported = get_object_or_404(qs, pk=pk)
     form = PurchaseDecisionForm(request.POST or None, branch_id=imported.device.branch_id)
     if request.method == "POST" and form.is_valid():
@@ -153,7 +152,7 @@ def purchase_decide(request, pk: int):
                 purchase=form.cleaned_data["purchase"], note=form.cleaned_data["note"],
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Decision recorded; KRA hears it through the eTIMS queue.")
             return redirect("etims:purchases")

@@ -18,6 +18,7 @@ from core.api_schema import errors
 from core.decimal_input import DecimalSerializerField
 from core.idempotency import IDEMPOTENCY_PARAMETER, run_idempotent
 from core.roles import Perm
+from pos.sales.selectors import for_sales_viewer
 
 
 # ---------------------------------------------------------------------------- M-Pesa STK push
@@ -61,11 +62,7 @@ class StkPushViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewset
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return self.serializer_class.Meta.model.objects.none()
-        qs = StkRequest.objects.select_related("sale", "payment")
-        user = self.request.user
-        if user.has_perm(Perm.VIEW_ALL_SALES):
-            return qs if user.has_perm(Perm.ALL_BRANCHES) else qs.filter(branch_id=user.branch_id)
-        return qs.filter(sale__cashier=user)
+        return for_sales_viewer(StkRequest.objects.select_related("sale", "payment"), self.request.user, sale="sale")
 
     @extend_schema(
         summary="Send an M-Pesa payment request (STK push) to the customer's phone for a sale",

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import forms
 
-from cashdesk.forms import _CrispyForm
+from cashdesk.forms import CrispyForm
 from core.decimal_input import DecimalFormField
 
 
@@ -31,7 +31,7 @@ class C2BAttachForm(forms.Form):
     sale_number = forms.CharField(max_length=24, label="Sale (number or S-id)", required=False)
 
 
-class MismatchResolveForm(_CrispyForm):
+class MismatchResolveForm(CrispyForm):
     decision = forms.ChoiceField(
         choices=[("accept", "Accept the amount M-Pesa received"), ("reject", "Reject: the customer gets a reversal")],
         widget=forms.RadioSelect,
@@ -39,7 +39,7 @@ class MismatchResolveForm(_CrispyForm):
     note = forms.CharField(max_length=255, required=False)
 
 
-class UnverifiedResolveForm(_CrispyForm):
+class UnverifiedResolveForm(CrispyForm):
     decision = forms.ChoiceField(
         choices=[("confirmed", "I found it on the M-Pesa portal: count it"),
                  ("not_found", "It is not on the M-Pesa portal: nothing was paid")],
@@ -48,7 +48,7 @@ class UnverifiedResolveForm(_CrispyForm):
     note = forms.CharField(max_length=255, required=False)
 
 
-class OverpaymentResolveForm(_CrispyForm):
+class OverpaymentResolveForm(CrispyForm):
     decision = forms.ChoiceField(
         choices=[("refund", "Refund: reverse it to the customer on the M-Pesa portal"),
                  ("credit", "Keep it as the customer's credit on their account")],
@@ -60,9 +60,9 @@ class OverpaymentResolveForm(_CrispyForm):
     note = forms.CharField(max_length=255, required=False)
 
 
-class C2BConfirmForm(_CrispyForm):
+class C2BConfirmForm(CrispyForm):
     note = forms.CharField(max_length=255, label="How you checked it (e.g. seen on the M-Pesa portal)")
 
 
-class SetAsideForm(_CrispyForm):
+class SetAsideForm(CrispyForm):
     note = forms.CharField(max_length=255, help_text="Why this payment belongs to no sale (e.g. paid twice, refunded).")

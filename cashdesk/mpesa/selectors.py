@@ -6,15 +6,14 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from cashdesk.mpesa.models import STK_TO_CHECK, C2BPayment, C2BStatus, StkRequest
-from core.roles import Perm
+from core.branches import for_viewer
 from pos.people.models import User
 
 
 def c2b_unmatched(*, viewer: User, query: str = "", amount: Decimal | None = None) -> QuerySet[C2BPayment]:
     """Incoming M-Pesa payments nobody has attached yet: search by phone, amount or receipt code."""
     qs = C2BPayment.objects.filter(status=C2BStatus.UNMATCHED)
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(Q(branch_id=viewer.branch_id) | Q(branch__isnull=True))
+    qs = for_viewer(qs, viewer, unassigned=True)
     query = (query or "").strip()
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
@@ -34,14 +33,12 @@ def stk_requests_flagged(*, viewer: User) -> QuerySet[StkRequest]:
     qs = StkRequest.objects.filter(status__in=STK_TO_CHECK, resolved_at__isnull=True).select_related(
         "sale", "requested_by", "payment"
     )
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=viewer.branch_id)
+    qs = for_viewer(qs, viewer)
     return qs
 
 
 def c2b_unverified(*, viewer: User) -> QuerySet[C2BPayment]:
     """Incoming payments M-Pesa did not confirm (Transaction Status): a manager checks the portal."""
     qs = C2BPayment.objects.filter(status=C2BStatus.UNVERIFIED)
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(Q(branch_id=viewer.branch_id) | Q(branch__isnull=True))
+    qs = for_viewer(qs, viewer, unassigned=True)
     return qs.order_by("-trans_time", "-id")

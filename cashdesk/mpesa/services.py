@@ -65,8 +65,9 @@ from cashdesk.mpesa.models import (
     StkRequest,
     StkStatus,
 )
-from cashdesk.selectors import sale_amount_due, sale_reference
-from cashdesk.services import PaymentConflictError, PaymentError, Tender, _validate_tenders, sale_checkout
+from cashdesk.selectors import sale_reference
+from cashdesk.services import PaymentConflictError, PaymentError, Tender, sale_checkout, validate_tenders
+from core.branches import may_use_branch
 from core.errors import DomainError
 from core.money import ZERO, money
 from core.ops import metrics
@@ -80,7 +81,7 @@ from pos.people.audit import AuditAction, audit_record
 from pos.people.models import Branch, User
 from pos.people.selectors import shop_settings
 from pos.sales.models import Sale, SaleStatus
-from pos.sales.selectors import sale_id_from_pay_reference
+from pos.sales.selectors import sale_amount_due, sale_id_from_pay_reference
 
 log = structlog.get_logger("cashdesk.mpesa")
 
@@ -122,7 +123,7 @@ def _safaricom_networks() -> tuple:
     return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in settings.MPESA_SAFARICOM_NETWORKS if n.strip())
 
 
-def _enqueue(task, *args) -> None:
+def enqueue_task(task, *args) -> None:
     """Run a Huey task once the current transaction has committed (the task must see our rows).
 
     If the queue is down (Redis), the request runs the task itself: a push must still be sent and a
@@ -142,7 +143,7 @@ _STATUS_FROM_DARAJA = {
 def _may_take_payment_for(user: User, sale: Sale) -> bool:
     if sale.cashier_id == user.pk:
         return True
-    return user.has_perm(Perm.VIEW_ALL_SALES) and (user.has_perm(Perm.ALL_BRANCHES) or user.branch_id == sale.branch_id)
+    return user.has_perm(Perm.VIEW_ALL_SALES) and may_use_branch(user, sale.branch_id)
 
 
 def whole_shillings_due(due: Decimal) -> Decimal:
@@ -168,7 +169,7 @@ def mpesa_stk_start(
         number = msisdn(phone)
     except ValidationError:
         raise PaymentError("Enter a Kenyan mobile number for M-Pesa, e.g. 0712 345 678.", field="phone") from None
-    others = _validate_tenders(list(other_tenders or []))
+    others = validate_tenders(list(other_tenders or []))
     others_total = sum((t.amount for t in others), ZERO)
     others_non_cash = sum((t.amount for t in others if t.method != PaymentMethod.CASH), ZERO)
 
@@ -244,7 +245,7 @@ def mpesa_stk_start(
             message=f"Sending the request to {format_phone_local('+' + number)}…",
         )
 
-        _enqueue(tasks.mpesa_send_stk_push, stk.pk, _local_callback_base(request))
+        enqueue_task(tasks.mpesa_send_stk_push, stk.pk, _local_callback_base(request))
     log.info("stk %s: KES %s for sale %s to %s", stk.pk, amount, sale.pk, mask_phone("+" + number))
     return stk
 
@@ -911,7 +912,7 @@ def mpesa_c2b_confirmation_apply(*, inbox_id: int) -> MpesaInbox:
                 row.save(update_fields=["verified_by", "updated_at"])
             to_complete = _c2b_match(row, inbox)
     if verify is not None:
-        _enqueue(tasks.mpesa_c2b_verify, verify)
+        enqueue_task(tasks.mpesa_c2b_verify, verify)
     if to_complete is not None:
         _complete_after_attach(*to_complete)
     return inbox
@@ -1137,7 +1138,7 @@ def mpesa_c2b_attach(
         if row.status != C2BStatus.UNMATCHED:
             used = f" for {row.payment.sale}" if row.payment_id else ""
             raise PaymentConflictError(f"M-Pesa payment {row.trans_id} was already used{used}.", code="already_used")
-        if row.branch_id and row.branch_id != sale.branch_id and not user.has_perm(Perm.ALL_BRANCHES):
+        if row.branch_id and row.branch_id != sale.branch_id and not may_use_branch(user, row.branch_id):
             raise PaymentError(f"M-Pesa payment {row.trans_id} went to another branch's till.")
         session = CashSession.objects.select_for_update().filter(open_for_cashier=user.pk).first()
         if session is None:
@@ -1194,7 +1195,7 @@ def mpesa_mismatch_resolve(*, stk: StkRequest, user: User, accept: bool, note: s
         stk = StkRequest.objects.select_for_update().get(pk=stk.pk)
         if stk.status != StkStatus.MISMATCH or stk.resolved_at:
             raise PaymentConflictError("This M-Pesa payment was already decided.")
-        if not user.has_perm(Perm.ALL_BRANCHES) and stk.branch_id != user.branch_id:
+        if not may_use_branch(user, stk.branch_id):
             raise PaymentError("This payment belongs to another branch.")
         payment = Payment.objects.select_for_update().get(pk=stk.payment_id)
         received = stk.paid_amount if stk.paid_amount is not None else stk.amount
@@ -1262,7 +1263,7 @@ def mpesa_unverified_resolve(
         stk = StkRequest.objects.select_for_update().get(pk=stk.pk)
         if stk.status != StkStatus.UNVERIFIED:
             raise PaymentConflictError("This M-Pesa payment was already decided.")
-        if not user.has_perm(Perm.ALL_BRANCHES) and stk.branch_id != user.branch_id:
+        if not may_use_branch(user, stk.branch_id):
             raise PaymentError("This payment belongs to another branch.")
         before = {"status": stk.status}
         if confirmed:
@@ -1311,7 +1312,7 @@ def mpesa_overpayment_resolve(
         stk = StkRequest.objects.select_for_update().get(pk=stk.pk)
         if stk.status != StkStatus.OVERPAID or stk.resolved_at:
             raise PaymentConflictError("This M-Pesa overpayment was already decided.")
-        if not user.has_perm(Perm.ALL_BRANCHES) and stk.branch_id != user.branch_id:
+        if not may_use_branch(user, stk.branch_id):
             raise PaymentError("This payment belongs to another branch.")
         amount = stk.paid_amount if stk.paid_amount is not None else stk.amount
         payment = Payment.objects.select_for_update().get(pk=stk.payment_id)

@@ -36,10 +36,13 @@ from cashdesk.mpesa.forms import (
 from cashdesk.mpesa.models import STK_TO_CHECK, InboxKind, InboxOutcome, MpesaReconciliation, StkRequest, StkStatus
 from cashdesk.mpesa.selectors import c2b_unmatched, c2b_unverified, stk_requests_flagged
 from cashdesk.mpesa.tables import C2BPaymentTable
-from cashdesk.selectors import sale_amount_due, sale_reference
+from cashdesk.selectors import sale_reference
 from cashdesk.services import Tender
+from core.branches import for_viewer, may_use_branch
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.ops.client_address import client_address
 from core.permissions import require_perm
 from core.phone import format_phone_local, phone_or_none
@@ -47,7 +50,7 @@ from core.roles import Perm
 from pos.customers.models import Customer
 from pos.sales.models import Sale, SaleStatus
 from pos.sales.receipts import receipt_grant
-from pos.sales.selectors import sale_id_from_pay_reference
+from pos.sales.selectors import for_sales_viewer, sale_amount_due, sale_id_from_pay_reference, sales_visible_to
 
 log = structlog.get_logger("cashdesk.mpesa")
 MAX_BODY = settings.MPESA_CALLBACK_MAX_BYTES  # Safaricom's bodies are a few hundred bytes
@@ -112,7 +115,7 @@ def stk_callback(request, secret: str):
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
 
-        mpesa._enqueue(tasks.mpesa_apply_stk_callback, inbox.pk)
+        mpesa.enqueue_task(tasks.mpesa_apply_stk_callback, inbox.pk)
     else:
         log.warning("M-Pesa STK callback #%s is malformed (%s): stored, nothing changed", inbox.pk, inbox.detail)
     return JsonResponse(stk_callback_accepted())
@@ -135,7 +138,7 @@ def c2b_confirmation(request, secret: str):
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
 
-        mpesa._enqueue(tasks.mpesa_apply_c2b_confirmation, inbox.pk)
+        mpesa.enqueue_task(tasks.mpesa_apply_c2b_confirmation, inbox.pk)
     return JsonResponse(c2b_confirmation_received())
 
 
@@ -146,7 +149,7 @@ def status_result(request, secret: str):
     if refused is not None:
         return refused
     if inbox.outcome != InboxOutcome.MALFORMED:
-        mpesa._enqueue(tasks.mpesa_apply_status_result, inbox.pk)
+        mpesa.enqueue_task(tasks.mpesa_apply_status_result, inbox.pk)
     return JsonResponse(stk_callback_accepted())
 
 
@@ -164,23 +167,12 @@ def result_timeout(request, secret: str):
 # ---------------------------------------------------------------------------- the pay panel
 def _visible_sale(request, sale_id: int) -> Sale:
     """The cashier's own sale, or any sale of the branch for someone who sees all sales."""
-    qs = Sale.objects.select_related("branch", "customer")
-    if request.user.has_perm(Perm.VIEW_ALL_SALES):
-        if not request.user.has_perm(Perm.ALL_BRANCHES):
-            qs = qs.filter(branch_id=request.user.branch_id)
-    else:
-        qs = qs.filter(cashier=request.user)
-    return get_object_or_404(qs, pk=sale_id)
+    return get_object_or_404(sales_visible_to(user=request.user), pk=sale_id)
 
 
 def _visible_stk(request, pk: int) -> StkRequest:
     qs = StkRequest.objects.select_related("sale", "branch", "payment")
-    if request.user.has_perm(Perm.VIEW_ALL_SALES):
-        if not request.user.has_perm(Perm.ALL_BRANCHES):
-            qs = qs.filter(branch_id=request.user.branch_id)
-    else:
-        qs = qs.filter(sale__cashier=request.user)
-    return get_object_or_404(qs, pk=pk)
+    return get_object_or_404(for_sales_viewer(qs, request.user, sale="sale"), pk=pk)
 
 
 def panel_context(
@@ -197,7 +189,7 @@ def panel_context(
         stk = StkRequest.objects.filter(sale=sale).order_by("-created_at", "-id").first()
         if stk is not None and not (stk.is_pending or stk.status == StkStatus.PAID or stk.status in STK_TO_CHECK):
             stk = None
-    due = sale_amount_due(sale=sale) if sale.status == SaleStatus.OPEN else Decimal("0.00")
+    due = sale_amount_due(sale=sale)
     config = get_config()
     default_phone = ""
     if sale.customer_id and sale.customer and sale.customer.phone_number:
@@ -228,8 +220,7 @@ def _panel(request, sale: Sale, *, stk=None, error: str = "", status: int = 200)
     context = panel_context(
         sale=sale, user=request.user, stk=stk, error=error, values=request.POST or None, in_till=_in_till(request)
     )
-    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
-    return render(request, template, context, status=status)
+    return render_partial(request, "cashdesk/mpesa_panel.html", "panel", context, status=status)
 
 
 def _money_or_none(value: str) -> Decimal | None:
@@ -318,8 +309,7 @@ def _status_response(request, stk: StkRequest):
         _announce(response, sale, stk.amount)
         return response
     context = panel_context(sale=sale, user=request.user, stk=stk, in_till=_in_till(request))
-    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
-    response = render(request, template, context)
+    response = render_partial(request, "cashdesk/mpesa_panel.html", "panel", context)
     if request.htmx and stk.status == StkStatus.PAID:
         _announce(response, sale, stk.amount)
     return response
@@ -359,8 +349,7 @@ def mpesa_code_attach(request, sale_id: int):
         return response
     context = panel_context(sale=sale, user=request.user, in_till=_in_till(request))
     context["attached"] = payment
-    template = "cashdesk/mpesa_panel.html#panel" if request.htmx else "cashdesk/mpesa_panel.html"
-    response = render(request, template, context)
+    response = render_partial(request, "cashdesk/mpesa_panel.html", "panel", context)
     if request.htmx:
         _announce(response, sale, payment.amount)
     return response
@@ -388,17 +377,12 @@ def c2b_list(request):
         "my_sale_due": sale_amount_due(sale=my_sale) if my_sale else None,
         "my_sale_reference": sale_reference(my_sale) if my_sale else "",
     }
-    template = "cashdesk/c2b_list.html#c2b-table" if request.htmx else "cashdesk/c2b_list.html"
-    return render(request, template, context)
+    return render_partial(request, "cashdesk/c2b_list.html", "c2b-table", context)
 
 
 def _sale_from_reference(request, text: str) -> Sale | None:
     text = (text or "").strip().upper()
-    qs = Sale.objects.filter(status=SaleStatus.OPEN)
-    if not request.user.has_perm(Perm.VIEW_ALL_SALES):
-        qs = qs.filter(cashier=request.user)
-    elif not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = sales_visible_to(user=request.user).filter(status=SaleStatus.OPEN)
     if not text:
         return qs.filter(open_for_cashier=request.user.pk).first()
     sale_id = sale_id_from_pay_reference(text)
@@ -448,7 +432,7 @@ def c2b_set_aside(request, pk: int):
         try:
             mpesa.mpesa_c2b_set_aside(c2b=row, user=request.user, note=form.cleaned_data["note"], request=request)
         except DomainError as exc:
-            form.add_error("note", exc.message)
+            add_domain_error(form, exc, field="note")
         else:
             messages.success(request, f"M-Pesa {row.trans_id} set aside.")
             return redirect("cashdesk:c2b_list")
@@ -489,8 +473,7 @@ def _decide(request, stk: StkRequest, form):
 @require_http_methods(["GET", "POST"])
 def mpesa_resolve(request, pk: int):
     qs = StkRequest.objects.select_related("sale", "sale__customer", "requested_by", "payment")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user)
     stk = get_object_or_404(qs, pk=pk, status__in=STK_TO_CHECK, resolved_at__isnull=True)
     form_class = {StkStatus.OVERPAID: OverpaymentResolveForm, StkStatus.UNVERIFIED: UnverifiedResolveForm}.get(
         stk.status, MismatchResolveForm
@@ -500,7 +483,7 @@ def mpesa_resolve(request, pk: int):
         try:
             stk = _decide(request, stk, form)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, stk.message)
             return redirect("cashdesk:mpesa_flagged")
@@ -523,7 +506,7 @@ def c2b_confirm(request, pk: int):
             mpesa.mpesa_c2b_confirm_by_manager(c2b=row, user=request.user, note=form.cleaned_data["note"],
                                                request=request)
         except DomainError as exc:
-            form.add_error("note", exc.message)
+            add_domain_error(form, exc, field="note")
         else:
             messages.success(request, f"M-Pesa {row.trans_id} confirmed: it can now be matched to a sale.")
             return redirect("cashdesk:mpesa_flagged")
@@ -536,5 +519,5 @@ def mpesa_reconciliation(request):
     days = list(MpesaReconciliation.objects.all()[:31])
     whole_shop = request.user.has_perm(Perm.ALL_BRANCHES)
     for day in days:  # a branch manager sees their branch's differences, not the shop's totals
-        day.shown = [d for d in day.differences if whole_shop or d.get("branch") in (None, request.user.branch_id)]
+        day.shown = [d for d in day.differences if d.get("branch") is None or may_use_branch(request.user, d["branch"])]
     return render(request, "cashdesk/mpesa_reconciliation.html", {"days": days, "whole_shop": whole_shop})

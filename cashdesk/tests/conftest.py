@@ -51,4 +51,4 @@ def _tasks_run_now(request, monkeypatch):
     marker = request.node.get_closest_marker("django_db")
     if (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames:
         return
-    monkeypatch.setattr("cashdesk.mpesa.services._enqueue", lambda task, *args: task(*args))
+    monkeypatch.setattr("cashdesk.mpesa.services.enqueue_task", lambda task, *args: task(*args))

@@ -172,3 +172,49 @@ def test_checkout_query_count_does_not_grow_with_lines(employee, branch, django_
         counts.append(len(ctx))
     assert counts[1] == counts[2], counts
     assert counts[2] <= 32
+
+
+# ---------------------------------------------------------------------------- what is left to pay
+def _confirmed_mpesa(sale, amount, status="CONFIRMED"):
+    from cashdesk.models import PaymentMethod
+
+    return Payment.objects.create(sale=sale, method=PaymentMethod.MPESA, status=status, amount=D(amount))
+
+
+def test_amount_due_counts_only_confirmed_payments_net_of_change(ringing):
+    from pos.sales.selectors import sale_amount_due, sale_amount_paid
+
+    sale, *_ = ringing
+    assert sale_amount_due(sale=sale) == D("282.00")
+    _confirmed_mpesa(sale, "100.00")
+    _confirmed_mpesa(sale, "50.00", status="PENDING")
+    _confirmed_mpesa(sale, "60.00", status="FAILED")
+    assert sale_amount_paid(sale=sale) == D("100.00")
+    assert sale_amount_due(sale=sale) == D("182.00")
+    _confirmed_mpesa(sale, "500.00")
+    assert sale_amount_due(sale=sale) == D("0.00")  # never below nothing
+
+
+def test_nothing_is_due_once_the_sale_is_completed(ringing, employee):
+    from pos.sales.selectors import sale_amount_due
+
+    sale, *_ = ringing
+    done = sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("300"))], idempotency_key="due-1")
+    assert sale_amount_due(sale=done) == D("0.00")
+
+
+def test_checkout_takes_only_what_an_earlier_mpesa_payment_left(ringing, employee):
+    sale, *_ = ringing
+    _confirmed_mpesa(sale, "200.00")
+    with pytest.raises(PaymentError, match="KES 32.00 is still to pay"):
+        sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("50"))], idempotency_key="due-2")
+    done = sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("100"))], idempotency_key="due-3")
+    assert done.change_given == D("18.00")
+
+
+def test_checkout_refuses_a_sale_whose_payments_exceed_its_total(ringing, employee):
+    sale, *_ = ringing
+    _confirmed_mpesa(sale, "300.00")
+    with pytest.raises(PaymentConflictError, match="more than this sale's total"):
+        sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("10"))], idempotency_key="due-4")
+    assert Payment.objects.filter(sale=sale).count() == 1

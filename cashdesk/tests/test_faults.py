@@ -70,7 +70,9 @@ def real_queue(monkeypatch):
     def use(storage):
         monkeypatch.setattr(HUEY, "_immediate", False)
         monkeypatch.setattr(HUEY, "storage", storage)
-        monkeypatch.setattr(mpesa, "_enqueue", lambda task, *args: enqueue_on_commit(task, *args, fallback="inline"))
+        monkeypatch.setattr(
+            mpesa, "enqueue_task", lambda task, *args: enqueue_on_commit(task, *args, fallback="inline")
+        )
         return storage
 
     return use

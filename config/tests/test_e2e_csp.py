@@ -12,6 +12,7 @@ from config.tests.url_world import build_world, page_cases
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
+
 def test_no_page_triggers_a_policy_violation_in_chromium(live_server, page):
     world = build_world()
     client = Client()

@@ -95,7 +95,7 @@ def _engine(alias: str) -> str:
     return vendor
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
@@ -104,7 +104,7 @@ def _sha256(path: Path) -> str:
 
 
 def _file_entry(path: Path) -> dict:
-    return {"file": path.name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _private_dir(path: Path) -> None:
@@ -143,7 +143,7 @@ def _option_value(value: object) -> str:
 
 
 @contextmanager
-def _mysql_options_file(settings_dict: dict) -> Iterator[str]:
+def mysql_options_file(settings_dict: dict) -> Iterator[str]:
     """Credentials go in a 0600 option file, never on the command line where `ps` would show them."""
     lines = ["[client]"]
     if settings_dict.get("USER"):
@@ -222,7 +222,7 @@ def _sqlite_restore(alias: str, source_gz: Path) -> None:
 def _mysql_backup(alias: str, dest: Path) -> None:
     settings_dict = connections[alias].settings_dict
     # mysqldump's output streams through a pipe into gzip: no uncompressed copy of the database touches the disk.
-    with _mysql_options_file(settings_dict) as options:
+    with mysql_options_file(settings_dict) as options:
         cmd = [
             _mysql_binary("dump"),
             f"--defaults-extra-file={options}",  # must come first
@@ -258,7 +258,7 @@ def _mysql_restore(alias: str, source_gz: Path) -> None:
             cursor.execute("SET FOREIGN_KEY_CHECKS = 1")
     connection.close()
     settings_dict = connection.settings_dict
-    with _mysql_options_file(settings_dict) as options:
+    with mysql_options_file(settings_dict) as options:
         cmd = [_mysql_binary("client"), f"--defaults-extra-file={options}", "--binary-mode", settings_dict["NAME"]]
         proc = _run(cmd, stdin=subprocess.PIPE)
         try:
@@ -469,7 +469,7 @@ def backup_verify(info: BackupInfo) -> None:
         path = info.path / entry["file"]
         if not path.is_file():
             raise BackupError(f"{info.name}: {entry['file']} is missing.")
-        if _sha256(path) != entry["sha256"]:
+        if file_sha256(path) != entry["sha256"]:
             raise BackupError(f"{info.name}: {entry['file']} does not match its checksum; it is damaged.")
 
 

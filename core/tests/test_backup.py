@@ -140,7 +140,7 @@ def test_a_media_archive_that_escapes_its_folder_is_refused(places, tmp_path):
         member.size = len(data)
         tar.addfile(member, io.BytesIO(data))
     manifest = json.loads((info.path / backups.MANIFEST).read_text())
-    manifest["media"].update(sha256=backups._sha256(evil), bytes=evil.stat().st_size)
+    manifest["media"].update(sha256=backups.file_sha256(evil), bytes=evil.stat().st_size)
     (info.path / backups.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(BackupError, match="cannot be unpacked safely"):
         backup_restore(backup=backup_find(info.name))
@@ -195,7 +195,7 @@ def test_list_and_bad_arguments(places):
 
 def test_mysql_credentials_go_in_a_private_option_file_not_the_command_line():
     settings_dict = {"USER": "asiria", "PASSWORD": 'p"w\\d#1', "HOST": "db.internal", "PORT": "3307", "OPTIONS": {}}
-    with backups._mysql_options_file(settings_dict) as path:
+    with backups.mysql_options_file(settings_dict) as path:
         text = Path(path).read_text()
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert 'password="p\\"w\\\\d#1"' in text and 'host="db.internal"' in text and "port=3307" in text

@@ -9,7 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.messages import get_messages
 from django.template.loader import render_to_string
 
-from core.permissions import _login_redirect
+from core.permissions import login_redirect
 
 
 class HtmxMessagesMiddleware:
@@ -88,4 +88,4 @@ class IdleSessionTimeoutMiddleware:
             request,
             f"You were logged out because this screen was not used for {minutes} minutes. Log in again to continue.",
         )
-        return _login_redirect(request)
+        return login_redirect(request)

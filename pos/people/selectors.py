@@ -5,6 +5,7 @@ import re
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
+from core.branches import for_viewer
 from core.roles import Perm, Role, role_has_perm
 from pos.people.models import AuditLog, Branch, ShopSettings, User
 
@@ -21,10 +22,7 @@ def shop_settings() -> ShopSettings:
 
 
 def branches_visible_to(user: User) -> QuerySet[Branch]:
-    qs = Branch.objects.filter(is_active=True)
-    if user.has_perm(Perm.ALL_BRANCHES):
-        return qs
-    return qs.filter(pk=user.branch_id)
+    return for_viewer(Branch.objects.filter(is_active=True), user, field="pk")
 
 
 def staff_list(*, viewer: User, query: str = "", role: str = "", active: str = "") -> QuerySet[User]:
@@ -34,8 +32,7 @@ def staff_list(*, viewer: User, query: str = "", role: str = "", active: str = "
     `active` is "yes" (default view), "no" or anything else for everyone.
     """
     qs = User.objects.select_related("branch").order_by("-is_active", "full_name")
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=viewer.branch_id)
+    qs = for_viewer(qs, viewer)
     query = (query or "").strip()
     if query:
         match = Q(full_name__icontains=query) | Q(email__icontains=query)
@@ -60,15 +57,13 @@ def staff_list(*, viewer: User, query: str = "", role: str = "", active: str = "
 def staff_visible_to(viewer: User) -> QuerySet[User]:
     """Everyone whose name the viewer may see in a filter or a list."""
     qs = User.objects.order_by("full_name")
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=viewer.branch_id)
+    qs = for_viewer(qs, viewer)
     return qs
 
 
 def audit_log_list(*, viewer: User) -> QuerySet[AuditLog]:
     qs = AuditLog.objects.select_related("user", "authorised_by", "branch")
-    if not viewer.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=viewer.branch_id)
+    qs = for_viewer(qs, viewer)
     return qs
 
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.branches import may_use_branch
 from core.errors import DomainError
 from core.ops.client_address import client_address
 from core.phone import normalize_phone
@@ -37,7 +38,7 @@ def _check_may_manage(*, actor: User, target_role: str, target: User | None = No
     if target is not None:
         if target.role == Role.OWNER and not actor.has_perm(Perm.MANAGE_OWNERS):
             raise StaffError("Only an owner can change an owner's account.")
-        if not actor.has_perm(Perm.ALL_BRANCHES) and target.branch_id != actor.branch_id:
+        if not may_use_branch(actor, target.branch_id):
             raise StaffError("This person works at another branch.")
     if target_role not in Role.values:
         raise StaffError("Choose a role: Owner, Manager or Employee.", field="role")
@@ -48,7 +49,7 @@ def _check_may_manage(*, actor: User, target_role: str, target: User | None = No
 def _check_branch(*, actor: User, branch: Branch | None) -> None:
     if branch is None or not branch.is_active:
         raise StaffError("Choose an open branch.", field="branch")
-    if not actor.has_perm(Perm.ALL_BRANCHES) and branch.pk != actor.branch_id:
+    if not may_use_branch(actor, branch.pk):
         raise StaffError("You can only choose your own branch.", field="branch")
 
 

@@ -7,6 +7,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
+from core.branches import for_viewer
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_login, require_perm
 from core.phone import format_phone_local
 from core.roles import Perm, Role
@@ -25,11 +28,6 @@ from pos.people.selectors import audit_log_list, shop_settings, staff_list
 from pos.people.tables import AuditLogTable, StaffTable
 
 
-def _apply_domain_error(form, exc) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 @require_login
 def home(request):
     """The start page: what this person can open today, largest first."""
@@ -46,8 +44,7 @@ def staff_index(request):
     table = StaffTable(qs, order_by=request.GET.get("sort"))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     context = {"table": table, "query": query, "role": role, "active": active, "roles": Role.choices}
-    template = "pos/staff_list.html#staff-table" if request.htmx else "pos/staff_list.html"
-    return render(request, template, context)
+    return render_partial(request, "pos/staff_list.html", "staff-table", context)
 
 
 @require_perm(Perm.MANAGE_STAFF)
@@ -68,7 +65,7 @@ def staff_create(request):
                 request=request,
             )
         except services.StaffError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -79,8 +76,7 @@ def staff_create(request):
 
 def _staff_target(request, pk: int) -> User:
     qs = User.objects.select_related("branch")
-    if not request.user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=request.user.branch_id)
+    qs = for_viewer(qs, request.user)
     return get_object_or_404(qs, pk=pk)
 
 
@@ -113,7 +109,7 @@ def staff_edit(request, pk: int):
                     request=request,
                 )
             except services.StaffError as exc:
-                _apply_domain_error(form, exc)
+                add_domain_error(form, exc)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -144,7 +140,7 @@ def staff_reset_password(request, pk: int):
                 actor=request.user, user=person, password=form.cleaned_data["password1"], request=request
             )
         except services.StaffError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"New password set for {person.full_name}. Tell them in person.")
             return redirect("pos:staff_edit", pk=person.pk)
@@ -160,7 +156,7 @@ def staff_set_pin(request, pk: int):
         try:
             services.staff_set_pin(actor=request.user, user=person, pin=form.cleaned_data["pin"], request=request)
         except services.StaffError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Till PIN set for {person.full_name}.")
             return redirect("pos:staff_edit", pk=person.pk)
@@ -207,7 +203,7 @@ def my_pin(request):
         try:
             services.staff_set_pin(actor=request.user, user=request.user, pin=form.cleaned_data["pin"], request=request)
         except services.StaffError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Your till PIN is set.")
             return redirect("home")
@@ -245,5 +241,4 @@ def audit_log(request):
     table = AuditLogTable(qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     table.name_people_on_page()
-    template = "pos/audit_log.html#audit-table" if request.htmx else "pos/audit_log.html"
-    return render(request, template, {"filter": f, "table": table})
+    return render_partial(request, "pos/audit_log.html", "audit-table", {"filter": f, "table": table})

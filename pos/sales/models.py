@@ -20,6 +20,16 @@ class SaleStatus(models.TextChoices):
     VOIDED = "VOIDED", "Voided"
 
 
+class PaymentStatus(models.TextChoices):
+    """The state of a payment (`cashdesk.Payment`). Here, below the cash desk, because what a sale still
+    has to be paid is a rule of the sale (`pos.sales.selectors.sale_amount_due`)."""
+
+    PENDING = "PENDING", "Pending"
+    CONFIRMED = "CONFIRMED", "Confirmed"
+    FAILED = "FAILED", "Failed"
+    REFUNDED = "REFUNDED", "Refunded"
+
+
 class DiscountKindChoices(models.TextChoices):
     AMOUNT = "AMOUNT", "KES"
     PERCENT = "PERCENT", "%"
@@ -108,10 +118,6 @@ class Sale(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status == SaleStatus.OPEN
-
-    @property
-    def amount_due(self) -> Decimal:
-        return max(self.total - self.paid_total, Decimal("0.00"))
 
 
 class SaleLine(models.Model):

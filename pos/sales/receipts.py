@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from pos.people.selectors import shop_settings
-from pos.sales.models import Sale, SaleReturn
+from pos.sales.models import PaymentStatus, Sale, SaleReturn, SaleStatus
 from pos.sales.selectors import sale_pay_reference, vat_breakdown
 
 # ---------------------------------------------------------------------------- who may print which receipt
@@ -39,8 +39,25 @@ def receipt_grant(request, sale: Sale, kind: str) -> None:
 
 
 def receipt_granted(request, sale: Sale) -> str | None:
-    """"original", "copy", or None when this login may not print `sale`'s receipt."""
+    """"original", "copy", or None when this login was given no receipt of `sale` to print."""
     return request.session.get(RECEIPT_GRANTS, {}).get(str(sale.pk))
+
+
+# A sale has a receipt once completed; a voided sale keeps the receipt it had.
+RECEIPT_STATUSES = (SaleStatus.COMPLETED, SaleStatus.VOIDED)
+
+
+def sale_has_receipt(sale: Sale) -> bool:
+    return sale.status in RECEIPT_STATUSES
+
+
+def receipt_may_print(request, sale: Sale) -> str | None:
+    """Who may print, download or send `sale`'s receipt, decided in one place: "original" (this login's
+    own checkout), "copy" (a reprint a manager authorised), or None (no receipt yet, or it was already
+    given out and a copy needs a manager)."""
+    if not sale_has_receipt(sale):
+        return None
+    return receipt_granted(request, sale)
 
 # WeasyPrint logs every layout step at INFO; one receipt is not news.
 structlog.get_logger("weasyprint.progress").setLevel(logging.WARNING)
@@ -87,7 +104,7 @@ def _extended(context: dict, *, sale: Sale, sale_return: SaleReturn | None = Non
 
 def receipt_context(*, sale: Sale, copy: bool = False) -> dict:
     lines = list(sale.lines.all())
-    payments = [p for p in sale.payments.all() if p.status in ("CONFIRMED", "REFUNDED")]
+    payments = [p for p in sale.payments.all() if p.status in (PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED)]
     return _extended({
         "sale": sale,
         "shop": shop_settings(),

@@ -3,18 +3,20 @@
 import hmac
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.crypto import salted_hmac
 
-from core.money import ZERO
+from core.branches import for_viewer, may_use_branch
+from core.money import ZERO, money
 from core.phone import phone_or_none
 from core.roles import Perm
 from pos.customers.models import Customer
 from pos.people.models import AuditLog, User
-from pos.sales.models import Sale, SaleLine, SaleReturn, SaleStatus
+from pos.sales.models import PaymentStatus, Sale, SaleLine, SaleReturn, SaleStatus
 
 SALE_NUMBER = re.compile(r"^[A-Z0-9]{2,10}-\d{6}$")
 CREDIT_NOTE_NUMBER = re.compile(r"^[A-Z0-9]{2,10}-CN-\d{6}$")
@@ -53,15 +55,46 @@ def held_sales_count(*, user: User) -> int:
     return Sale.objects.filter(status=SaleStatus.HELD, branch_id=user.branch_id).count()
 
 
+# ---------------------------------------------------------------------------- what is left to pay
+def sale_amount_paid(*, sale: Sale, payments: Iterable | None = None) -> Decimal:
+    """What the customer has paid so far: confirmed payments less the change given back.
+
+    Reads `sale.payments.all()`, so a list that prefetched the payments asks nothing more; a service that
+    already read them under its lock passes them as `payments`.
+    """
+    payments = sale.payments.all() if payments is None else payments
+    confirmed = (p for p in payments if p.status == PaymentStatus.CONFIRMED)
+    return money(sum((p.amount - p.change_given for p in confirmed), ZERO))
+
+
+def sale_amount_due(*, sale: Sale, payments: Iterable | None = None) -> Decimal:
+    """What is still to pay on a sale: its total less what was paid, never below nothing.
+
+    Only an open sale takes payments: a completed one was paid in full, a held or voided one is not
+    being paid, so nothing is due on them.
+    """
+    if sale.status != SaleStatus.OPEN:
+        return ZERO
+    return max(money(sale.total - sale_amount_paid(sale=sale, payments=payments)), ZERO)
+
+
 # ---------------------------------------------------------------------------- sales
+def for_sales_viewer(queryset: QuerySet, user: User, sale: str = "") -> QuerySet:
+    """`queryset` cut to the sales `user` may see: their branch's (every branch's with ALL_BRANCHES), and
+    only their own unless they see all sales (VIEW_ALL_SALES).
+
+    `sale` is the lookup from the rows to their sale (`"sale"` for M-Pesa requests); empty for sales.
+    """
+    prefix = f"{sale}__" if sale else ""
+    queryset = for_viewer(queryset, user, field=f"{prefix}branch")
+    if not user.has_perm(Perm.VIEW_ALL_SALES):
+        queryset = queryset.filter(**{f"{prefix}cashier": user.pk})
+    return queryset
+
+
 def sales_visible_to(*, user: User) -> QuerySet[Sale]:
     """Sales this person may see: their branch (unless all branches), their own (unless all sales)."""
-    qs = Sale.objects.select_related("cashier", "customer", "branch")
-    if not user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=user.branch_id)
-    if not user.has_perm(Perm.VIEW_ALL_SALES):
-        qs = qs.filter(cashier_id=user.pk)
-    return qs
+    return for_sales_viewer(Sale.objects.select_related("cashier", "customer", "branch"), user)
 
 
 # ---------------------------------------------------------------------------- M-Pesa account numbers
@@ -102,9 +135,8 @@ def loyalty_history(*, customer, user: User, limit: int = 20) -> list:
     entries = list(customer.loyalty_entries.select_related("sale", "sale__branch")[:limit])
     sale_ids = [e.sale_id for e in entries if e.sale_id]
     openable = set(sales_visible_to(user=user).filter(pk__in=sale_ids).values_list("pk", flat=True))
-    all_branches = user.has_perm(Perm.ALL_BRANCHES)
     for entry in entries:
-        entry.sale_shown = bool(entry.sale_id) and (all_branches or entry.sale.branch_id == user.branch_id)
+        entry.sale_shown = bool(entry.sale_id) and may_use_branch(user, entry.sale.branch_id)
         entry.sale_link = entry.sale_shown and entry.sale_id in openable
     return entries
 
@@ -133,8 +165,7 @@ def sales_returnable_by(*, user: User) -> QuerySet[Sale]:
     """Completed sales a till user may take goods back for: any cashier's at their branch (the customer
     holds the receipt; a manager authorises the refund), every branch for those who see all branches."""
     qs = Sale.objects.select_related("cashier", "customer", "branch").filter(status=SaleStatus.COMPLETED)
-    if not user.has_perm(Perm.ALL_BRANCHES):
-        qs = qs.filter(branch_id=user.branch_id)
+    qs = for_viewer(qs, user)
     return qs
 
 

@@ -8,8 +8,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from core.decimal_input import DecimalSerializerField
-from core.money import ZERO, money
-from pos.sales.models import Sale, SaleLine, SaleStatus
+from pos.sales.models import Sale, SaleLine
+from pos.sales.selectors import sale_amount_due
 
 
 # ---------------------------------------------------------------------------- serializers
@@ -56,7 +56,4 @@ class SalesHeaderSerializer(serializers.ModelSerializer):
     @extend_schema_field(DecimalSerializerField(max_digits=12, decimal_places=2))
     def get_amount_due(self, sale) -> str:
         """What is left to pay: the total less confirmed payments (net of change); 0 once not open."""
-        if sale.status != SaleStatus.OPEN:
-            return str(sale.amount_due if sale.status == SaleStatus.COMPLETED else ZERO)
-        paid = sum((p.amount - p.change_given for p in sale.payments.all() if p.status == "CONFIRMED"), ZERO)
-        return str(money(max(sale.total - paid, ZERO)))
+        return str(sale_amount_due(sale=sale))

@@ -12,17 +12,27 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
 
+from core.branches import may_use_branch
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import ConflictError, DomainError
 from core.money import CENT, ZERO, money
 from core.roles import Perm
-from inventory.ledger_services import StockLine, quantity_problem, stock_move
+from inventory.ledger_services import MAX_SALE_LINE_QUANTITY, StockLine, quantity_problem, stock_move
 from inventory.models import MovementKind, Product
 from pos.customers.models import Customer, LoyaltyEntry, LoyaltyKind
 from pos.people.audit import AuditAction, audit_record
 from pos.people.models import User
 from pos.people.selectors import shop_settings
-from pos.sales.models import RefundTo, Sale, SaleLine, SaleReturn, SaleReturnLine, SaleSequence, SaleStatus
+from pos.sales.models import (
+    PaymentStatus,
+    RefundTo,
+    Sale,
+    SaleLine,
+    SaleReturn,
+    SaleReturnLine,
+    SaleSequence,
+    SaleStatus,
+)
 from pos.sales.pricing import DiscountKind, LineInput, PricingError, discount_amount, price_sale
 
 
@@ -44,7 +54,6 @@ class AuthorisationRequired(SaleError):
         self.perm = perm
 
 
-MAX_LINE_QUANTITY = Decimal("100000")
 MAX_UNIT_PRICE = Decimal("10000000.00")
 
 
@@ -61,7 +70,7 @@ def authority_for(*, user: User, authorised_by: User | None, perm: str, what: st
         authorised_by is not None
         and authorised_by.is_active
         and authorised_by.has_perm(perm)
-        and (authorised_by.branch_id == user.branch_id or authorised_by.has_perm(Perm.ALL_BRANCHES))
+        and may_use_branch(authorised_by, user.branch_id)
     ):
         return authorised_by
     raise AuthorisationRequired(f"{what} needs a manager's authorisation.", perm=perm)
@@ -130,7 +139,7 @@ def _check_quantity(product: Product, quantity: Decimal) -> None:
         raise SaleError("Quantities must be Decimal.", field="quantity")
     if quantity <= 0:
         raise SaleError("The quantity must be more than zero.", field="quantity")
-    if quantity > MAX_LINE_QUANTITY:
+    if quantity > MAX_SALE_LINE_QUANTITY:
         raise SaleError("That quantity is too large for one line.", field="quantity")
     problem = quantity_problem(
         quantity=quantity, decimal_places=product.unit.decimal_places, unit_name=product.unit.name
@@ -525,7 +534,7 @@ def sale_void_open(*, sale: Sale, user: User, reason: str, authorised_by: User |
     if not lines:
         raise SaleError("The cart is already empty.")
     # A payment confirmed before completion (an accepted M-Pesa push) must be refunded, not voided away.
-    if sale.payments.filter(status="CONFIRMED").exists():
+    if sale.payments.filter(status=PaymentStatus.CONFIRMED).exists():
         raise SaleConflictError("This sale has a confirmed payment: complete it, then void or refund it.")
     authority = authority_for(
         user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES, what="Voiding a sale"

@@ -268,6 +268,7 @@ CASES += [
         fresh_world=True,
     ),
     Case("till:pay", everyone_but_anonymous(), htmx=True),
+    Case("till:pay_summary", everyone_but_anonymous(), htmx=True, query="cash=500"),
     Case(
         "till:session_open", everyone_but_anonymous(), method="post", htmx=True, data=lambda w: {"opening_float": "100"}
     ),

@@ -304,3 +304,20 @@ def test_no_returns_for_another_branchs_sale(employee_client, other_branch, soap
     sale = sell(UserFactory(branch=other_branch), soap)
     assert employee_client.get(reverse("sales:return", args=[sale.pk])).status_code == 404
     assert employee_client.get(reverse("sales:find"), {"q": sale.number}).status_code == 200
+
+
+def test_who_may_print_a_receipt_is_decided_in_one_place(employee, soap, rf):
+    from pos.sales.receipts import receipt_grant, receipt_may_print
+
+    request = rf.get("/")
+    request.session = {}
+    cart = sale_get_or_open(cashier=employee)
+    receipt_grant(request, cart, "original")
+    assert receipt_may_print(request, cart) is None  # no receipt before the sale is completed
+    sold = sell(employee, soap)
+    assert sold.pk == cart.pk and receipt_may_print(request, sold) == "original"
+    colleague = UserFactory(role=Role.EMPLOYEE, branch=employee.branch)
+    theirs = sell(colleague, soap)
+    assert receipt_may_print(request, theirs) is None  # not this login's checkout: a copy needs a manager
+    receipt_grant(request, theirs, "copy")
+    assert receipt_may_print(request, theirs) == "copy"

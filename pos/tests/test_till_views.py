@@ -570,6 +570,73 @@ def test_paying_with_loyalty_points_at_the_till(employee_client, employee, rung_
     assert person.loyalty_points == D("0.66")  # 50 spent, 0.66 earned on the KES 66 paid in cash
 
 
+# ---------------------------------------------------------------------------- the pay panel's figures
+def _figures(html: str) -> dict:
+    """Paid, still to pay and change as the pay panel shows them."""
+    return {name: re.search(rf"data-pay-{name}[^>]*>([\d,.]+)<", html).group(1) for name in ("paid", "due", "change")}
+
+
+def test_the_pay_panel_shows_the_servers_figures_before_anything_is_typed(employee_client, employee, rung_up):
+    open_session(employee)
+    panel = hx_get(employee_client, reverse("till:pay")).content.decode()
+    assert _figures(panel) == {"paid": "0.00", "due": "116.00", "change": "0.00"}
+    assert "data-pay-total" not in panel  # the browser is given no total to do sums with
+
+
+@pytest.mark.parametrize(
+    "typed, figures",
+    [
+        ({"cash": "500"}, {"paid": "500.00", "due": "0.00", "change": "384.00"}),
+        ({"cash": "100", "card": "10"}, {"paid": "110.00", "due": "6.00", "change": "0.00"}),
+        ({"cash": "50", "card": "100"}, {"paid": "150.00", "due": "0.00", "change": "34.00"}),
+        # only cash is given change: a card for more than the sale leaves none (checkout refuses it)
+        ({"card": "200"}, {"paid": "200.00", "due": "0.00", "change": "0.00"}),
+        ({"cash": "1,000"}, {"paid": "1,000.00", "due": "0.00", "change": "884.00"}),
+        # what is not an amount yet counts as nothing; checkout says what is wrong with it
+        ({"cash": "12.", "card": "abc"}, {"paid": "12.00", "due": "104.00", "change": "0.00"}),
+        ({"cash": "-5", "card": "1.005"}, {"paid": "0.00", "due": "116.00", "change": "0.00"}),
+    ],
+)
+def test_the_server_works_out_paid_due_and_change_as_the_cashier_types(employee_client, employee, rung_up, typed,
+                                                                       figures):
+    response = hx_get(employee_client, reverse("till:pay_summary"), typed)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and "data-pay-summary" in html
+    assert _figures(html) == figures
+    assert ("has-change" in html) == (figures["change"] != "0.00")
+
+
+def test_the_rest_button_asks_the_server_for_the_rest(employee_client, employee, rung_up):
+    typed = {"cash": "100", "card": "7", "fill": "card"}
+    html = hx_get(employee_client, reverse("till:pay_summary"), typed).content.decode()
+    assert 'data-fill-field="#id_card"' in html and 'data-fill-value="16.00"' in html
+    assert _figures(html) == {"paid": "116.00", "due": "0.00", "change": "0.00"}
+
+
+def test_loyalty_points_fill_at_most_what_they_are_worth(employee_client, employee, rung_up):
+    person = CustomerFactory(loyalty_points=D("50"))
+    hx_post(employee_client, reverse("till:customer"), {"customer": person.pk})
+    html = hx_get(employee_client, reverse("till:pay_summary"), {"fill": "loyalty"}).content.decode()
+    assert 'data-fill-value="50.00"' in html
+    assert _figures(html) == {"paid": "50.00", "due": "66.00", "change": "0.00"}
+
+
+def test_the_figures_without_javascript_are_the_pay_page(employee_client, employee, rung_up):
+    response = employee_client.get(reverse("till:pay_summary"), {"cash": "500"})
+    assert response.status_code == 302 and response["Location"] == reverse("till:pay")
+
+
+def test_the_pay_panels_script_does_no_sums_with_money():
+    """The figures are the cash desk's; the till's script only copies what the server sends."""
+    script = (settings.BASE_DIR / "static" / "js" / "till.js").read_text()
+    for sign_of_sums in ("cents", "payTotal", "fillMax", "parseFloat", "toFixed", "paidCents", "updatePay"):
+        assert sign_of_sums not in script
+    start = script.index("the pay panel's summary")
+    pay_part = script[start:script.index("// ----", start)]
+    assert not re.search(r"Math\.|[-+*/]\s*\d|\d\s*[-+*/]|[-+*/]=", pay_part)
+
+
 # ---------------------------------------------------------------------------- receipts
 @pytest.fixture
 def paid(employee_client, employee, rung_up):
@@ -666,7 +733,7 @@ def test_a_payment_confirmed_before_checkout_counts(employee_client, employee, r
     Payment.objects.create(sale=sale, session=session, method="MPESA", status="CONFIRMED", amount=D("100.00"),
                            mpesa_receipt="QGH7ABC123", received_by=employee, confirmed_at=timezone.now())
     panel = hx_get(employee_client, reverse("till:pay")).content.decode()
-    assert 'data-pay-total="16.00"' in panel and "100.00 paid" in panel
+    assert re.search(r"data-pay-due>16\.00<", panel) and "100.00 paid" in panel
     response, sale = _pay(employee_client, employee, cash="20")
     sale.refresh_from_db()
     assert sale.status == SaleStatus.COMPLETED and sale.change_given == D("4.00")

@@ -5,6 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_tables2 import RequestConfig
 
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from pos.customers.models import Customer
@@ -14,18 +16,13 @@ from pos.till.forms import CustomerForm
 from pos.till.tables import CustomerTable, SaleTable
 
 
-def _apply_error(form, exc) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 @require_perm(Perm.VIEW_CUSTOMERS)
 @require_GET
 def customer_index(request):
     query = request.GET.get("q", "").strip()
     table = CustomerTable(customer_list(query=query), order_by=request.GET.get("sort"))
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    template = "pos/customers/list.html#customers-table" if request.htmx else "pos/customers/list.html"
-    return render(request, template, {"table": table, "query": query})
+    return render_partial(request, "pos/customers/list.html", "customers-table", {"table": table, "query": query})
 
 
 @require_perm(Perm.MANAGE_CUSTOMERS)
@@ -37,7 +34,7 @@ def customer_add(request):
         try:
             customer = customer_create(actor=request.user, data=form.cleaned_data, request=request)
         except CustomerError as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"{customer.name} is registered.")
             return redirect("customers:detail", pk=customer.pk)
@@ -63,7 +60,7 @@ def customer_edit(request, pk: int):
         try:
             customer_update(actor=request.user, customer=customer, data=form.cleaned_data, request=request)
         except CustomerError as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Saved {form.cleaned_data['name']}.")
             return redirect("customers:detail", pk=customer.pk)
@@ -83,5 +80,4 @@ def customer_detail(request, pk: int):
         "loyalty": loyalty_history(customer=customer, user=request.user),
         "credit_room": max(customer.credit_limit - customer.balance, 0),
     }
-    template = "pos/customers/detail.html#history" if request.htmx else "pos/customers/detail.html"
-    return render(request, template, context)
+    return render_partial(request, "pos/customers/detail.html", "history", context)

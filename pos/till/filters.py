@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 
+from core.branches import for_viewer
 from core.roles import Perm
 from pos.people.models import User
 from pos.sales.models import Sale, SaleStatus
@@ -28,8 +29,7 @@ class SaleFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         if viewer.has_perm(Perm.VIEW_ALL_SALES):
             people = User.objects.order_by("full_name")
-            if not viewer.has_perm(Perm.ALL_BRANCHES):
-                people = people.filter(branch_id=viewer.branch_id)
+            people = for_viewer(people, viewer)
             self.filters["cashier"].queryset = people
         else:
             del self.filters["cashier"]

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from cashdesk.services import Tender
-from core.decimal_input import DecimalFormField
-from core.money import MONEY_DIGITS
+from core.decimal_input import DecimalFormField, DecimalInputError, parse_decimal
+from core.money import CENT, MONEY_DIGITS
 from pos.sales.models import RefundTo
 from pos.sales.pricing import DiscountKind
 from pos.sales.services import ReturnItem
@@ -118,6 +118,26 @@ class CustomerForm(forms.Form):
             self.fields["credit_limit"].help_text = "Only the owner sets credit limits."
         if creating:
             del self.fields["is_active"]
+
+
+# The pay panel's amount boxes and the way each one pays.
+TENDER_FIELDS = {"cash": "CASH", "card": "CARD", "account": "CUSTOMER_CREDIT", "loyalty": "LOYALTY"}
+
+
+def typed_tenders(data, *, without: str = "") -> list[Tender]:
+    """What the cashier has typed in the pay panel so far, for its running figures. A box that does not
+    hold an amount yet ("12.", "-5", a letter) counts as nothing: checkout says what is wrong with it."""
+    tenders = []
+    for name, method in TENDER_FIELDS.items():
+        if name == without:
+            continue
+        try:
+            amount = parse_decimal(str(data.get(name) or "").replace(",", "").strip(), allow_blank=True)
+        except DecimalInputError:
+            continue
+        if amount is not None and amount > 0 and amount == amount.quantize(CENT):
+            tenders.append(Tender(method, amount))
+    return tenders
 
 
 class PayForm(forms.Form):

@@ -10,12 +10,21 @@ from django_tables2 import RequestConfig
 
 from cashdesk.refund_services import refundable_by_method, sale_return_refund, sale_void_completed
 from core.errors import DomainError
+from core.forms import add_domain_error
+from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
 from pos.people.authorise import authoriser_from_post, pin_context
 from pos.people.services import PinError
 from pos.sales.models import Sale, SaleReturn, SaleStatus
-from pos.sales.receipts import credit_note_pdf, receipt_context, receipt_grant, receipt_granted, receipt_pdf
+from pos.sales.receipts import (
+    credit_note_pdf,
+    receipt_context,
+    receipt_grant,
+    receipt_may_print,
+    receipt_pdf,
+    sale_has_receipt,
+)
 from pos.sales.selectors import (
     sale_audit_trail,
     sale_find,
@@ -31,7 +40,6 @@ from pos.till.filters import SaleFilter
 from pos.till.forms import ReprintForm, ReturnForm, VoidCompletedForm
 from pos.till.tables import SaleTable
 
-DONE = (SaleStatus.COMPLETED, SaleStatus.VOIDED)
 VOID_REASONS = ["Rang up the wrong items", "Duplicate sale", "Customer cancelled the purchase"]
 
 
@@ -60,8 +68,7 @@ def sale_index(request):
     qs = f.qs if f.is_bound and f.is_valid() else f.queryset
     table = SaleTable(qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    template = "pos/sales/list.html#sales-table" if request.htmx else "pos/sales/list.html"
-    return render(request, template, {"filter": f, "table": table})
+    return render_partial(request, "pos/sales/list.html", "sales-table", {"filter": f, "table": table})
 
 
 @require_perm(Perm.VIEW_SALES)
@@ -82,11 +89,10 @@ def sale_detail(request, pk: int):
         "may_return": sale.status == SaleStatus.COMPLETED and user.has_perm(Perm.USE_TILL)
         and any(line.returned_quantity < line.quantity for line in lines),
         "may_void": sale.status == SaleStatus.COMPLETED and not returns and user.has_perm(Perm.USE_TILL),
-        "may_reprint": sale.status in DONE,
-        "grant": receipt_granted(request, sale),
+        "may_reprint": sale_has_receipt(sale),
+        "grant": receipt_may_print(request, sale),
     }
-    template = "pos/sales/detail.html#sale-body" if request.htmx else "pos/sales/detail.html"
-    return render(request, template, context)
+    return render_partial(request, "pos/sales/detail.html", "sale-body", context)
 
 
 @require_perm(Perm.VIEW_SALES)
@@ -110,9 +116,9 @@ def sale_find_view(request):
 @require_GET
 def receipt(request, pk: int):
     sale = _visible_sale(request, pk)
-    if sale.status not in DONE:
+    if not sale_has_receipt(sale):
         raise Http404("This sale has no receipt yet.")
-    grant = receipt_granted(request, sale)
+    grant = receipt_may_print(request, sale)
     context = {
         "grant": grant,
         "reprint_form": ReprintForm(),
@@ -129,8 +135,8 @@ def receipt(request, pk: int):
 @require_GET
 def receipt_pdf_view(request, pk: int):
     sale = _visible_sale(request, pk)
-    grant = receipt_granted(request, sale)
-    if sale.status not in DONE or not grant:
+    grant = receipt_may_print(request, sale)
+    if not grant:
         messages.error(request, "This receipt was already given out: a copy needs a manager's authorisation.")
         return redirect("sales:receipt", pk=sale.pk)
     pdf = receipt_pdf(sale=sale, copy=grant == "copy")
@@ -144,7 +150,7 @@ def receipt_pdf_view(request, pk: int):
 @require_POST
 def receipt_email(request, pk: int):
     sale = _visible_sale(request, pk)
-    if not receipt_granted(request, sale):
+    if not receipt_may_print(request, sale):
         messages.error(request, "Sending a receipt again is a reprint: ask a manager first.")
     elif not (sale.customer_id and sale.customer.email):
         messages.error(request, "The customer on this sale has no e-mail address.")
@@ -171,7 +177,7 @@ def reprint(request, pk: int):
         return redirect("sales:receipt", pk=sale.pk)
 
     def render_form(pin, exc):
-        context = {"sale": sale, "grant": receipt_granted(request, sale), "reprint_form": form, **pin}
+        context = {"sale": sale, "grant": receipt_may_print(request, sale), "reprint_form": form, **pin}
         if exc is not None:
             context["pin_error"] = exc.message
         return render(request, "pos/receipts/receipt.html", context, status=200)
@@ -197,7 +203,7 @@ def sale_return(request, pk: int):
 
     def render_form(pin, exc=None):
         if exc is not None:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         context = {"sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), **pin,
                    "earlier": sale_returns(sale=sale),
                    "may_view": sales_visible_to(user=request.user).filter(pk=sale.pk).exists()}
@@ -240,7 +246,7 @@ def sale_void(request, pk: int):
 
     def render_form(pin, exc=None):
         if exc is not None:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         context = {
             "sale": sale, "form": form, "paid_by": refundable_by_method(sale=sale), "void_reasons": VOID_REASONS, **pin
         }

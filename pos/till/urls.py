@@ -28,6 +28,7 @@ urlpatterns = [
     path("held/", views.held, name="held"),
     path("held/<int:pk>/resume/", views.resume, name="resume"),
     path("pay/", views.pay, name="pay"),
+    path("pay/summary/", views.pay_summary, name="pay_summary"),
     path("pay/session/", views.cash_session_open, name="session_open"),
     path("checkout/", views.checkout, name="checkout"),
 ]

@@ -21,9 +21,10 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
-from cashdesk.services import PaymentError, sale_checkout, session_current, session_open
+from cashdesk.services import PaymentError, sale_checkout, session_current, session_open, tender_figures
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
+from core.forms import add_domain_error
 from core.money import ZERO
 from core.ops.queue import enqueue_on_commit
 from core.permissions import require_perm
@@ -39,7 +40,14 @@ from pos.people.selectors import shop_settings
 from pos.people.services import PinError
 from pos.sales.models import Sale, SaleLine, SaleStatus
 from pos.sales.receipts import receipt_grant
-from pos.sales.selectors import SALE_NUMBER, held_sales, held_sales_count, vat_breakdown
+from pos.sales.selectors import (
+    SALE_NUMBER,
+    held_sales,
+    held_sales_count,
+    sale_amount_due,
+    sale_amount_paid,
+    vat_breakdown,
+)
 from pos.sales.services import (
     AuthorisationRequired,
     SaleError,
@@ -58,6 +66,7 @@ from pos.sales.services import (
 )
 from pos.sales.tasks import receipt_email_send
 from pos.till.forms import (
+    TENDER_FIELDS,
     VOID_REASONS,
     DiscountForm,
     NoteForm,
@@ -67,6 +76,7 @@ from pos.till.forms import (
     QuantityForm,
     QuickCustomerForm,
     ReasonForm,
+    typed_tenders,
 )
 
 DIALOGS = "pos/till_dialogs.html"
@@ -151,11 +161,6 @@ def _dialog(request, partial: str, context: dict, *, status: int = 200):
     return render(request, "pos/till_dialog_page.html", context, status=status)
 
 
-def _apply_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 def _guarded(request, *, perm: str, run, partial: str, context: dict, form, pin_always: bool = True):
     """Run a till action that may need a manager; show its dialog again (with the PIN) when it does."""
     try:
@@ -166,7 +171,7 @@ def _guarded(request, *, perm: str, run, partial: str, context: dict, form, pin_
     except AuthorisationRequired as exc:
         pin = pin_context(request, perm=exc.perm, message=exc.message, always=True)
     except DomainError as exc:
-        _apply_error(form, exc)
+        add_domain_error(form, exc)
         pin = pin_context(request, perm=perm, always=pin_always)
     return _dialog(request, partial, {**context, "form": form, **pin})
 
@@ -443,7 +448,7 @@ def note(request):
         try:
             sale = sale_set_note(sale=sale, note=form.cleaned_data["note"], user=request.user)
         except SaleError as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             feedback = "Note saved." if sale.note else "Note removed."
             return _cart_response(request, sale, close_dialog=True, feedback=feedback)
@@ -520,7 +525,7 @@ def customer_new(request):
                 person = customer_create(actor=request.user, data=form.cleaned_data, request=request)
                 sale = sale_set_customer(sale=sale, customer=person, user=request.user)
         except (CustomerError, SaleError) as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             return _cart_response(
                 request, sale, close_dialog=True, feedback=f"{person.name} registered and on this sale."
@@ -572,17 +577,37 @@ def _quick_cash(total: Decimal) -> list[Decimal]:
     return amounts[:5]
 
 
+def _points_worth(customer: Customer) -> Decimal:
+    return (customer.loyalty_points * shop_settings().loyalty_point_value).quantize(Decimal("0.01"))
+
+
+def _pay_figures(sale: Sale, data, *, fill: str = "") -> dict:
+    """The pay panel's summary: what is due, and paid / still to pay / change for the amounts typed so
+    far, by the cash desk's own rule (`tender_figures`), so the browser does no sums with money.
+
+    `fill` names an amount box to fill with the rest of what is due (its "Rest" / "Use" button); loyalty
+    points pay at most what they are worth.
+    """
+    data = data.dict() if hasattr(data, "dict") else dict(data or {})
+    # a payment confirmed before checkout (an M-Pesa push the customer accepted) already counts
+    due = sale_amount_due(sale=sale)
+    context = {"sale": sale, "paid_already": sale_amount_paid(sale=sale), "due": due, "fill": "", "fill_value": None}
+    if fill in TENDER_FIELDS:
+        rest = tender_figures(due=due, tenders=typed_tenders(data, without=fill)).still_due
+        if fill == "loyalty" and sale.customer_id:
+            rest = min(rest, _points_worth(sale.customer))
+        data[fill] = f"{rest}"
+        context.update(fill=fill, fill_value=rest)
+    context["figures"] = tender_figures(due=due, tenders=typed_tenders(data))
+    return context
+
+
 def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: str = "") -> dict:
     session = session_current(cashier=request.user)
     customer = sale.customer if sale.customer_id else None
-    settings_row = shop_settings()
-    # a payment confirmed before checkout (an M-Pesa push the customer accepted) already counts
-    paid_already = sum((p.amount - p.change_given for p in sale.payments.filter(status="CONFIRMED")), ZERO)
-    due = max(sale.total - paid_already, ZERO)
-    context = {
-        "sale": sale,
-        "paid_already": paid_already,
-        "due": due,
+    context = _pay_figures(sale, form.data if form is not None and form.is_bound else {})
+    due = context["due"]
+    context.update({
         "cash_session": session,
         "session_form": session_form or OpenSessionForm(),
         "form": form or PayForm(initial={"sale": sale.pk, "idempotency_key": uuid.uuid4().hex}),
@@ -590,10 +615,10 @@ def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: st
         "customer": customer,
         "quick_cash": _quick_cash(due) if due else [],
         "line_count": sale.lines.count(),
-    }
+    })
     if customer is not None:
         context["credit_room"] = max(customer.credit_limit - customer.balance, ZERO)
-        context["points_worth"] = (customer.loyalty_points * settings_row.loyalty_point_value).quantize(Decimal("0.01"))
+        context["points_worth"] = _points_worth(customer)
     return context
 
 
@@ -602,6 +627,17 @@ def _pay_context(request, sale: Sale, *, form=None, session_form=None, error: st
 def pay(request):
     """The pay panel. Opening it makes the idempotency key the checkout will send."""
     return _dialog(request, "pay", _pay_context(request, _sale(request)))
+
+
+@require_perm(Perm.USE_TILL, Perm.TAKE_PAYMENT)
+@require_GET
+def pay_summary(request):
+    """The pay panel's figures for the amounts typed so far (htmx, as the cashier types); without
+    JavaScript the pay page itself shows them when the form comes back."""
+    if not request.htmx:
+        return redirect("till:pay")
+    context = _pay_figures(_sale(request), request.GET, fill=request.GET.get("fill", ""))
+    return render(request, f"{DIALOGS}#pay-summary", context)
 
 
 @require_perm(Perm.USE_TILL, Perm.USE_OWN_CASH_SESSION)
@@ -614,7 +650,7 @@ def cash_session_open(request):
         try:
             session_open(cashier=request.user, opening_float=form.cleaned_data["opening_float"])
         except PaymentError as exc:
-            _apply_error(form, exc)
+            add_domain_error(form, exc)
         else:
             return _dialog(request, "pay", _pay_context(request, sale))
     return _dialog(request, "pay", _pay_context(request, sale, session_form=form))
@@ -639,7 +675,7 @@ def checkout(request):
         )
     except (PaymentError, SaleError, StockError) as exc:
         if exc.field in form.fields:
-            form.add_error(exc.field, exc.message)
+            add_domain_error(form, exc)
             return _dialog(request, "pay", _pay_context(request, sale, form=form))
         return _dialog(request, "pay", _pay_context(request, sale, form=form, error=exc.message))
     receipt_grant(request, sale, "original")

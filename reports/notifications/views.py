@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.htmx import render_partial
 from core.permissions import require_login
 from reports.analytics_views import PER_PAGE
 from reports.notifications.models import Channel, NotificationEvent
@@ -32,10 +33,7 @@ def notifications(request):
         request.GET.get("page")
     )
     context = {"page": page, "unread_only": unread_only, "unread": unread_count(user=request.user)}
-    template = "reports/notifications/list.html"
-    if request.htmx:
-        template += "#notification-list"
-    return render(request, template, context)
+    return render_partial(request, "reports/notifications/list.html", "notification-list", context)
 
 
 @require_login

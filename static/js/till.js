@@ -1,4 +1,4 @@
-/* AsiriaPOS till: keyboard shortcuts, the one dialog, keypads, the pay panel's live change, camera scanning.
+/* AsiriaPOS till: keyboard shortcuts, the one dialog, keypads, the pay panel's server-worked figures, camera scanning.
  * No inline scripts anywhere (Content Security Policy): behaviour hangs on data- attributes and is looked
  * up at event time, so fragments swapped in by htmx need no re-binding. The server decides everything;
  * this file only makes it quick to drive by scanner, keyboard and finger. */
@@ -215,19 +215,6 @@
       if (target) { target.value = fill.dataset.fillValue; changed(target); target.focus(); }
       return;
     }
-    var rest = event.target.closest("[data-fill-rest]");
-    if (rest) {
-      var form = rest.closest("[data-pay-form]");
-      var field = document.querySelector(rest.dataset.fillRest);
-      if (!form || !field) return;
-      field.value = "";
-      var due = Math.max(cents(form.dataset.payTotal) - paidCents(form), 0);
-      if (rest.dataset.fillMax) due = Math.min(due, cents(rest.dataset.fillMax));
-      field.value = fromCents(due);
-      changed(field);
-      field.focus();
-      return;
-    }
     if (event.target.closest("[data-print]")) window.print();
     // after printing or downloading, Enter is "next sale" again (the New sale button has the focus)
     if (event.target.closest("[data-print], a[download]") && window.AsiriaPOS) {
@@ -235,48 +222,16 @@
     }
   });
 
-  // ------------------------------------------------------------------ the pay panel's live summary (display only)
-  function cents(text) {
-    var clean = String(text || "").replace(/,/g, "").trim();
-    if (!/^\d*(\.\d{0,2})?$/.test(clean) || clean === "" || clean === ".") return 0;
-    var parts = clean.split(".");
-    return parseInt(parts[0] || "0", 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
-  }
-  function fromCents(value, grouped) {
-    var sign = value < 0 ? "-" : "";
-    value = Math.abs(value);
-    var shillings = String(Math.floor(value / 100));
-    // shown: 2,000.00 like the server's amounts beside it (the kes filter); typed into a field: 2000.00
-    if (grouped) shillings = shillings.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return sign + shillings + "." + String(value % 100).padStart(2, "0");
-  }
-  function paidCents(form) {
-    var sum = 0;
-    form.querySelectorAll("[data-tender]").forEach(function (input) { sum += cents(input.value); });
-    return sum;
-  }
-  function updatePay(form) {
-    var total = cents(form.dataset.payTotal);
-    var paid = paidCents(form);
-    var cash = 0;
-    form.querySelectorAll('[data-tender="CASH"]').forEach(function (input) { cash += cents(input.value); });
-    var due = Math.max(total - paid, 0);
-    var change = Math.min(Math.max(paid - total, 0), cash);
-    var set = function (sel, v) { var el = form.querySelector(sel); if (el) el.textContent = fromCents(v, true); };
-    set("[data-pay-paid]", paid);
-    set("[data-pay-due]", due);
-    set("[data-pay-change]", change);
-    var changeEl = form.querySelector("[data-pay-change]");
-    if (changeEl) changeEl.classList.toggle("has-change", change > 0);
-    var dueEl = form.querySelector("[data-pay-due]");
-    if (dueEl) dueEl.classList.toggle("text-danger", due > 0);
-  }
-  document.addEventListener("input", function (event) {
-    var form = event.target.closest && event.target.closest("[data-pay-form]");
-    if (form) updatePay(form);
-  });
+  // ------------------------------------------------------------------ the pay panel's summary
+  // Paid, still to pay and change come from the server (till:pay_summary) as the cashier types: no sums
+  // with money here. A "Rest" button asks the server for the rest of what is due; the answer names the
+  // amount box to fill and the amount, which is copied in as it is.
   document.addEventListener("htmx:afterSettle", function () {
-    document.querySelectorAll("[data-pay-form]").forEach(updatePay);
+    document.querySelectorAll("[data-pay-summary][data-fill-field]").forEach(function (summary) {
+      var field = document.querySelector(summary.dataset.fillField);
+      if (field) { field.value = summary.dataset.fillValue; field.focus(); }
+      summary.removeAttribute("data-fill-field");
+    });
     markSelected();
   });
 
@@ -333,6 +288,5 @@
   document.addEventListener("DOMContentLoaded", function () {
     showCameraButtons();
     markSelected();
-    document.querySelectorAll("[data-pay-form]").forEach(updatePay);
   });
 })();

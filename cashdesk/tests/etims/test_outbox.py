@@ -155,8 +155,8 @@ def test_a_worker_dying_mid_call_loses_and_doubles_nothing(etims_device, simulat
     item = product(branch, grocery)
     services.etims_item_register(device=etims_device, product=item)
     sold = sell(employee, [(item, 1)])
-    step = services._claim(etims_device.pk)
-    services._send(step)  # KRA accepted; the worker died before writing it down
+    step = services.outbox_claim(etims_device.pk)
+    services.outbox_send(step)  # KRA accepted; the worker died before writing it down
     assert simulator.accepted_invoices(TIN, BHF) == [1]
     assert work(etims_device) == 0  # its lease still holds: nobody else sends
     fake_clock.advance(minutes=10)  # the lease runs out
@@ -167,7 +167,7 @@ def test_a_worker_dying_mid_call_loses_and_doubles_nothing(etims_device, simulat
     assert simulator.accepted_invoices(TIN, BHF) == [1, 2]
     # A claim that died before sending: the number stays bound, the payload is resent once.
     third = sell(employee, [(item, 1)])
-    services._claim(etims_device.pk)
+    services.outbox_claim(etims_device.pk)
     fake_clock.advance(minutes=10)
     work(etims_device)
     assert EtimsSubmission.objects.get(sale=third).number == 3

@@ -67,6 +67,7 @@ from cashdesk.mpesa.models import (
 )
 from cashdesk.selectors import sale_amount_due, sale_reference
 from cashdesk.services import PaymentConflictError, PaymentError, Tender, _validate_tenders, sale_checkout
+from core.db import retry_on_deadlock
 from core.errors import DomainError
 from core.money import ZERO, money
 from core.ops import metrics
@@ -149,6 +150,7 @@ def whole_shillings_due(due: Decimal) -> Decimal:
     return due.quantize(Decimal("1"), rounding=ROUND_FLOOR)
 
 
+@retry_on_deadlock
 def mpesa_stk_start(
     *,
     sale: Sale,

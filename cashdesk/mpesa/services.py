@@ -351,6 +351,7 @@ def _finish_without_payment(stk: StkRequest, *, status: str, code: str, desc: st
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def mpesa_stk_stop_waiting(*, stk: StkRequest, user: User, request=None) -> StkRequest:
     """The cashier gives up on a push (the customer walked away, wants to pay another way).
@@ -1112,6 +1113,7 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in (code or "") if ch.isalnum()).upper()
 
 
+@retry_on_deadlock
 def mpesa_c2b_attach(
     *, sale: Sale, user: User, code: str | None = None, c2b: C2BPayment | None = None, request=None
 ) -> tuple[Payment, Sale]:

@@ -119,3 +119,18 @@ def test_an_inactive_customer_is_refused(employee):
     response = _create(employee, [{"product": soda.pk, "quantity": "1"}], customer=customer.pk)
     assert response.status_code == 400 and "no longer an active customer" in response.json()["detail"]
     assert not SaleLine.objects.exists()
+
+
+@pytest.mark.parametrize("product", ["²", "1" * 5000, " 7x", 10**30, -1, True, None, [1], {"id": 1}])
+def test_product_ids_no_database_holds_are_400s(employee, product):
+    soda = ProductFactory(selling_price=D("60.00"))
+    response = _create(employee, [{"product": soda.pk, "quantity": "1"}, {"product": product, "quantity": "1"}])
+    assert response.status_code == 400, response.content
+    assert "1" in response.json()["errors"]["details"]
+    assert not SaleLine.objects.exists()
+
+
+def test_a_product_id_sent_as_digits_is_the_product(employee):
+    soda = ProductFactory(selling_price=D("60.00"))
+    response = _create(employee, [{"product": f" {soda.pk} ", "quantity": "1"}])
+    assert response.status_code == 201 and response.json()["details"][0]["product"] == soda.pk

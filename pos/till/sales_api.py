@@ -56,8 +56,11 @@ def _as_id(value) -> int | None:
     """`value` as a product id the database can hold (the JSON number or its digits), else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 19):
+            return None  # anything else is left to DRF's own lookup and message
+        value = int(text)
     return value if isinstance(value, int) and 0 < value <= MAX_ID else None
 
 

@@ -984,6 +984,7 @@ def sale_void_record(
     return sale
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_receipt_reprint(
     *, sale: Sale, user: User, reason: str = "", authorised_by: User | None = None, request=None

@@ -32,6 +32,7 @@ from cashdesk.services import (
     session_cash_out,
 )
 from core.branches import may_use_branch
+from core.db import retry_on_deadlock
 from core.money import ZERO
 from inventory.models import Purchase, PurchaseStatus
 from pos.customers.models import Customer
@@ -68,6 +69,7 @@ def _clean_reference(method: str, reference: str) -> str:
 
 
 # ---------------------------------------------------------------------------- customer receipts
+@retry_on_deadlock
 @transaction.atomic
 def customer_receipt_record(
     *,
@@ -158,6 +160,7 @@ def customer_receipt_record(
 
 
 # ---------------------------------------------------------------------------- supplier payments
+@retry_on_deadlock
 @transaction.atomic
 def supplier_payment_record(
     *,
@@ -222,6 +225,7 @@ def supplier_payment_record(
 
 
 # ---------------------------------------------------------------------------- expenses
+@retry_on_deadlock
 @transaction.atomic
 def expense_record(
     *,

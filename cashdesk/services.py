@@ -125,6 +125,7 @@ def _may_act_on_session(user: User, session: CashSession) -> bool:
     return may_use_branch(user, session.branch_id)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=None) -> CashSession:
     opening_float = clean_amount(opening_float, field="opening_float", allow_zero=True, what="The opening float")
@@ -152,6 +153,7 @@ def session_expected_cash(*, session: CashSession) -> Decimal:
     return session_cash_figures(session=session).expected
 
 
+@retry_on_deadlock
 @transaction.atomic
 def cash_movement_record(
     *, session: CashSession, kind: str, amount: Decimal, reason: str, user: User, request=None
@@ -251,6 +253,7 @@ def _may_approve(manager: User | None, session: CashSession) -> bool:
     return may_use_branch(manager, session.branch_id)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def session_close(
     *,

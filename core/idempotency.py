@@ -2,7 +2,9 @@
 
 The key row is inserted first, in the same transaction as the work: a second request with the same
 key waits on the unique index until the first commits, then replays its stored answer. A request
-that fails rolls its key back with everything else, so the client may retry it.
+that fails rolls its key back with everything else, so the client may retry it. When InnoDB picks the
+transaction as a deadlock victim, the whole of it (key and work) runs again here with the same key,
+so the client sees an answer, never the database's lock race.
 """
 
 import hashlib
@@ -17,6 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework.response import Response
 
+from core.db import retry_on_deadlock
 from core.errors import ConflictError, DomainError
 from core.models import ApiIdempotencyKey
 
@@ -42,11 +45,20 @@ def _fingerprint(data) -> str:
 
 
 def run_idempotent(request, *, endpoint: str, run: Callable[[], Response]) -> Response:
-    """Run `run()` once per (user, Idempotency-Key); without a key, just run it."""
+    """Run `run()` once per (user, Idempotency-Key); without a key, just run it.
+
+    Either way the whole of it is retried when it loses a lock race (`core.db.retry_on_deadlock`):
+    `run()` must do nothing outside the database that a second attempt would repeat (M-Pesa pushes
+    are sent by a task after the commit).
+    """
     key = idempotency_key(request)
     if not key:
-        return run()
-    fingerprint = _fingerprint(request.data)
+        return retry_on_deadlock(run)()
+    return _run_keyed(request, key=key, endpoint=endpoint, fingerprint=_fingerprint(request.data), run=run)
+
+
+@retry_on_deadlock
+def _run_keyed(request, *, key: str, endpoint: str, fingerprint: str, run: Callable[[], Response]) -> Response:
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -54,8 +66,10 @@ def run_idempotent(request, *, endpoint: str, run: Callable[[], Response]) -> Re
                     user=request.user, key=key, endpoint=endpoint, request_hash=fingerprint
                 )
         except IntegrityError:
-            # a locking read: sees the row the other request committed, whatever our snapshot
-            row = ApiIdempotencyKey.objects.select_for_update().get(user=request.user, key=key)
+            # The failed insert waited for the other request to commit and holds a shared lock on its
+            # row; this first read of the transaction sees it. Asking for an exclusive lock on top (FOR
+            # UPDATE) deadlocked whenever a third request with the same key held the same shared lock.
+            row = ApiIdempotencyKey.objects.get(user=request.user, key=key)
             if row.endpoint != endpoint or row.request_hash != fingerprint:
                 raise ConflictError(
                     "This Idempotency-Key was already used for a different request: send a new key.",
@@ -73,8 +87,6 @@ def run_idempotent(request, *, endpoint: str, run: Callable[[], Response]) -> Re
         row.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
         row.save(update_fields=["status_code", "response_body"])
         return response
-
-
 
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

@@ -30,7 +30,7 @@ import structlog
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from cashdesk.etims import clock, tasks
 from cashdesk.etims.amounts import BANDS, band_fields, line_amounts, round2, to_json_numbers
@@ -357,8 +357,16 @@ def etims_item_for(*, product: Product, tin: str) -> EtimsItem:
     existing = EtimsItem.objects.filter(product=product).first()
     if existing:
         return existing
-    sequence, _ = EtimsItemSequence.objects.get_or_create(tin=tin)
-    sequence = EtimsItemSequence.objects.select_for_update().get(pk=sequence.pk)
+    # Lock first, insert only when missing (as the sale numbers do): a create that loses the race
+    # then waits for the winner's row instead of holding a shared lock and asking for an exclusive one.
+    sequence = EtimsItemSequence.objects.select_for_update().filter(tin=tin).first()
+    if sequence is None:
+        try:
+            with transaction.atomic():
+                EtimsItemSequence.objects.create(tin=tin)
+        except IntegrityError:
+            pass  # another registration made it first
+        sequence = EtimsItemSequence.objects.select_for_update().get(tin=tin)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     prefix = f"{get_config().origin_country}{_item_type(product)}NT{quantity_unit_code(product)}"

@@ -68,6 +68,7 @@ from cashdesk.mpesa.models import (
 from cashdesk.selectors import sale_reference
 from cashdesk.services import PaymentConflictError, PaymentError, Tender, sale_checkout, validate_tenders
 from core.branches import may_use_branch
+from core.db import retry_on_deadlock
 from core.errors import DomainError
 from core.money import ZERO, money
 from core.ops import metrics
@@ -150,6 +151,7 @@ def whole_shillings_due(due: Decimal) -> Decimal:
     return due.quantize(Decimal("1"), rounding=ROUND_FLOOR)
 
 
+@retry_on_deadlock
 def mpesa_stk_start(
     *,
     sale: Sale,
@@ -350,6 +352,7 @@ def _finish_without_payment(stk: StkRequest, *, status: str, code: str, desc: st
         )
 
 
+@retry_on_deadlock
 @transaction.atomic
 def mpesa_stk_stop_waiting(*, stk: StkRequest, user: User, request=None) -> StkRequest:
     """The cashier gives up on a push (the customer walked away, wants to pay another way).
@@ -1111,6 +1114,7 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in (code or "") if ch.isalnum()).upper()
 
 
+@retry_on_deadlock
 def mpesa_c2b_attach(
     *, sale: Sale, user: User, code: str | None = None, c2b: C2BPayment | None = None, request=None
 ) -> tuple[Payment, Sale]:

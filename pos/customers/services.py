@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.db import retry_on_deadlock
 from core.errors import DomainError
 from core.money import ZERO, money
 from core.phone import normalize_phone
@@ -63,6 +64,7 @@ def _check_credit_limit(*, actor: User, value) -> Decimal:
     return value
 
 
+@retry_on_deadlock
 @transaction.atomic
 def customer_create(*, actor: User, data: dict, request=None) -> Customer:
     """A new customer (at the till or on the customers page). A credit limit needs `Perm.SET_CREDIT_LIMIT`."""
@@ -84,6 +86,7 @@ def customer_create(*, actor: User, data: dict, request=None) -> Customer:
     return customer
 
 
+@retry_on_deadlock
 @transaction.atomic
 def customer_update(*, actor: User, customer: Customer, data: dict, request=None) -> Customer:
     if not actor.has_perm(Perm.MANAGE_CUSTOMERS):

@@ -13,6 +13,7 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from core.branches import may_use_branch
+from core.db import retry_on_deadlock
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import ConflictError, DomainError
 from core.money import CENT, ZERO, money
@@ -148,9 +149,11 @@ def _check_quantity(product: Product, quantity: Decimal) -> None:
         raise SaleError(problem, field="quantity")
 
 
-def sale_recalculate(*, sale: Sale) -> Sale:
-    """Price every line and the sale from their stored inputs (see `pos.sales.pricing`)."""
-    lines = list(sale.lines.all())
+TOTAL_FIELDS = ["subtotal", "line_discount_total", "cart_discount", "discount_total", "tax_total", "total"]
+
+
+def _price_lines(*, sale: Sale, lines: list[SaleLine]) -> list[SaleLine]:
+    """Price `lines` and the sale from their stored inputs, in memory; answers the lines whose figures moved."""
     try:
         totals = price_sale(
             [
@@ -176,24 +179,28 @@ def sale_recalculate(*, sale: Sale) -> Sale:
         if new != old:
             line.gross_amount, line.discount_amount, line.cart_discount_share, line.line_total, line.tax_amount = new
             changed.append(line)
-    if changed:
-        SaleLine.objects.bulk_update(
-            changed, ["gross_amount", "discount_amount", "cart_discount_share", "line_total", "tax_amount"]
-        )
     sale.subtotal = totals.subtotal
     sale.line_discount_total = totals.line_discount_total
     sale.cart_discount = totals.cart_discount
     sale.discount_total = totals.discount_total
     sale.tax_total = totals.tax_total
     sale.total = totals.total
-    sale.save(
-        update_fields=[
-            "subtotal", "line_discount_total", "cart_discount", "discount_total", "tax_total", "total", "updated_at"
-        ]
-    )
+    return changed
+
+
+def sale_recalculate(*, sale: Sale) -> Sale:
+    """Price every line and the sale from their stored inputs (see `pos.sales.pricing`)."""
+    lines = list(sale.lines.all())
+    changed = _price_lines(sale=sale, lines=lines)
+    if changed:
+        SaleLine.objects.bulk_update(
+            changed, ["gross_amount", "discount_amount", "cart_discount_share", "line_total", "tax_amount"]
+        )
+    sale.save(update_fields=[*TOTAL_FIELDS, "updated_at"])
     return sale
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_add_product(*, sale: Sale, product: Product, user: User, quantity: Decimal = Decimal("1")) -> SaleLine:
     """Add a product to the cart; a second scan of the same product adds to its line."""
@@ -235,6 +242,7 @@ def sale_add_product(*, sale: Sale, product: Product, user: User, quantity: Deci
     return line
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_open_with_lines(
     *, cashier: User, items: list[tuple[Product, Decimal]], customer: Customer | None = None, note: str = ""
@@ -243,6 +251,10 @@ def sale_open_with_lines(
     filled in one transaction, awaiting payment at checkout. All or nothing.
 
     The cart must be empty: a till tab may be ringing up another sale, which this never mixes into.
+    The lines follow the till's rules for each scan (`sale_add_product`: a product sold, a quantity its
+    unit allows, the catalogue price and VAT, a repeated product added to its line), but the cart is
+    built in memory and written with one insert and one pricing, so fifty lines cost what one does.
+    Give the products with their unit loaded (`select_related("unit")`).
     """
     if not items:
         raise SaleError("A sale needs at least one item.", field="details")
@@ -255,18 +267,53 @@ def sale_open_with_lines(
             f"You already have an open sale (#{sale.pk}) with items: pay it, hold it or void it first.",
             code="open_sale_exists",
         )
-    if customer is not None:
-        sale_set_customer(sale=sale, customer=customer, user=cashier)
-    if note:
-        sale_set_note(sale=sale, note=note, user=cashier)
+    changed_fields = [*TOTAL_FIELDS, "updated_at"]
+    if customer is not None:  # as `sale_set_customer`
+        if not customer.is_active:
+            raise SaleError(f"{customer.name} is no longer an active customer.", field="customer")
+        sale.customer = customer
+        changed_fields.append("customer")
+    if note:  # as `sale_set_note`
+        sale.note = note.strip()[:255]
+        changed_fields.append("note")
+    lines: list[SaleLine] = []
+    line_of_product: dict[int, SaleLine] = {}
     for position, (product, quantity) in enumerate(items, start=1):
         try:
-            sale_add_product(sale=sale, product=product, user=cashier, quantity=quantity)
+            if not product.is_active:
+                raise SaleError(f"{product.name} is no longer sold.", field="product")
+            _check_quantity(product, quantity)
+            line = line_of_product.get(product.pk)
+            if line is not None:
+                new_quantity = line.quantity + quantity
+                _check_quantity(product, new_quantity)
+                line.quantity = new_quantity
+                continue
+            line = SaleLine(
+                sale=sale,
+                product=product,
+                position=len(lines) + 1,
+                product_name=product.name,
+                sku=product.sku,
+                unit_code=product.unit.code,
+                quantity=quantity,
+                list_price=product.selling_price,
+                unit_price=product.selling_price,
+                tax_class=product.tax_class,
+                tax_rate=product.tax_rate,
+                cost_price=product.cost_price,
+            )
         except SaleError as exc:
             raise type(exc)(f"Item {position}: {exc.message}", field="details", code=exc.code) from exc
-    return Sale.objects.get(pk=sale.pk)
+        lines.append(line)
+        line_of_product[product.pk] = line
+    _price_lines(sale=sale, lines=lines)  # the lines go in with their figures: no second write
+    SaleLine.objects.bulk_create(lines)
+    sale.save(update_fields=changed_fields)
+    return sale
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_line_set_quantity(*, line: SaleLine, quantity: Decimal, user: User) -> SaleLine:
     sale = _lock_open_sale(line.sale, user=user)
@@ -280,6 +327,7 @@ def sale_line_set_quantity(*, line: SaleLine, quantity: Decimal, user: User) -> 
     return line
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_line_remove(
     *, line: SaleLine, user: User, reason: str = "", authorised_by: User | None = None, request=None
@@ -310,6 +358,7 @@ def sale_line_remove(
     return sale
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_line_set_discount(
     *,
@@ -349,6 +398,7 @@ def sale_line_set_discount(
     return line
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_set_cart_discount(
     *,
@@ -416,6 +466,7 @@ def _discount_authority(*, amount: Decimal, base: Decimal, user: User, authorise
     return user
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_line_override_price(
     *,
@@ -464,6 +515,7 @@ def sale_line_override_price(
     return line
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_set_note(*, sale: Sale, note: str, user: User) -> Sale:
     sale = _lock_open_sale(sale, user=user)
@@ -472,6 +524,7 @@ def sale_set_note(*, sale: Sale, note: str, user: User) -> Sale:
     return sale
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_set_customer(*, sale: Sale, customer: Customer | None, user: User) -> Sale:
     """Attach a customer (loyalty, sales on account, e-mailed receipt) or take them off."""
@@ -484,6 +537,7 @@ def sale_set_customer(*, sale: Sale, customer: Customer | None, user: User) -> S
 
 
 # ---------------------------------------------------------------------------- hold, resume, void
+@retry_on_deadlock
 @transaction.atomic
 def sale_hold(*, sale: Sale, user: User) -> Sale:
     """Park the open sale so another can be rung up. Held sales reserve no stock."""
@@ -497,6 +551,7 @@ def sale_hold(*, sale: Sale, user: User) -> Sale:
     return sale
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_resume(*, sale: Sale, user: User, hold_current: bool = False) -> Sale:
     """Bring a held sale back into the cashier's cart.
@@ -526,6 +581,7 @@ def sale_resume(*, sale: Sale, user: User, hold_current: bool = False) -> Sale:
     return held
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_void_open(*, sale: Sale, user: User, reason: str, authorised_by: User | None = None, request=None) -> Sale:
     """Cancel the whole cart (a header void): needs a manager, audited with every line."""
@@ -562,10 +618,30 @@ def sale_void_open(*, sale: Sale, user: User, reason: str, authorised_by: User |
 
 
 # ---------------------------------------------------------------------------- completion
+def _lock_sequence(branch) -> SaleSequence:
+    """The branch's number counters, locked for this transaction; the row is made on the first sale.
+
+    The lock comes first (SELECT … FOR UPDATE), an INSERT only when the row is missing. The other order
+    (INSERT IGNORE, then FOR UPDATE) deadlocked busy tills: the ignored insert takes a shared lock on
+    the existing row, and two checkouts holding it each waited for the other to let go before taking
+    the exclusive one. A new row holds 0, so making it loses no number; the insert sits in a savepoint
+    (a second transaction could not see a branch created in this one), and a till that loses the race
+    to make it locks the row the winner made.
+    """
+    sequence = SaleSequence.objects.select_for_update().filter(branch=branch).first()
+    if sequence is not None:
+        return sequence
+    try:
+        with transaction.atomic():
+            SaleSequence.objects.create(branch=branch)
+    except IntegrityError:
+        pass  # another checkout made it first
+    return SaleSequence.objects.select_for_update().get(branch=branch)
+
+
 def _next_sale_number(branch) -> tuple[int, str]:
     """Take the branch's next number under a row lock; a rolled-back sale gives its number back."""
-    SaleSequence.objects.bulk_create([SaleSequence(branch=branch)], ignore_conflicts=True)
-    sequence = SaleSequence.objects.select_for_update().get(branch=branch)
+    sequence = _lock_sequence(branch)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return sequence.last_number, f"{branch.code}-{sequence.last_number:06d}"
@@ -730,8 +806,7 @@ class ReturnItem:
 
 
 def _next_credit_note_number(branch) -> tuple[int, str]:
-    SaleSequence.objects.bulk_create([SaleSequence(branch=branch)], ignore_conflicts=True)
-    sequence = SaleSequence.objects.select_for_update().get(branch=branch)
+    sequence = _lock_sequence(branch)
     sequence.last_credit_note += 1
     sequence.save(update_fields=["last_credit_note"])
     return sequence.last_credit_note, f"{branch.code}-CN-{sequence.last_credit_note:06d}"
@@ -918,6 +993,7 @@ def sale_void_record(
     return sale
 
 
+@retry_on_deadlock
 @transaction.atomic
 def sale_receipt_reprint(
     *, sale: Sale, user: User, reason: str = "", authorised_by: User | None = None, request=None

@@ -27,6 +27,7 @@ from rest_framework.routers import SimpleRouter
 from cashdesk.refund_services import sale_return_refund, sale_void_completed
 from core.api import RolePermission
 from core.api_schema import errors
+from core.db import run_retrying
 from core.decimal_input import DecimalSerializerField
 from core.idempotency import IDEMPOTENCY_PARAMETER, run_idempotent
 from core.roles import Perm
@@ -48,9 +49,32 @@ from pos.sales.services import (
     sale_void_open,
 )
 
+MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds
+
+
+def _as_id(value) -> int | None:
+    """`value` as a product id the database can hold (the JSON number or its digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 19):
+            return None  # anything else is left to DRF's own lookup and message
+        value = int(text)
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
+
+
+class PreloadedProductField(serializers.PrimaryKeyRelatedField):
+    """A product id, answered from the products the whole request named (fetched in one query by
+    `SalesHeaderCreateSerializer`); an id not among them is looked up, and refused, as DRF does."""
+
+    def to_internal_value(self, data):
+        product = self.context.get("products", {}).get(_as_id(data))
+        return product if product is not None else super().to_internal_value(data)
+
 
 class SaleDetailInputSerializer(serializers.Serializer):
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    product = PreloadedProductField(queryset=Product.objects.select_related("unit"))
     quantity = DecimalSerializerField(
         max_digits=12, decimal_places=3, min_value=Decimal("0.001"),
         error_messages={"min_value": "The quantity must be more than zero."},
@@ -61,6 +85,14 @@ class SalesHeaderCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
     note = serializers.CharField(max_length=255, required=False, allow_blank=True)
     details = SaleDetailInputSerializer(many=True, allow_empty=False)
+
+    def to_internal_value(self, data):
+        # One query for every product of the sale (with its unit, for the quantity rules), not one per line.
+        details = data.get("details") if isinstance(data, dict) else None
+        items = details if isinstance(details, list) else []
+        ids = {_as_id(item.get("product")) for item in items if isinstance(item, dict)} - {None}
+        self._context["products"] = Product.objects.select_related("unit").in_bulk(ids) if ids else {}
+        return super().to_internal_value(data)
 
 
 class SaleVoidSerializer(AuthoriserFields):
@@ -336,14 +368,20 @@ class SalesDetailViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         authoriser = guarded_by(request, data, perm=Perm.AUTHORISE_OVERRIDES) if "unit_price" in data else None
-        with transaction.atomic():
-            if "quantity" in data:
-                line = sale_line_set_quantity(line=line, quantity=data["quantity"], user=request.user)
-            if "unit_price" in data:
-                line = sale_line_override_price(
-                    line=line, unit_price=data["unit_price"], user=request.user, reason=data.get("reason", ""),
-                    authorised_by=authoriser, request=request,
-                )
+
+        def change() -> SaleLine:  # both changes or neither, retried as one when it loses a lock race
+            changed = line
+            with transaction.atomic():
+                if "quantity" in data:
+                    changed = sale_line_set_quantity(line=changed, quantity=data["quantity"], user=request.user)
+                if "unit_price" in data:
+                    changed = sale_line_override_price(
+                        line=changed, unit_price=data["unit_price"], user=request.user,
+                        reason=data.get("reason", ""), authorised_by=authoriser, request=request,
+                    )
+            return changed
+
+        line = run_retrying(change)
         return Response(SaleDetailSerializer(SaleLine.objects.get(pk=line.pk)).data)
 
     @extend_schema(

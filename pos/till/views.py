@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from cashdesk.services import PaymentError, sale_checkout, session_current, session_open, tender_figures
+from core.db import run_retrying
 from core.decimal_input import DecimalInputError, parse_decimal
 from core.errors import DomainError
 from core.forms import add_domain_error
@@ -513,6 +514,13 @@ def customer_lookup(request):
                                                            "query": query})
 
 
+@transaction.atomic
+def _customer_new(request, sale: Sale, data: dict) -> tuple[Customer, Sale]:
+    """The new customer and the sale that names them: both or neither."""
+    person = customer_create(actor=request.user, data=data, request=request)
+    return person, sale_set_customer(sale=sale, customer=person, user=request.user)
+
+
 @require_perm(Perm.USE_TILL, Perm.MANAGE_CUSTOMERS)
 @require_POST
 def customer_new(request):
@@ -521,9 +529,7 @@ def customer_new(request):
     form = QuickCustomerForm(request.POST)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                person = customer_create(actor=request.user, data=form.cleaned_data, request=request)
-                sale = sale_set_customer(sale=sale, customer=person, user=request.user)
+            person, sale = run_retrying(lambda: _customer_new(request, sale, form.cleaned_data))
         except (CustomerError, SaleError) as exc:
             add_domain_error(form, exc)
         else:

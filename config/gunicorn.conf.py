@@ -94,6 +94,22 @@ def on_starting(server):
     path.mkdir(parents=True, exist_ok=True)
 
 
+def post_worker_init(worker):
+    """Load WeasyPrint, its fonts and the receipt stylesheet before the worker takes requests, so a new
+    worker's first receipt is as quick as the next (workers restart every `max_requests`). A failure only
+    costs that speed: the worker starts anyway."""
+    from django.db import connections
+
+    from pos.sales.receipts import pdf_warm_up
+
+    try:
+        pdf_warm_up()
+    except Exception:  # noqa: BLE001 - a worker that cannot warm up still serves; its first receipt is slower
+        worker.log.warning("receipt PDF warm-up failed; the first receipt of this worker will be slower", exc_info=True)
+    finally:
+        connections.close_all()  # the shop settings were read outside a request: no connection kept open
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

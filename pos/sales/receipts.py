@@ -2,14 +2,18 @@
 
 The same body template (`pos/receipts/_receipt_body.html`) is the receipt page (printed on 80 mm
 thermal paper by the browser with `static/css/receipt.css`) and the PDF. A thermal roll has no page
-height, so the PDF is laid out once on a very long page, measured, and laid out again exactly that
-tall: one page, no blank tail.
+height, so the PDF is laid out once on a very long page and the page is cut to the content's height:
+one page, no blank tail. WeasyPrint, its fonts and the stylesheet are loaded once per process.
 """
 
 import io
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
+from types import SimpleNamespace
 
 import qrcode
 import qrcode.image.svg
@@ -143,27 +147,125 @@ def credit_note_context(*, sale_return: SaleReturn) -> dict:
 
 
 @lru_cache(maxsize=1)
-def _stylesheet_path() -> str:
+def stylesheet_path() -> str:
     path = finders.find(PDF_STYLESHEET)
     if not path:
         raise FileNotFoundError(PDF_STYLESHEET)
     return path
 
 
-def render_roll_pdf(html: str) -> bytes:
-    """An 80 mm wide, single-page PDF exactly as tall as its content."""
-    from weasyprint import CSS, HTML  # noqa: PLC0415 - WeasyPrint takes a second to load: only processes that print pay for it
+# ---------------------------------------------------------------------------- the PDF, kept warm per process
+# Loading WeasyPrint, scanning the system's fonts (a FontConfiguration) and parsing the stylesheet cost
+# far more than laying out a receipt (bench/README.md, "Receipts"), so each process does them once and
+# reuses them. They are kept per version of the shop's settings: an owner's change (which also clears the
+# shop-settings cache) builds them again on the next receipt. Pango's font map is not known to be safe to
+# share between threads (gthread workers, Huey's thread workers), so one receipt is laid out at a time.
+@dataclass(frozen=True)
+class PdfKit:
+    html: type
+    css: type
+    font_config: object
+    stylesheet: object
+    measuring_page: object
 
-    base = CSS(filename=_stylesheet_path())
-    document = HTML(string=html).render(
-        stylesheets=[base, CSS(string=f"@page {{ size: {ROLL_WIDTH} 3000mm; margin: {PAGE_MARGIN_MM}mm; }}")]
-    )
-    height_px = document.pages[0]._page_box.children[0].margin_height()
-    height_mm = height_px / PX_PER_MM + 2 * PAGE_MARGIN_MM + 2
-    page = CSS(string=f"@page {{ size: {ROLL_WIDTH} {height_mm:.1f}mm; margin: {PAGE_MARGIN_MM}mm; }}")
-    out = io.BytesIO()
-    HTML(string=html).render(stylesheets=[base, page]).write_pdf(out)
+
+_pdf_kit: tuple[object, PdfKit] | None = None
+_pdf_lock = threading.RLock()
+
+
+def _settings_version():
+    shop = shop_settings()
+    return (shop.pk, shop.updated_at)
+
+
+def pdf_kit() -> PdfKit:
+    """WeasyPrint's classes, the shared font configuration and the parsed receipt stylesheet."""
+    global _pdf_kit  # noqa: PLW0603 - one per process, rebuilt when the shop's settings change
+    version = _settings_version()
+    with _pdf_lock:
+        if _pdf_kit is None or _pdf_kit[0] != version:
+            from weasyprint import CSS, HTML  # noqa: PLC0415 - WeasyPrint takes a second to load: only processes that print pay for it
+            from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 - as above
+
+            font_config = FontConfiguration()
+            kit = PdfKit(
+                html=HTML,
+                css=CSS,
+                font_config=font_config,
+                stylesheet=CSS(filename=stylesheet_path(), font_config=font_config),
+                measuring_page=CSS(string=_page_rule(3000), font_config=font_config),
+            )
+            _pdf_kit = (version, kit)
+        return _pdf_kit[1]
+
+
+def pdf_kit_forget() -> None:
+    """Drop the cached stylesheets and fonts (the next receipt builds them again)."""
+    global _pdf_kit  # noqa: PLW0603 - see pdf_kit
+    with _pdf_lock:
+        _pdf_kit = None
+
+
+def _page_rule(height_mm: float) -> str:
+    return f"@page {{ size: {ROLL_WIDTH} {height_mm:.1f}mm; margin: {PAGE_MARGIN_MM}mm; }}"
+
+
+def render_roll_pdf(html: str) -> bytes:
+    """An 80 mm wide, single-page PDF exactly as tall as its content.
+
+    The receipt is laid out once on a very long page; the page is then cut to the content's height
+    before it is written. PDF pages are drawn from the top (WeasyPrint flips its y axis with the page
+    height), so shortening the page only drops the blank tail, which is what laying it out a second
+    time on a page of the right size used to give, at twice the cost.
+    """
+    kit = pdf_kit()
+    with _pdf_lock:
+        document = kit.html(string=html).render(
+            stylesheets=[kit.stylesheet, kit.measuring_page], font_config=kit.font_config
+        )
+        page = document.pages[0]
+        height_px = page._page_box.children[0].margin_height()
+        height_mm = float(f"{height_px / PX_PER_MM + 2 * PAGE_MARGIN_MM + 2:.1f}")
+        page.height = height_mm * PX_PER_MM
+        out = io.BytesIO()
+        document.write_pdf(out)
     return out.getvalue()
+
+
+def pdf_warm_up() -> None:
+    """Load WeasyPrint, its fonts and the receipt stylesheet, and lay out a small receipt, so that the
+    first receipt a new worker prints is as quick as the next (config/gunicorn.conf.py calls this)."""
+    render_roll_pdf(render_to_string("pos/receipts/receipt_pdf.html", warm_up_context()))
+
+
+def warm_up_context() -> dict:
+    """A two-line receipt made up in memory (no database row): the fonts and styles a real one uses,
+    bold, italic and the QR code included."""
+    price = Decimal("100.00")
+    lines = [
+        SimpleNamespace(product_name="Warm-up item", tax_class="B", quantity=Decimal("2"), unit_price=price,
+                        gross_amount=2 * price, discount_amount=Decimal("10.00"), discount_kind="PERCENT",
+                        discount_value=Decimal("5")),
+        SimpleNamespace(product_name="Warm-up item 2", tax_class="A", quantity=Decimal("1"), unit_price=price,
+                        gross_amount=price, discount_amount=Decimal("0.00"), discount_kind="", discount_value=0),
+    ]
+    sale = SimpleNamespace(
+        number="WARM-000001", status="COMPLETED", completed_at=None, cashier=SimpleNamespace(full_name="Warm-up"),
+        customer=None, subtotal=3 * price, line_discount_total=Decimal("10.00"), cart_discount=0,
+        total=Decimal("290.00"), tax_total=Decimal("27.59"), change_given=Decimal("10.00"), note="Warm-up",
+    )
+    return {
+        "sale": sale,
+        "shop": SimpleNamespace(shop_name="Warm-up", phone_number="", kra_pin="", receipt_footer="Thank you"),
+        "branch": SimpleNamespace(name="Warm-up", address="", phone_number="", mpesa_paybill=""),
+        "lines": lines,
+        "vat": [{"tax_class": "B", "rate": Decimal("16"), "taxable": Decimal("250.00"), "tax": Decimal("40.00")}],
+        "payments": [],
+        "copy": True,
+        "qr": qr_svg(sale.number),
+        "refunds": [],
+        "pay_reference": "",
+    }
 
 
 def receipt_pdf(*, sale: Sale, copy: bool = False) -> bytes:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from core.branches import may_use_branch
@@ -150,6 +150,7 @@ def _check_quantity(product: Product, quantity: Decimal) -> None:
 
 
 TOTAL_FIELDS = ["subtotal", "line_discount_total", "cart_discount", "discount_total", "tax_total", "total"]
+LINE_FIGURES = ["gross_amount", "discount_amount", "cart_discount_share", "line_total", "tax_amount"]
 
 
 def _price_lines(*, sale: Sale, lines: list[SaleLine]) -> list[SaleLine]:
@@ -193,39 +194,65 @@ def sale_recalculate(*, sale: Sale) -> Sale:
     lines = list(sale.lines.all())
     changed = _price_lines(sale=sale, lines=lines)
     if changed:
-        SaleLine.objects.bulk_update(
-            changed, ["gross_amount", "discount_amount", "cart_discount_share", "line_total", "tax_amount"]
-        )
+        SaleLine.objects.bulk_update(changed, LINE_FIGURES)
     sale.save(update_fields=[*TOTAL_FIELDS, "updated_at"])
     return sale
 
 
+def _lock_cashier_sale(cashier: User) -> Sale:
+    """The cashier's open sale, read once and locked; made first when there is none."""
+    sale = Sale.objects.select_for_update().filter(open_for_cashier=cashier.pk).first()
+    if sale is None:  # the first item of a sale
+        sale = _lock_open_sale(sale_get_or_open(cashier=cashier), user=cashier)
+    return sale
+
+
+def _keep_lines(sale: Sale, lines: list[SaleLine]) -> None:
+    """Leave `lines` on the sale as `prefetch_related("lines")` would: the cart that answers the scan is
+    shown from them, without reading the sale's lines again."""
+    queryset = sale.lines.all()
+    queryset._result_cache = list(lines)
+    queryset._prefetch_done = True
+    sale._prefetched_objects_cache = {"lines": queryset}
+
+
 @retry_on_deadlock
 @transaction.atomic
-def sale_add_product(*, sale: Sale, product: Product, user: User, quantity: Decimal = Decimal("1")) -> SaleLine:
-    """Add a product to the cart; a second scan of the same product adds to its line."""
-    sale = _lock_open_sale(sale, user=user)
+def sale_add_product(
+    *, sale: Sale | None = None, product: Product, user: User, quantity: Decimal = Decimal("1")
+) -> SaleLine:
+    """Add a product to the cart; a second scan of the same product adds to its line.
+
+    `sale=None` is the till's scan: the user's open sale (made when there is none). The sale row is read
+    once (locked) and its lines once, whatever their number: the line to add to, the next position and
+    the new totals all come from them. The answer's `line.sale` is the recalculated sale with its lines
+    loaded, so the caller shows the cart without asking again.
+    """
+    sale = _lock_cashier_sale(user) if sale is None else _lock_open_sale(sale, user=user)
     if not product.is_active:
         raise SaleError(f"{product.name} is no longer sold.", field="product")
     _check_quantity(product, quantity)
-    line = (
-        sale.lines.filter(
-            product=product, unit_price=F("list_price"), discount_kind="", price_overridden_by__isnull=True
-        )
-        .order_by("position")
-        .first()
+    lines = list(sale.lines.all())
+    line = next(
+        (
+            candidate
+            for candidate in lines  # in position order: the first plain line of this product
+            if candidate.product_id == product.pk
+            and candidate.unit_price == candidate.list_price
+            and not candidate.discount_kind
+            and candidate.price_overridden_by_id is None
+        ),
+        None,
     )
     if line is not None and line.list_price == product.selling_price:
         new_quantity = line.quantity + quantity
         _check_quantity(product, new_quantity)
         line.quantity = new_quantity
-        line.save(update_fields=["quantity"])
     else:
-        position = (sale.lines.aggregate(last=Max("position"))["last"] or 0) + 1
-        line = SaleLine.objects.create(
+        line = SaleLine(
             sale=sale,
             product=product,
-            position=position,
+            position=max((other.position for other in lines), default=0) + 1,
             product_name=product.name,
             sku=product.sku,
             unit_code=product.unit.code,
@@ -236,8 +263,17 @@ def sale_add_product(*, sale: Sale, product: Product, user: User, quantity: Deci
             tax_rate=product.tax_rate,
             cost_price=product.cost_price,
         )
-    sale_recalculate(sale=sale)
-    line.refresh_from_db()
+        lines.append(line)
+    changed = _price_lines(sale=sale, lines=lines)
+    if line.pk is None:
+        line.save()  # inserted with its figures already priced
+    else:
+        line.save(update_fields=["quantity", *LINE_FIGURES])
+    others = [other for other in changed if other is not line]
+    if others:  # a discount on the whole sale spreads over every line
+        SaleLine.objects.bulk_update(others, LINE_FIGURES)
+    sale.save(update_fields=[*TOTAL_FIELDS, "updated_at"])
+    _keep_lines(sale, lines)
     line.sale = sale  # the recalculated sale, so callers show the new totals without asking again
     return line
 

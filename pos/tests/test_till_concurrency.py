@@ -89,3 +89,27 @@ def test_a_line_is_not_returned_twice_at_once(branch):
     assert sum(isinstance(r, SaleError) for r in results) == 1, results
     line.refresh_from_db()
     assert line.returned_quantity == D("2")
+
+
+@pytest.mark.parametrize("cart_exists", [False, True])
+def test_two_tabs_scanning_at_once_fill_one_sale(branch, cart_exists):
+    """The scan locks the cashier's open sale as it reads it: two tabs scanning together (the first item
+    of a sale too) put both items on one sale, at positions 1 and 2 after what was there."""
+    cashier = UserFactory(branch=branch)
+    first, second, earlier = (ProductFactory() for _ in range(3))
+    for product in (first, second, earlier):
+        stock_in(product, branch, 10)
+    if cart_exists:
+        sale_add_product(product=earlier, user=cashier)
+
+    results = run_together(
+        lambda: sale_add_product(product=first, user=cashier),
+        lambda: sale_add_product(product=second, user=cashier),
+    )
+    assert all(not isinstance(result, BaseException) for result in results), results
+    sale = Sale.objects.get(open_for_cashier=cashier.pk)
+    products = [line.product_id for line in sale.lines.order_by("position")]
+    assert sorted(products[-2:]) == sorted([first.pk, second.pk])
+    assert [line.position for line in sale.lines.order_by("position")] == list(range(1, len(products) + 1))
+    assert Sale.objects.filter(cashier=cashier).count() == 1
+    assert sale.total == sum(line.line_total for line in sale.lines.all())

@@ -180,18 +180,57 @@ def test_favourite_and_category_buttons(employee_client, employee, shelf):
     assert employee_client.get(reverse("till:category", args=[soap.category_id])).status_code == 302
 
 
-def test_adding_an_item_is_a_handful_of_queries(employee_client, employee, shelf):
-    """The scan request stays the same size however full the cart is (16 counts two savepoint statements)."""
-    products = [ProductFactory() for _ in range(12)]
-    counts = []
-    for index, product in enumerate(products):
-        with CaptureQueriesContext(connection) as ctx:
-            response = scan(employee_client, product.barcode)
-        assert response.status_code == 200
-        if index:  # the first scan also creates the cart
-            counts.append(len(ctx))
-    assert max(counts) <= 16, counts
-    assert counts[0] == counts[-1], counts
+def test_a_scan_costs_the_same_handful_of_queries_at_1_10_and_50_lines(employee_client, employee, shelf):
+    """Session, user, product, the open sale locked, its lines, the insert, the sale's totals, the held
+    count, and the savepoint pair the test's transaction puts around the service: 10, however full."""
+    products = [ProductFactory() for _ in range(51)]
+    with CaptureQueriesContext(connection) as first:
+        assert scan(employee_client, products[0].barcode).status_code == 200
+    assert len(first) <= 16  # the first item also makes the sale
+    counts = {}
+    for size in (1, 10, 50):
+        for product in products[len(cart_of(employee).lines.all()):size]:
+            sale_add_product(product=product, user=employee)
+        assert cart_of(employee).lines.count() == size
+        with CaptureQueriesContext(connection) as new_line:
+            response = scan(employee_client, products[size].barcode)
+        assert response.status_code == 200 and response.content.decode().count('data-testid="cart-line"') == size + 1
+        with CaptureQueriesContext(connection) as same_line:  # the same product again: onto its line
+            response = scan(employee_client, products[size].barcode)
+        assert 'data-testid="line-qty">2<' in response.content.decode()
+        cart_of(employee).lines.filter(product=products[size]).delete()
+        counts[size] = (len(new_line), len(same_line))
+    assert set(counts.values()) == {(10, 10)}, counts
+
+
+def test_a_scan_adds_to_the_plain_line_of_its_product(employee_client, employee, manager, shelf):
+    """A line with its own price or discount keeps it; the next scan of that product goes on a new line."""
+    soap, bread, _ = shelf
+    scan(employee_client, soap.barcode)
+    scan(employee_client, bread.barcode)
+    discounted = cart_of(employee).lines.get(product=soap)
+    hx_post(employee_client, reverse("till:line_discount", args=[discounted.pk]), {"kind": "PERCENT", "value": "5"})
+    scan(employee_client, soap.barcode)
+    scan(employee_client, soap.barcode)
+    sale = cart_of(employee)
+    rows = [(line.product_id, line.position, line.quantity, line.discount_kind) for line in sale.lines.all()]
+    assert rows == [(soap.pk, 1, D("1"), "PERCENT"), (bread.pk, 2, D("1"), ""), (soap.pk, 3, D("2"), "")]
+    assert sale.total == D("110.20") + D("65.00") + D("232.00")
+    stored = {line.pk: line.line_total for line in sale.lines.all()}
+    assert sorted(stored.values()) == [D("65.00"), D("110.20"), D("232.00")]
+
+
+def test_a_scan_spreads_a_discount_on_the_whole_sale_over_every_line(employee_client, employee, shelf):
+    soap, bread, milk = shelf
+    scan(employee_client, soap.barcode)
+    scan(employee_client, bread.barcode)
+    hx_post(employee_client, reverse("till:cart_discount"), {"kind": "AMOUNT", "value": "5"})
+    scan(employee_client, milk.barcode)
+    sale = cart_of(employee)
+    shares = [line.cart_discount_share for line in sale.lines.all()]
+    assert sum(shares) == D("5.00") and all(share > 0 for share in shares)
+    assert sale.total == D("116.00") + D("65.00") + D("60.00") - D("5.00")
+    assert sum(line.line_total for line in sale.lines.all()) == sale.total
 
 
 def test_the_cart_survives_a_reload(employee_client, employee, shelf):

@@ -250,9 +250,10 @@ def _parse_multiplier(text: str) -> tuple[Decimal, str]:
     return Decimal("1"), text.strip()
 
 
-def _add(request, sale: Sale, product: Product, quantity: Decimal):
+def _add(request, product: Product, quantity: Decimal):
+    """Into the cashier's open sale: the service reads and locks it once (no read before it here)."""
     try:
-        line = sale_add_product(sale=sale, product=product, user=request.user, quantity=quantity)
+        line = sale_add_product(product=product, user=request.user, quantity=quantity)
     except SaleError as exc:
         return _feedback(request, exc.message)
     return _cart_response(request, line.sale, selected=line.pk,
@@ -269,7 +270,7 @@ def scan(request):
     quantity, code = _parse_multiplier(text)
     product = product_by_code(code=code)
     if product is not None:
-        return _add(request, _sale(request), product, quantity)
+        return _add(request, product, quantity)
     if SALE_NUMBER.match(code.upper()):  # a receipt's QR code: go to that sale for a return or a copy
         url = f"{reverse('sales:find')}?q={code.upper()}"
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -281,7 +282,7 @@ def scan(request):
         )
     results = product_search(query=code, branch_id=request.user.branch_id, limit=12)
     if len(results) == 1:
-        return _add(request, _sale(request), results[0], quantity)
+        return _add(request, results[0], quantity)
     if not results:
         return _feedback(request, f"Nothing matches “{code}”.",
                          extra={"unknown_code": code, "product_create_url": _product_create_url(request)})
@@ -302,7 +303,7 @@ def add(request, pk: int):
         quantity = parse_decimal(request.POST.get("quantity") or "1")
     except DecimalInputError:
         return _feedback(request, "That quantity is not a number.")
-    return _add(request, _sale(request), product, quantity)
+    return _add(request, product, quantity)
 
 
 # ---------------------------------------------------------------------------- lines

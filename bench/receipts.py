@@ -216,7 +216,7 @@ def run(args):
             out = subprocess.run(command + (["--warm"] if warm else []), check=True, capture_output=True, text=True,
                                  env={**os.environ, "LOG_LEVEL": "WARNING"})
             results[warm].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    for warm, label in ((False, "no warm-up (before)"), (True, "warmed up when the worker starts (after)")):
+    for warm, label in ((False, "without the warm-up"), (True, "after `pdf_warm_up`, as a gunicorn worker now starts")):
         rows = results[warm]
         print(f"| {label} | {len(rows)} | " + " | ".join(
             ms(statistics.median(row[key] for row in rows)) for key in ("warm_up", "first", "second")) + " |")

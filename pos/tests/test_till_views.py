@@ -203,6 +203,20 @@ def test_a_scan_costs_the_same_handful_of_queries_at_1_10_and_50_lines(employee_
     assert set(counts.values()) == {(10, 10)}, counts
 
 
+def test_every_cart_line_links_to_its_own_pages(employee_client, employee, shelf):
+    """The per-line URLs are built once per render; each line still gets its own."""
+    for product in shelf:
+        scan(employee_client, product.barcode)
+    html = hx_get(employee_client, reverse("till:index")).content.decode()
+    for line in cart_of(employee).lines.all():
+        item = re.search(rf'<li [^>]*data-line="{line.pk}".*?</li>', html, re.S).group(0)
+        quantity, edit, remove = (reverse(f"till:{name}", args=[line.pk])
+                                  for name in ("line_quantity", "line_edit", "line_remove"))
+        assert item.count(f'action="{quantity}" hx-post="{quantity}"') == 2
+        assert f'href="{edit}" hx-get="{edit}"' in item and f'href="{remove}"' in item
+        assert f'hx-get="{remove}"' in item
+
+
 def test_a_scan_adds_to_the_plain_line_of_its_product(employee_client, employee, manager, shelf):
     """A line with its own price or discount keeps it; the next scan of that product goes on a new line."""
     soap, bread, _ = shelf

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,8 +103,10 @@ def post_worker_init(worker):
 
     from pos.sales.receipts import pdf_warm_up
 
+    started = time.monotonic()
     try:
         pdf_warm_up()
+        worker.log.info("receipt PDFs warmed up in %.0f ms", (time.monotonic() - started) * 1000)
     except Exception:  # noqa: BLE001 - a worker that cannot warm up still serves; its first receipt is slower
         worker.log.warning("receipt PDF warm-up failed; the first receipt of this worker will be slower", exc_info=True)
     finally:

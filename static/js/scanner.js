@@ -16,9 +16,12 @@
 (function () {
   "use strict";
 
-  var SPLIT_MS = 100;    // a longer pause between two keys: not the same burst (people pause, scanners do not)
-  var MEAN_MS = 30;      // a scanner's keys come 0–20 ms apart; a person's, 80 ms and more
+  var FAST_MS = 50;      // a scan's keys come 0–20 ms apart (a busy tablet sees 50): its median gap is below this
+  var LINK_MS = 100;     // keys closer than this belong to one run; people type 120–250 ms apart
+  var PAUSE_MS = 400;    // one longer gap inside a run is the tablet catching up, not a person
+  var ENTER_MS = 1000;   // Enter this soon after a fast run ends it (it never reaches a form or button)
   var MIN_LENGTH = 4;    // the shortest code we take as a scan (an SKU label); barcodes have 8 to 13
+  var KEEP = 80;         // keys remembered since the last Enter
   var RETRY_MS = 1000;   // the server did not answer: send the same scan again after this
   var LEAVE_MS = 250;    // on the receipt page: go to the till once the scanner has been quiet this long
   var STORE = "asiria:scan-queue";
@@ -126,53 +129,67 @@
   document.addEventListener("hidden.bs.modal", function () { pump(); });
 
   // ------------------------------------------------------------------ telling a scan from typing
-  var keys = [];       // the current burst: {key, at}
-  var landed = null;   // the field the burst's keys went into, and what it held before them
+  // Each printable key is kept with its time and the field it went into (and what that field held
+  // before it). At Enter, the scan is the run of keys before it that came scanner-fast; a single
+  // pause inside such a run (the tablet was busy drawing the cart) does not split it, while a
+  // person's keys before it (slow, one after the other) are not part of it.
+  var keys = [];
 
   function field(el) {
     return el && el.matches && el.matches("input:not([type=checkbox]):not([type=radio]), textarea") ? el : null;
   }
 
-  function isScan(run, enterAt) {
-    if (run.length < MIN_LENGTH) return false;
-    var last = run[run.length - 1].at;
-    if (enterAt - last > SPLIT_MS) return false;
-    return (last - run[0].at) / (run.length - 1) <= MEAN_MS;
+  function scanBefore(enterAt) {
+    var n = keys.length;
+    if (n < MIN_LENGTH || enterAt - keys[n - 1].at > ENTER_MS) return null;
+    var start = n - 1;
+    while (start > 0) {
+      var gap = keys[start].at - keys[start - 1].at;
+      var before = start > 1 ? keys[start - 1].at - keys[start - 2].at : 0;  // 0: the first key since Enter
+      if (gap <= LINK_MS || (gap <= PAUSE_MS && before <= LINK_MS)) start -= 1;
+      else break;
+    }
+    var run = keys.slice(start);
+    if (run.length < MIN_LENGTH) return null;
+    var gaps = [];
+    for (var i = 1; i < run.length; i++) gaps.push(run[i].at - run[i - 1].at);
+    gaps.sort(function (a, b) { return a - b; });
+    return gaps[Math.floor(gaps.length / 2)] <= FAST_MS ? run : null;  // the median: a pause does not count
   }
 
   document.addEventListener("keydown", function (event) {
     if (!sender() && !nextSale()) return;  // nowhere to take a scan on this page
     if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) { keys = []; return; }
-    var at = event.timeStamp;
     if (event.key.length === 1) {
-      var previous = keys[keys.length - 1];
-      if (!previous || at - previous.at > SPLIT_MS) {
-        keys = [];
-        var el = field(document.activeElement);
-        landed = el ? { el: el, value: el.value } : null;
-      }
-      keys.push({ key: event.key, at: at });
+      var el = field(document.activeElement);
+      keys.push({ key: event.key, at: event.timeStamp, el: el, before: el ? el.value : null });
+      if (keys.length > KEEP) keys.shift();
       return;
     }
     if (event.key === "Shift") return;  // scanners hold Shift for capitals
-    var run = keys;
+    var run = event.key === "Enter" ? scanBefore(event.timeStamp) : null;
     keys = [];
-    if (event.key !== "Enter" || !isScan(run, at)) return;
+    if (!run) return;
 
     // A scan: it never submits the form or presses the button it landed on, and never stays typed in.
     event.preventDefault();
     event.stopImmediatePropagation();
     var code = run.map(function (k) { return k.key; }).join("");
-    if (landed && landed.el.isConnected) {
-      if (landed.el.matches("[data-till-search]")) {
-        if (COUNT.test(landed.value)) code = landed.value.trim() + code;  // "3*" typed, then the scan
+    // Every field the scan's keys landed in (focus may move mid-scan: a dialog focusing its first
+    // field) gets back what it held before the first of them.
+    var restored = [];
+    run.forEach(function (k) {
+      if (!k.el || restored.indexOf(k.el) >= 0) return;
+      restored.push(k.el);
+      if (!k.el.isConnected) return;
+      if (k.el.matches("[data-till-search]")) {
+        if (COUNT.test(k.before)) code = k.before.trim() + code;  // "3*" typed, then the scan
         closeSearch();
       } else {
-        landed.el.value = landed.value;
-        landed.el.dispatchEvent(new Event("input", { bubbles: true }));  // the pay summary, if it is one
+        k.el.value = k.before;
+        k.el.dispatchEvent(new Event("input", { bubbles: true }));  // the pay summary, if it is one
       }
-    }
-    landed = null;
+    });
     enqueue(code);
   }, true);
 

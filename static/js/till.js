@@ -81,6 +81,15 @@
     if (asked !== null && String(asked).trim() !== elt.value.trim()) event.detail.shouldSwap = false;
   });
 
+  // Under two letters the server answers nothing: no request (a scan has just cleared the box).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches("[data-till-search]") || elt.value.trim().length >= 2) return;
+    event.preventDefault();
+    var box = document.querySelector("[data-search-results]");
+    if (box) box.innerHTML = "";
+  });
+
   // A search result tapped: the list closes (it hid the cart) and the box starts fresh.
   function resultForm(event) {
     var elt = event.detail.elt;

@@ -153,3 +153,10 @@ def test_a_weighed_item_by_label_and_by_keypad(page, live_server, branch, cashie
     page.wait_for_selector("#till-dialog", state="hidden")
     expect(page.get_by_test_id("line-qty")).to_have_text("1.75")
     expect(page.get_by_test_id("total")).to_have_text("140.00")
+    # "2*" typed by the cashier, then a label scanned: two bags of that weight
+    page.wait_for_selector("[data-till-search]:focus")
+    page.keyboard.type("2*", delay=150)
+    page.wait_for_timeout(400)
+    scanner(page, [make_ean13("201234501250")], 2)
+    expect(page.get_by_test_id("line-qty")).to_have_text("4.25")
+    expect(page.locator("[data-till-search]")).to_have_value("")

@@ -160,3 +160,30 @@ def test_a_weighed_item_by_label_and_by_keypad(page, live_server, branch, cashie
     scanner(page, [make_ean13("201234501250")], 2)
     expect(page.get_by_test_id("line-qty")).to_have_text("4.25")
     expect(page.locator("[data-till-search]")).to_have_value("")
+
+
+def test_a_lost_answer_is_sent_again_and_added_once(page, live_server, shelf, cashier):
+    """The server adds the scan but its answer never reaches the tablet (the connection drops): the
+    queue sends the same scan id again, the server does not add it twice, and the order holds."""
+    page.set_viewport_size(TABLET)
+    login(page, live_server, "0700 000 003")
+    page.wait_for_selector("[data-till-search]:focus")
+    attempts = []
+
+    def drop_every_third_answer(route):
+        attempts.append(route.request.post_data)
+        response = route.fetch()  # the server does the work…
+        if len(attempts) % 3 == 1:
+            route.abort("connectionreset")  # …and the tablet never hears back
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/till/scan/", drop_every_third_answer)
+    items = shelf[:8]
+    scanner(page, [p.barcode for p in items], 0)
+    expect_cart(page, [p.name for p in items], timeout=60_000)
+    sale = Sale.objects.get(open_for_cashier=cashier.pk)
+    assert [(line.product_name, line.quantity) for line in sale.lines.order_by("position")] == [
+        (p.name, 1) for p in items
+    ]
+    assert len(attempts) > len(items)  # some were sent twice

@@ -112,8 +112,12 @@
           var input = form.querySelector('input[name="' + name + '"]');
           if (input && !input.value) input.value = typed[name];
         });
-        var first = form.querySelector("[data-tender]");
-        if (first) first.dispatchEvent(new Event("input", { bubbles: true }));
+        // The figures drawn with the panel know nothing of what was typed back in: ask the server for
+        // them again, with the panel's amounts (the summary's own hx-include).
+        var summary = content.querySelector("[data-pay-summary]");
+        if (summary && Object.keys(typed).length) {
+          return window.htmx.ajax("GET", summary.getAttribute("hx-get"), { source: summary, target: summary, swap: "outerHTML" });
+        }
       });
   }
 

@@ -58,7 +58,7 @@ _CSRF_PAGE = re.compile(r'hx-headers=\'\{"x-csrftoken": "([^"]+)"\}\'')
 _CSRF_FORM = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _SALE = re.compile(r'name="sale" value="(\d+)"')
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
-_DUE = re.compile(r'data-pay-total="([\d.]+)"')
+_DUE = re.compile(r"data-pay-due>([\d,]+\.\d\d)<")  # "Still to pay", as the server computed it
 _STK = re.compile(r"/cash/mpesa/(\d+)/")
 _RECEIPT = re.compile(r"/sales/(\d+)/receipt/")
 _STK_STATUS = re.compile(r'data-testid="mpesa-status" data-status="([a-z_]+)"')
@@ -277,7 +277,7 @@ class Till:
             await self.scan()
         panel = await self.request("GET", "/till/pay/")
         sale_id, key = int(_SALE.search(panel.text).group(1)), _KEY.search(panel.text).group(1)
-        due = Decimal(_DUE.search(panel.text).group(1))
+        due = Decimal(_DUE.search(panel.text).group(1).replace(",", ""))
         if self.rng.random() < self.mpesa_share:
             await self.pay_mpesa(sale_id)
         else:

@@ -74,16 +74,15 @@ def sku_for(name: str) -> str:
 
 def barcode_for(name: str, loose: bool, taken: set[str]) -> str:
     """A stable, valid EAN-13: 616 (GS1 Kenya) + a maker number from the brand + an item number;
-    loose goods get an in-store number (prefix 2, like a shop's scale labels)."""
+    loose goods get the in-store code their scale labels point at (20 + 5-digit item code + a zero
+    weight, `inventory.scale_labels`), so a label such as 20<item>01250 rings up 1.250 kg."""
     brand = name.split()[0]
     item = zlib.crc32(name.encode()) % 100000
-    if loose:
-        base = f"2{zlib.crc32(name.encode()) % 10**11:011d}"
-    else:
-        base = f"616{zlib.crc32(brand.encode()) % 10000:04d}{item:05d}"
+    base = f"20{item:05d}00000" if loose else f"616{zlib.crc32(brand.encode()) % 10000:04d}{item:05d}"
     code = make_ean13(base)
     while code in taken:  # never for this catalogue, but a later edit must not break the seed
-        base = f"{int(base) + 1:012d}"
+        item = (item + 1) % 100000
+        base = f"20{item:05d}00000" if loose else f"{base[:7]}{item:05d}"
         code = make_ean13(base)
     taken.add(code)
     return code

@@ -28,7 +28,15 @@ from inventory.models import (
     TransferLine,
     TransferStatus,
 )
+from inventory.scale_labels import (
+    ScaleLabel,
+    ScaleLabelError,
+    ScaleLayout,
+    scale_label_decode,
+    scale_label_quantity,
+)
 from pos.people.models import Branch
+from pos.people.selectors import shop_settings
 
 
 def stock_on_hand(*, product_id: int, branch_id: int) -> Decimal:
@@ -60,6 +68,50 @@ def product_by_code(*, code: str) -> Product | None:
         if product is not None:
             return product
     return qs.filter(sku__in=sorted({code, code.upper()})).first()
+
+
+@dataclass(frozen=True)
+class ScannedProduct:
+    """What a scanned code names: the product, and the quantity when the code carries one (a scale label)."""
+
+    product: Product
+    quantity: Decimal | None = None
+    label: ScaleLabel | None = None
+
+
+def scale_layout() -> ScaleLayout:
+    """The shop's scale label layout (shop settings)."""
+    row = shop_settings()
+    return ScaleLayout(
+        prefix=row.scale_label_prefix, item_digits=row.scale_label_item_digits,
+        value_digits=row.scale_label_value_digits, decimals=row.scale_label_decimals, kind=row.scale_label_kind,
+    )
+
+
+def product_for_scan(*, code: str) -> ScannedProduct | None:
+    """The product a scanned code names, for the till and the API alike.
+
+    A product's own barcode or SKU wins (an in-store code that starts with 2 stays what it is); then a
+    scale label of the shop's layout, which also says how much (`inventory.scale_labels`). None when
+    the code names nothing; ScaleLabelError for a label that is broken or names the wrong product.
+    """
+    product = product_by_code(code=code)
+    if product is not None:
+        return ScannedProduct(product=product)
+    label = scale_label_decode(code, scale_layout())
+    if label is None:
+        return None
+    qs = Product.objects.select_related("unit", "category").filter(is_active=True)
+    product = qs.filter(barcode=label.base_code).first() or qs.filter(sku=label.item_code).first()
+    if product is None:
+        raise ScaleLabelError(
+            f"No product has the scale item code {label.item_code} (label {label.code}): check the item.",
+            field="barcode", code="unknown_item",
+        )
+    quantity = scale_label_quantity(
+        label, unit_price=product.selling_price, decimal_places=product.unit.decimal_places, name=product.name
+    )
+    return ScannedProduct(product=product, quantity=quantity, label=label)
 
 
 def active_products() -> QuerySet[Product]:

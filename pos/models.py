@@ -4,4 +4,4 @@ them from their own module."""
 
 from pos.customers.models import Customer, LoyaltyEntry  # noqa: F401
 from pos.people.models import AuditLog, Branch, ShopSettings, User  # noqa: F401
-from pos.sales.models import Refund, Sale, SaleLine, SaleReturn, SaleReturnLine, SaleSequence  # noqa: F401
+from pos.sales.models import Refund, Sale, SaleLine, SaleReturn, SaleReturnLine, SaleScan, SaleSequence  # noqa: F401

@@ -108,6 +108,11 @@ class ShopSettingsForm(forms.ModelForm):
             "max_cash_difference",
             "mpesa_accept_safaricom_addresses",
             "mpesa_confirm_wait_seconds",
+            "scale_label_prefix",
+            "scale_label_item_digits",
+            "scale_label_value_digits",
+            "scale_label_decimals",
+            "scale_label_kind",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -10,9 +10,9 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -59,6 +59,11 @@ class Branch(TimeStampedModel):
 
 def default_branch_id() -> int | None:
     return Branch.objects.filter(code=DEFAULT_BRANCH_CODE).values_list("pk", flat=True).first()
+
+
+class ScaleLabelKind(models.TextChoices):
+    WEIGHT = "WEIGHT", "Weight"
+    PRICE = "PRICE", "Price"
 
 
 class ShopSettings(TimeStampedModel):
@@ -112,14 +117,71 @@ class ShopSettings(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="A bigger difference at close needs a manager's approval.",
     )
+    # Scale labels (EAN-13, 20–29) on loose goods: how this shop's scales lay them out
+    # (`inventory.scale_labels`). The default is the common shape: 2, a free digit, 5-digit item code,
+    # 5-digit weight in grams (kg with 3 decimals), check digit.
+    scale_label_prefix = models.CharField(
+        "scale label prefix", max_length=2, default="2", blank=True,
+        validators=[RegexValidator(r"^2[0-9]?$", "2 (any of 20–29) or two digits from 20 to 29.")],
+        help_text="Labels from the shop's scales start with this: 2 reads any of 20–29. Empty: no scale labels.",
+    )
+    scale_label_item_digits = models.PositiveSmallIntegerField(
+        "scale label item-code digits", default=5, validators=[MinValueValidator(1), MaxValueValidator(6)],
+        help_text="The item code sits just before the value; digits between the prefix and it are not read.",
+    )
+    scale_label_value_digits = models.PositiveSmallIntegerField(
+        "scale label value digits", default=5, validators=[MinValueValidator(1), MaxValueValidator(6)],
+        help_text="The weight or price, just before the check digit.",
+    )
+    scale_label_decimals = models.PositiveSmallIntegerField(
+        "scale label decimals", default=3, validators=[MaxValueValidator(3)],
+        help_text="3: the value is grams of a kg (01250 = 1.250 kg); 2: cents of a shilling.",
+    )
+    scale_label_kind = models.CharField(
+        "scale labels carry", max_length=6, choices=ScaleLabelKind.choices, default=ScaleLabelKind.WEIGHT
+    )
 
     class Meta:
         verbose_name = "shop settings"
         verbose_name_plural = "shop settings"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="shopsettings_single_row")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="shopsettings_single_row"),
+            models.CheckConstraint(
+                condition=Q(scale_label_item_digits__gte=1, scale_label_item_digits__lte=6,
+                            scale_label_value_digits__gte=1, scale_label_value_digits__lte=6),
+                name="shopsettings_scale_label_digits_1_to_6",
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_label_decimals__lte=3) & Q(scale_label_decimals__lte=F("scale_label_value_digits")),
+                name="shopsettings_scale_label_decimals_fit",
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_label_kind__in=["WEIGHT", "PRICE"]), name="shopsettings_scale_label_kind_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.shop_name
+
+    def clean(self) -> None:
+        super().clean()
+        # An EAN-13 has 12 digits before its check digit: the layout must fit in them.
+        used = len(self.scale_label_prefix or "") + (self.scale_label_item_digits or 0) + (
+            self.scale_label_value_digits or 0
+        )
+        if self.scale_label_prefix and used > 12:
+            raise ValidationError(
+                {"scale_label_item_digits": "Prefix, item code and value take at most 12 digits together "
+                                            f"(the 13th is the check digit); these take {used}."}
+            )
+        most = 3 if self.scale_label_kind == ScaleLabelKind.WEIGHT else 2
+        if self.scale_label_decimals is not None and self.scale_label_decimals > min(
+            most, self.scale_label_value_digits or 0
+        ):
+            kind = self.get_scale_label_kind_display().lower()
+            raise ValidationError(
+                {"scale_label_decimals": f"At most {most} decimals for a {kind}, never more than the value's digits."}
+            )
 
     @classmethod
     def load(cls) -> "ShopSettings":

@@ -9,7 +9,7 @@ from core.branches import for_viewer
 from core.roles import Perm, Role, role_has_perm
 from pos.people.models import AuditLog, Branch, ShopSettings, User
 
-SHOP_SETTINGS_CACHE_KEY = "pos:shop_settings:v2"
+SHOP_SETTINGS_CACHE_KEY = "pos:shop_settings:v3"
 
 
 def shop_settings() -> ShopSettings:

@@ -168,6 +168,22 @@ class SaleLine(models.Model):
 
 
 # ---------------------------------------------------------------------------- returns, refunds, loyalty
+class SaleScan(models.Model):
+    """A scan the till sent with its own id: the unique pair (cashier, scan id) lets a retried or
+    repeated request add the item once only. Rows are written in the same transaction as the line."""
+
+    cashier = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    scan_id = models.CharField(max_length=64)
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="scans")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cashier", "scan_id"], name="salescan_once_per_cashier")]
+
+    def __str__(self) -> str:
+        return f"scan {self.scan_id} on sale {self.sale_id}"
+
+
 class RefundTo(models.TextChoices):
     ORIGINAL = "ORIGINAL", "The way they paid"
     CASH = "CASH", "Cash from the drawer"

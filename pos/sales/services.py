@@ -31,6 +31,7 @@ from pos.sales.models import (
     SaleLine,
     SaleReturn,
     SaleReturnLine,
+    SaleScan,
     SaleSequence,
     SaleStatus,
 )
@@ -229,6 +230,11 @@ def sale_add_product(
     loaded, so the caller shows the cart without asking again.
     """
     sale = _lock_cashier_sale(user) if sale is None else _lock_open_sale(sale, user=user)
+    return _add_to_locked_sale(sale=sale, product=product, quantity=quantity)
+
+
+def _add_to_locked_sale(*, sale: Sale, product: Product, quantity: Decimal) -> SaleLine:
+    """`sale_add_product` once the open sale is locked: its lines read once, the line added or grown."""
     if not product.is_active:
         raise SaleError(f"{product.name} is no longer sold.", field="product")
     _check_quantity(product, quantity)
@@ -276,6 +282,34 @@ def sale_add_product(
     _keep_lines(sale, lines)
     line.sale = sale  # the recalculated sale, so callers show the new totals without asking again
     return line
+
+
+SCAN_ID_MAX_LENGTH = 64
+
+
+@retry_on_deadlock
+@transaction.atomic
+def sale_add_scanned(
+    *, sale: Sale | None = None, product: Product, user: User, quantity: Decimal, scan_id: str
+) -> SaleLine | None:
+    """Add what the till scanned, once per scan id: a repeat of the same scan (a retried request, a
+    second tab replaying its queue) adds nothing and returns None.
+
+    The scan row is written after the sale is locked and in the same transaction as the line, so two
+    requests with one id queue on the lock (or on the unique index) and the second finds the first's
+    row; a scan that fails rolls its row back, so the till may send it again. `sale=None`: the user's
+    open sale, read once and locked, as in `sale_add_product`.
+    """
+    scan_id = (scan_id or "").strip()
+    if not scan_id or len(scan_id) > SCAN_ID_MAX_LENGTH:
+        raise SaleError(f"A scan id is 1 to {SCAN_ID_MAX_LENGTH} characters.", field="scan_id")
+    locked = _lock_cashier_sale(user) if sale is None else _lock_open_sale(sale, user=user)
+    try:
+        with transaction.atomic():
+            SaleScan.objects.create(cashier=user, scan_id=scan_id, sale=locked)
+    except IntegrityError:
+        return None
+    return _add_to_locked_sale(sale=locked, product=product, quantity=quantity)
 
 
 @retry_on_deadlock

@@ -288,7 +288,8 @@ def test_shop_settings_change_is_audited(owner_client):
         "shop_name": "Duka la Mama", "kra_pin": "P051234567X", "address": "Tom Mboya St", "phone_number": "",
         "email": "", "receipt_footer": "Asante!", "cashier_discount_limit_percent": "5.00",
         "loyalty_points_per_100": "1.00", "loyalty_point_value": "1.00", "max_cash_difference": "200.00",
-        "mpesa_confirm_wait_seconds": "60",
+        "mpesa_confirm_wait_seconds": "60", "scale_label_prefix": "2", "scale_label_item_digits": "5",
+        "scale_label_value_digits": "5", "scale_label_decimals": "3", "scale_label_kind": "WEIGHT",
     }
     assert owner_client.post(reverse("pos:settings"), data).status_code == 302
     assert ShopSettings.load().shop_name == "Duka la Mama"
@@ -296,6 +297,10 @@ def test_shop_settings_change_is_audited(owner_client):
     assert AuditLog.objects.get(action=AuditAction.SETTINGS_CHANGED).after_data["shop_name"] == "Duka la Mama"
     bad = owner_client.post(reverse("pos:settings"), {**data, "kra_pin": "12345"})
     assert "A KRA PIN is a letter" in bad.content.decode()
+    too_long = owner_client.post(reverse("pos:settings"), {**data, "scale_label_item_digits": "6",
+                                                           "scale_label_value_digits": "6"})
+    assert "at most 12 digits together" in too_long.content.decode()
+    assert ShopSettings.load().scale_label_item_digits == 5
 
 
 def test_a_reset_password_ends_the_persons_open_sessions(manager_client, employee, client_for):

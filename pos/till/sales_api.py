@@ -32,6 +32,7 @@ from core.decimal_input import DecimalSerializerField
 from core.idempotency import IDEMPOTENCY_PARAMETER, run_idempotent
 from core.roles import Perm
 from inventory.models import Product
+from inventory.selectors import product_for_scan
 from pos.customers.models import Customer
 from pos.people.authorise import AuthoriserFields, guarded_by
 from pos.people.models import User
@@ -134,11 +135,31 @@ class SaleReturnSerializer(serializers.ModelSerializer):
 
 class SaleDetailCreateSerializer(serializers.Serializer):
     sales_header = serializers.IntegerField()
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = DecimalSerializerField(
-        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), default=Decimal("1"),
-        error_messages={"min_value": "The quantity must be more than zero."},
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), required=False)
+    barcode = serializers.CharField(
+        max_length=40, required=False,
+        help_text="Instead of `product`: what a scanner read (barcode, SKU, or a scale label, which also "
+        "gives the quantity: its weight, or its price over the price per unit).",
     )
+    quantity = DecimalSerializerField(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), required=False,
+        error_messages={"min_value": "The quantity must be more than zero."},
+        help_text="Default 1; with a scale label, how many labels of that weight.",
+    )
+
+    def validate(self, attrs):
+        if ("product" in attrs) == ("barcode" in attrs):
+            raise serializers.ValidationError({"product": ["Send either product or barcode."]})
+        if "barcode" in attrs:
+            code = attrs["barcode"].strip()
+            found = product_for_scan(code=code)  # the till's rule: one place decodes scale labels
+            if found is None:
+                raise serializers.ValidationError({"barcode": [f"No product has the barcode {code}."]})
+            attrs["product"] = found.product
+            if found.quantity is not None:
+                attrs["quantity"] = found.quantity * attrs.get("quantity", Decimal("1"))
+        attrs.setdefault("quantity", Decimal("1"))
+        return attrs
 
 
 class SaleDetailUpdateSerializer(AuthoriserFields):

@@ -30,9 +30,11 @@ from core.money import ZERO
 from core.ops.queue import enqueue_on_commit
 from core.permissions import require_perm
 from core.roles import Perm
+from inventory.barcodes import VALID_LENGTHS, barcode_problem
 from inventory.errors import StockError
 from inventory.models import Product
-from inventory.selectors import category_products, product_by_code, product_search, till_categories, till_favourites
+from inventory.scale_labels import ScaleLabelError
+from inventory.selectors import category_products, product_for_scan, product_search, till_categories, till_favourites
 from pos.customers.models import Customer
 from pos.customers.selectors import customer_search
 from pos.customers.services import CustomerError, customer_create
@@ -53,6 +55,7 @@ from pos.sales.services import (
     AuthorisationRequired,
     SaleError,
     sale_add_product,
+    sale_add_scanned,
     sale_get_or_open,
     sale_hold,
     sale_line_override_price,
@@ -81,6 +84,8 @@ from pos.till.forms import (
 )
 
 DIALOGS = "pos/till_dialogs.html"
+ONE = Decimal("1")
+SCAN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MULTIPLIER = re.compile(r"^\s*(\d{1,5}(?:[.,]\d{1,3})?)\s*[*xX×]\s*(\S.*)$")
 SHORTCUTS = [
     ("F2", "Search"), ("F4", "Pay"), ("+ / −", "Quantity"), ("↑ ↓", "Choose line"), ("Enter", "Edit line"),
@@ -242,39 +247,95 @@ def favourites(request):
 
 
 # ---------------------------------------------------------------------------- adding
-def _parse_multiplier(text: str) -> tuple[Decimal, str]:
-    """`3*6161234567890` or `3 x soap` adds three: the cashier types the count before scanning."""
+def _parse_multiplier(text: str) -> tuple[Decimal | None, str]:
+    """`3*6161234567890` or `3 x soap` adds three: the cashier types the count before scanning.
+    None when no count was typed (a product sold by weight then asks for its weight)."""
     match = MULTIPLIER.match(text)
     if match:
         return Decimal(match.group(1).replace(",", ".")), match.group(2).strip()
-    return Decimal("1"), text.strip()
+    return None, text.strip()
 
 
-def _add(request, product: Product, quantity: Decimal):
+def _sold_by_weight(product: Product) -> bool:
+    """Counted in fractions of its unit (kg, litre): the till asks how much instead of adding 1."""
+    return product.unit.decimal_places > 0
+
+
+def _scan_id(request) -> str | None:
+    """The till's own id for this scan ("" when none was sent); None when it is not one we accept."""
+    value = (request.POST.get("scan_id") or "").strip()
+    return value if not value or SCAN_ID.match(value) else None
+
+
+def _weigh(request, product: Product, *, scan_id: str = "", error: str = "", typed: str = ""):
+    """Ask for the weight of a product sold by weight (keypad dialog) instead of adding 1 kg.
+
+    The dialog carries a scan id (the scan's own, or a new one for a tap), so a double tap on its
+    Add button adds the weight once.
+    """
+    context = {"product": product, "scan_id": scan_id or uuid.uuid4().hex, "error": error, "typed": typed}
+    return _dialog(request, "weight", context)  # a POST's answer goes into the dialog, not the cart
+
+
+def _add(request, product: Product, quantity: Decimal, *, scan_id: str = "", on_error=None):
     """Into the cashier's open sale: the service reads and locks it once (no read before it here)."""
     try:
-        line = sale_add_product(product=product, user=request.user, quantity=quantity)
+        if scan_id:
+            line = sale_add_scanned(product=product, user=request.user, quantity=quantity, scan_id=scan_id)
+        else:
+            line = sale_add_product(product=product, user=request.user, quantity=quantity)
     except SaleError as exc:
-        return _feedback(request, exc.message)
-    return _cart_response(request, line.sale, selected=line.pk,
+        return on_error(exc.message) if on_error else _feedback(request, exc.message)
+    if line is None:  # this scan was added already (a retried request): show the cart as it is
+        return _cart_response(request, _sale(request), close_dialog=on_error is not None)
+    return _cart_response(request, line.sale, selected=line.pk, close_dialog=on_error is not None,
                           feedback=f"{line.product_name} × {line.quantity.normalize():f}")
+
+
+def _unreadable_code(code: str) -> str | None:
+    """Why a string of digits is not one barcode (glued scans, a partial read, a wrong check digit)."""
+    if len(code) > max(VALID_LENGTHS):
+        return f"{code} is more than one barcode ({len(code)} digits): scan one item at a time."
+    if len(code) not in VALID_LENGTHS:
+        return f"{code} is only part of a barcode ({len(code)} digits; a barcode has 8, 12 or 13): scan it again."
+    problem = barcode_problem(code)
+    return f"{code}: {problem}" if problem else None
 
 
 @require_perm(Perm.USE_TILL)
 @require_POST
 def scan(request):
-    """What the scanner (or the cashier) typed, then Enter: a barcode or SKU adds at once."""
+    """What the scanner (or the cashier) typed, then Enter: a barcode, SKU or scale label adds at once.
+
+    The till sends each scan with its own `scan_id`, so a retried request never adds it twice.
+    """
     text = (request.POST.get("q") or "").strip()
+    scan_id = _scan_id(request)
+    if scan_id is None:
+        return _feedback(request, "That scan came with an id the till does not use: scan the item again.")
     if not text:
         return _feedback(request, "Scan a barcode or type a name first.", level="info")
-    quantity, code = _parse_multiplier(text)
-    product = product_by_code(code=code)
-    if product is not None:
-        return _add(request, product, quantity)
+    count, code = _parse_multiplier(text)
+    try:
+        found = product_for_scan(code=code)
+    except ScaleLabelError as exc:
+        return _feedback(request, exc.message)
+    if found is not None:
+        quantity = found.quantity
+        if quantity is None:
+            if count is None and _sold_by_weight(found.product):
+                return _weigh(request, found.product, scan_id=scan_id)
+            quantity = count or ONE
+        elif count is not None:  # "2*label": two packs of the weight on the label
+            quantity = count * quantity
+        return _add(request, found.product, quantity, scan_id=scan_id)
     if SALE_NUMBER.match(code.upper()):  # a receipt's QR code: go to that sale for a return or a copy
         url = f"{reverse('sales:find')}?q={code.upper()}"
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if code.isdigit():
+        unreadable = _unreadable_code(code)
+        if unreadable:
+            return _feedback(request, unreadable)
         return _feedback(
             request,
             f"No product has the barcode {code}. Check the item or type its name.",
@@ -282,7 +343,9 @@ def scan(request):
         )
     results = product_search(query=code, branch_id=request.user.branch_id, limit=12)
     if len(results) == 1:
-        return _add(request, results[0], quantity)
+        if count is None and _sold_by_weight(results[0]):
+            return _weigh(request, results[0], scan_id=scan_id)
+        return _add(request, results[0], count or ONE, scan_id=scan_id)
     if not results:
         return _feedback(request, f"Nothing matches “{code}”.",
                          extra={"unknown_code": code, "product_create_url": _product_create_url(request)})
@@ -295,15 +358,33 @@ def scan(request):
 @require_perm(Perm.USE_TILL)
 @require_POST
 def add(request, pk: int):
-    """A favourite, category or search result tapped."""
+    """A favourite, category or search result tapped; or the weight typed in its dialog."""
     product = Product.objects.select_related("unit").filter(pk=pk).first()
     if product is None:
         return _feedback(request, "That product no longer exists.")
+    scan_id = _scan_id(request)
+    if scan_id is None:
+        return _feedback(request, "That request came with an id the till does not use: tap the product again.")
+    typed = (request.POST.get("quantity") or "").strip()
+    in_dialog = "dialog" in request.POST
+
+    def dialog_error(message: str):
+        return _weigh(request, product, scan_id=scan_id, error=message, typed=typed)
+
+    if not typed:
+        if in_dialog:
+            return dialog_error(f"Type the weight in {product.unit.code}.")
+        if _sold_by_weight(product):
+            return _weigh(request, product)
+        return _add(request, product, ONE, scan_id=scan_id)
     try:
-        quantity = parse_decimal(request.POST.get("quantity") or "1")
+        quantity = parse_decimal(typed)
     except DecimalInputError:
-        return _feedback(request, "That quantity is not a number.")
-    return _add(request, product, quantity)
+        return dialog_error("That weight is not a number.") if in_dialog else _feedback(
+            request, "That quantity is not a number."
+        )
+    return _add(request, product, quantity, scan_id=scan_id,
+                on_error=dialog_error if in_dialog else None)
 
 
 # ---------------------------------------------------------------------------- lines

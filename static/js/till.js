@@ -70,15 +70,41 @@
   });
 
   // ------------------------------------------------------------------ scanning and searching
+  // Scans and Enter in the scan box go through scanner.js (its queue clears the box and the list).
+  // A search answer that comes back after the box changed (a scan cleared it, more letters were
+  // typed) is stale: it must not open the list again over the cart.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    var config = event.detail.requestConfig;
+    if (!elt || !elt.matches || !elt.matches("[data-till-search]") || !config || !config.formData) return;
+    var asked = config.formData.get("q");
+    if (asked !== null && String(asked).trim() !== elt.value.trim()) event.detail.shouldSwap = false;
+  });
+
+  // Under two letters the server answers nothing: no request (a scan has just cleared the box).
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
-    if (elt && elt.matches && elt.matches("[data-scan-form]")) {
-      // the code is already in the request: clear the box so the next scan starts fresh
-      var search = searchEl();
-      if (search) search.value = "";
-      var results = document.querySelector("[data-search-results]");
-      if (results) results.innerHTML = "";
-    }
+    if (!elt || !elt.matches || !elt.matches("[data-till-search]") || elt.value.trim().length >= 2) return;
+    event.preventDefault();
+    var box = document.querySelector("[data-search-results]");
+    if (box) box.innerHTML = "";
+  });
+
+  // A search result tapped: the list closes (it hid the cart) and the box starts fresh.
+  function resultForm(event) {
+    var elt = event.detail.elt;
+    return elt && elt.closest ? elt.closest("[data-result-form]") : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var box = resultForm(event) && document.querySelector("[data-search-results]");
+    if (box) box.classList.add("d-none");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!resultForm(event)) return;
+    var box = document.querySelector("[data-search-results]");
+    if (box) { box.innerHTML = ""; box.classList.remove("d-none"); }
+    var search = searchEl();
+    if (search) search.value = "";
   });
 
   function results() { return Array.prototype.slice.call(document.querySelectorAll("[data-search-result]")); }

@@ -202,7 +202,7 @@ def run(args):
         cells = []
         for way in ("before", "after"):
             values = sorted(timings[way])
-            cells += [ms(statistics.median(values)), ms(values[int(0.9 * (len(values) - 1))])]
+            cells += [ms(statistics.median(values)), ms(values[round(0.9 * (len(values) - 1))])]
         print(f"| {size} line{'s' if size > 1 else ''} | {args.runs} | " + " | ".join(cells) + " |")
 
     database = connection.settings_dict["NAME"]

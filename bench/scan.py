@@ -120,7 +120,7 @@ def run(args):
             renders.append(time.perf_counter() - t0)
         ordered = sorted(times)
         print(f"| {size} | {len(times)} | {statistics.median(times) * 1000:.1f} | "
-              f"{ordered[int(0.9 * (len(ordered) - 1))] * 1000:.1f} | {'–'.join(map(str, sorted(queries)))} | "
+              f"{ordered[round(0.9 * (len(ordered) - 1))] * 1000:.1f} | {'–'.join(map(str, sorted(queries)))} | "
               f"{statistics.median(renders) * 1000:.2f} |")
     print()
     print(f"load average at the end: {load_average()}")

@@ -5,6 +5,7 @@ in/out, refunds, customer receipts, supplier payments and expenses. Expected cas
 
     opening float + cash taken − change given + paid in − paid out
     + customer receipts in cash − supplier payments in cash − expenses in cash − cash refunds
+    − cash drops to the safe
 """
 
 from dataclasses import asdict, dataclass
@@ -68,6 +69,7 @@ class CashFigures:
     supplier_payments: Decimal  # cash paid to suppliers from the drawer
     expenses: Decimal  # cash paid for expenses from the drawer
     refunds: Decimal  # cash given back for returns and voids (pos.Refund) from this drawer
+    cash_drops: Decimal = ZERO  # notes taken from the drawer to the safe
 
     @property
     def expected(self) -> Decimal:
@@ -81,6 +83,7 @@ class CashFigures:
             - self.supplier_payments
             - self.expenses
             - self.refunds
+            - self.cash_drops
         )
 
     @property
@@ -113,6 +116,7 @@ def session_cash_figures(*, session: CashSession) -> CashFigures:
         supplier_payments=_sum(SupplierPayment.objects.filter(session=session, method=MoneyMethod.CASH)),
         expenses=_sum(Expense.objects.filter(session=session, method=MoneyMethod.CASH)),
         refunds=_sum(Refund.objects.filter(cash_session=session, method=RefundMethod.CASH)),
+        cash_drops=money(movements.get(CashMovementKind.CASH_DROP) or ZERO),
     )
 
 

@@ -66,7 +66,7 @@ def test_paid_out_too_much_is_a_form_error(employee_client, employee):
         {"kind": "PAID_OUT", "amount": "500", "reason": "x"},
         HTTP_HX_REQUEST="true",
     )
-    assert b"Only KES 100.00 should be in the drawer" in response.content
+    assert b"KES 500.00 is more than should be in the drawer" in response.content
     assert not CashMovement.objects.exists()
 
 

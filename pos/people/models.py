@@ -112,6 +112,18 @@ class ShopSettings(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="A bigger difference at close needs a manager's approval.",
     )
+    blind_close = models.BooleanField(
+        "blind close",
+        default=True,
+        help_text="The cashier counts the drawer before seeing what should be in it; the over/short shows "
+        "after the count. Managers and owners still see the expected cash on their own pages.",
+    )
+    cash_out_pin_limit = MoneyField(
+        "largest paid-out or cash drop without a manager",
+        default=Decimal("2000.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Taking more than this out of a drawer needs a manager's PIN.",
+    )
 
     class Meta:
         verbose_name = "shop settings"

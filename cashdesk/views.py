@@ -19,6 +19,8 @@ from cashdesk.forms import CashMovementForm, ForceCloseForm, SessionCloseForm, S
 from cashdesk.models import CashMovement, CashSession, SessionStatus
 from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
 from cashdesk.pdf import pdf_response
+from cashdesk.printing.forms import DrawerOpenForm
+from cashdesk.printing.selectors import print_jobs_failed, printer_for_branch
 from cashdesk.selectors import (
     session_cash_figures,
     session_current,
@@ -29,6 +31,9 @@ from cashdesk.tables import CashSessionTable
 from core.errors import DomainError
 from core.permissions import require_perm
 from core.roles import Perm
+from pos.people.audit import AuditAction, audit_record
+from pos.people.authorise import authoriser_from_post, pin_context
+from pos.people.models import ShopSettings
 from pos.people.services import PinError, staff_verify_pin
 
 
@@ -43,17 +48,30 @@ def _redirect(request, url: str):
     return redirect(url)
 
 
+def may_see_expected(user) -> bool:
+    """With a blind close (the shop's setting) a cashier never sees what should be in a drawer before
+    counting it; managers and owners, who read other people's drawers, still do."""
+    return not ShopSettings.load().blind_close or user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS)
+
+
 # ---------------------------------------------------------------------------- the desk
-def _desk_context(request, *, movement_form=None, open_form=None) -> dict:
+def _desk_context(request, *, movement_form=None, open_form=None, pin=None, drawer_form=None) -> dict:
 
     session = session_current(cashier=request.user)
-    context = {"session": session, "denominations": None}
+    context = {"session": session, "denominations": None, "show_expected": may_see_expected(request.user)}
     if session is not None:
-        context["figures"] = session_cash_figures(session=session)
+        if context["show_expected"]:
+            context["figures"] = session_cash_figures(session=session)
         context["movements"] = CashMovement.objects.filter(session=session).select_related("recorded_by")
         context["movement_form"] = movement_form or CashMovementForm()
+        context.update(pin or {"show_pin": False})
     else:
         context["open_form"] = open_form or SessionOpenForm()
+    printer = printer_for_branch(branch_id=request.user.branch_id)
+    context["printer"] = printer
+    if printer is not None:
+        context["failed_prints"] = list(print_jobs_failed(branch_id=request.user.branch_id)[:10])
+        context["drawer_form"] = drawer_form or DrawerOpenForm()
     context["recent_sessions"] = CashSession.objects.filter(cashier=request.user).select_related("branch")[:5]
     if request.user.has_perm(Perm.ATTACH_MPESA):
         context["unmatched_count"] = c2b_unmatched(viewer=request.user).count()
@@ -101,13 +119,21 @@ def movement_create(request):
     if session is None:
         messages.error(request, "Open your cash session first.")
         return _redirect(request, reverse("cashdesk:index"))
+    pin = None
     if form.is_valid():
         try:
+            # Big paid-outs and cash drops: the till's manager-PIN rule (pos.people.authorise).
+            authoriser = authoriser_from_post(request, perm=Perm.AUTHORISE_OVERRIDES)
             movement = services.cash_movement_record(
-                session=session, user=request.user, request=request, **form.cleaned_data
+                session=session, user=request.user, authorised_by=authoriser, request=request, **form.cleaned_data
             )
+        except PinError as exc:
+            pin = pin_context(request, perm=Perm.AUTHORISE_OVERRIDES, error=exc.message, always=True)
+            status = 400
         except DomainError as exc:
             apply_domain_error(form, exc)
+            if exc.code == "needs_pin":
+                pin = pin_context(request, perm=Perm.AUTHORISE_OVERRIDES, message=exc.message, always=True)
             status = 400
         else:
             messages.success(request, f"{movement.get_kind_display()}: KES {movement.amount:,.2f} ({movement.reason}).")
@@ -116,7 +142,7 @@ def movement_create(request):
             form = CashMovementForm()
     else:
         status = 400
-    context = _desk_context(request, movement_form=form)
+    context = _desk_context(request, movement_form=form, pin=pin)
     template = "cashdesk/index.html#drawer" if request.htmx else "cashdesk/index.html"
     return render(request, template, context, status=status if not request.htmx else 200)
 
@@ -161,7 +187,12 @@ def session_close(request):
                 + (f": KES {abs(closed.difference):,.2f} {word}." if word != "exact" else ": the drawer is exact."),
             )
             return redirect("cashdesk:session_report", pk=closed.pk)
-    context = {"session": session, "form": form, "needs_approval": needs_approval or bool(form.data.get("approver"))}
+    session.refresh_from_db(fields=["first_count", "first_count_at"])
+    context = {
+        "session": session,
+        "form": form,
+        "needs_approval": needs_approval or bool(form.data.get("approver")) or session.first_count is not None,
+    }
     return render(request, "cashdesk/session_close.html", context, status=400 if form.errors else 200)
 
 
@@ -236,9 +267,31 @@ def _denomination_rows(session: CashSession) -> list[dict]:
     return rows
 
 
+def _x_report_allowed(request, session: CashSession) -> bool:
+    """An X report (an open drawer's figures) is read only by those who may see expected cash, and
+    every read is audited: reading the drawer mid-shift is how a count gets "fixed" before close."""
+    if session.status != SessionStatus.OPEN:
+        return True
+    if not may_see_expected(request.user):
+        messages.info(request, "Blind close: the drawer's figures show after you count it. A manager can read "
+                               "the X report.")
+        return False
+    audit_record(
+        action=AuditAction.X_REPORT_READ,
+        user=request.user,
+        instance=session,
+        after={"cashier": session.cashier_id},
+        branch=session.branch_id,
+        request=request,
+    )
+    return True
+
+
 @require_perm(Perm.USE_OWN_CASH_SESSION)
 def session_report(request, pk: int):
     session = _visible_session(request, pk)
+    if not _x_report_allowed(request, session):
+        return _redirect(request, reverse("cashdesk:index"))
     context = _report_context(request, session)
     template = "cashdesk/session_report.html#report" if request.htmx else "cashdesk/session_report.html"
     return render(request, template, context)
@@ -247,6 +300,8 @@ def session_report(request, pk: int):
 @require_perm(Perm.USE_OWN_CASH_SESSION)
 def session_report_pdf(request, pk: int):
     session = _visible_session(request, pk)
+    if not _x_report_allowed(request, session):
+        return redirect("cashdesk:index")
     context = _report_context(request, session)
     kind = context["report"]["kind"]
     filename = f"{kind}-report-session-{session.pk}.pdf"

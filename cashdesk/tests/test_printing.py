@@ -208,3 +208,24 @@ def test_open_drawer_needs_a_reason_and_is_audited(employee, branch, shop, djang
 def test_open_drawer_without_a_printer_says_so(employee, shop):
     with pytest.raises(PrintingError, match="no receipt printer"):
         drawer_open(user=employee, reason="Change")
+
+
+def test_an_authorised_reprint_prints_a_copy_and_is_audited(
+    employee, manager_client, branch, shop, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    with FakePrinter() as printer:
+        _printer(branch, printer.port)
+        with django_capture_on_commit_callbacks(execute=True):
+            sale = _pay_cash(employee, branch)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = manager_client.post(reverse("sales:reprint", args=[sale.pk]), {"reason": "Customer lost it"},
+                                           follow=True)
+    assert b"a COPY is printing on the counter printer" in response.content
+    assert [job.kind for job in PrintJob.objects.filter(sale=sale).order_by("pk")] == ["RECEIPT", "COPY"]
+    assert len(printer.jobs) == 2
+    assert "COPY" not in text_of(printer.jobs[0]) and "*** COPY - NOT THE ORIGINAL ***" in text_of(printer.jobs[1])
+    assert DRAWER_KICK not in printer.jobs[1]  # a copy never opens the drawer
+    entry = AuditLog.objects.get(action=AuditAction.REPRINT)
+    assert entry.reason == "Customer lost it" and entry.object_id == str(sale.pk)

@@ -24,6 +24,7 @@ urlpatterns = [
     # the counter's printer and the cash drawer behind it
     path("drawer/open/", printing_views.drawer_open, name="drawer_open"),
     path("printing/<int:pk>/retry/", printing_views.print_job_retry, name="print_job_retry"),
+    path("printing/sale/<int:sale_id>/", printing_views.print_status, name="print_status"),
     # M-Pesa on the pay panel
     path("sale/<int:sale_id>/mpesa/", mpesa_views.mpesa_panel, name="mpesa_panel"),
     path("sale/<int:sale_id>/mpesa/push/", mpesa_views.mpesa_stk_start, name="mpesa_stk_start"),

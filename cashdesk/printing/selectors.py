@@ -25,3 +25,8 @@ def print_jobs_failed(*, branch_id: int | None) -> QuerySet[PrintJob]:
         .select_related("sale", "printer")
         .order_by("-created_at", "-id")
     )
+
+
+def print_job_latest(*, sale_id: int) -> PrintJob | None:
+    """The sale's last receipt job (original or copy): what the receipt page tells the cashier."""
+    return PrintJob.objects.filter(sale_id=sale_id).select_related("printer").order_by("-created_at", "-id").first()

@@ -191,6 +191,9 @@ CASES = [
         fresh_world=True,
         args=lambda w: [w.print_failed.pk],
     ),
+    Case("cashdesk:print_status", others_hidden(), args=lambda w: [w.drawer_sale.pk]),
+    Case("cashdesk:print_status", others_hidden(), args=lambda w: [w.drawer_sale.pk], htmx=True,
+         id="htmx:cashdesk:print_status"),
     # M-Pesa on the pay panel
     Case("cashdesk:mpesa_panel", others_hidden(), args=lambda w: [w.drawer_sale.pk]),
     Case(

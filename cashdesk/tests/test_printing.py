@@ -229,3 +229,42 @@ def test_an_authorised_reprint_prints_a_copy_and_is_audited(
     assert DRAWER_KICK not in printer.jobs[1]  # a copy never opens the drawer
     entry = AuditLog.objects.get(action=AuditAction.REPRINT)
     assert entry.reason == "Customer lost it" and entry.object_id == str(sale.pk)
+
+
+def test_the_receipt_page_tells_the_cashier_it_did_not_print_and_retries(
+    employee, employee_client, branch, shop, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    printer_row = _printer(branch, closed_port())
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = _pay_cash(employee, branch)
+    status_url = reverse("cashdesk:print_status", args=[sale.pk])
+    page = employee_client.get(status_url)
+    assert page.status_code == 200 and b"<html" in page.content and b"Not printed." in page.content
+    fragment = employee_client.get(status_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and "refused the connection" in fragment
+    assert "The sale is completed and paid" in fragment
+    job = PrintJob.objects.get(sale=sale)
+    assert reverse("cashdesk:print_job_retry", args=[job.pk]) in fragment
+    with FakePrinter() as printer:
+        printer_row.port = printer.port
+        printer_row.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            retried = employee_client.post(reverse("cashdesk:print_job_retry", args=[job.pk]), HTTP_HX_REQUEST="true")
+    # the task ran after the commit: the fragment answered while it was queued, the job is printed now
+    assert retried.status_code == 200 and 'id="print-status"' in retried.content.decode()
+    assert len(printer.jobs) == 1
+    assert "Receipt printed, drawer opened." in employee_client.get(status_url, HTTP_HX_REQUEST="true").content.decode()
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.COMPLETED and Payment.objects.filter(sale=sale).count() == 1
+
+
+def test_a_waiting_job_polls_in_the_background(employee, employee_client, branch, shop):
+    from django.urls import reverse
+
+    _printer(branch, closed_port())
+    sale = _pay_cash(employee, branch)  # on_commit never runs here: the job is still waiting
+    fragment = employee_client.get(reverse("cashdesk:print_status", args=[sale.pk]), HTTP_HX_REQUEST="true")
+    text = fragment.content.decode()
+    assert "Printing on" in text and 'hx-trigger="every 2s"' in text and "X-Asiria-Background" in text

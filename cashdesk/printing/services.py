@@ -37,7 +37,8 @@ def _enqueue(job: PrintJob) -> None:
     transaction.on_commit(lambda: print_job_run(job.pk))
 
 
-@transaction.atomic
+# No savepoint: called inside every checkout's transaction, where one would cost two queries a sale.
+@transaction.atomic(savepoint=False)
 def receipt_print_queue(*, sale: Sale, user: User, copy: bool = False, open_drawer: bool = False) -> PrintJob | None:
     """Queue `sale`'s receipt on its branch's printer (None when the branch has none: the browser
     prints). A copy is printed "COPY"; who may have one is decided before (`sale_receipt_reprint`)."""

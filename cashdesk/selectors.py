@@ -32,7 +32,7 @@ from cashdesk.models import (
 from cashdesk.mpesa.models import STK_WAITING, StkRequest
 from core.money import ZERO, money
 from core.roles import Perm
-from pos.people.models import User
+from pos.people.models import ShopSettings, User
 from pos.sales.models import Refund, RefundMethod, Sale, SaleLine, SaleStatus
 from pos.sales.selectors import sale_pay_reference
 
@@ -95,6 +95,12 @@ class CashFigures:
         data["cash_sales"] = str(self.cash_sales)
         data["expected"] = str(self.expected)
         return data
+
+
+def expected_cash_visible_to(*, user: User) -> bool:
+    """With a blind close (the shop's setting) a cashier never sees what should be in a drawer before
+    counting it; managers and owners, who read other people's drawers, still do."""
+    return not ShopSettings.load().blind_close or user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS)
 
 
 def session_cash_figures(*, session: CashSession) -> CashFigures:

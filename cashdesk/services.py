@@ -30,7 +30,7 @@ from cashdesk.models import (
 )
 from cashdesk.mpesa.models import STK_WAITING, StkRequest
 from cashdesk.printing.services import receipt_print_queue
-from cashdesk.selectors import DENOMINATIONS, session_cash_figures, session_report
+from cashdesk.selectors import DENOMINATIONS, expected_cash_visible_to, session_cash_figures, session_report
 from core.db import retry_on_deadlock
 from core.errors import ConflictError, DomainError
 from core.money import ZERO, money
@@ -132,6 +132,32 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
         ) from None
 
 
+class XReportRefused(PaymentError):
+    """A cashier asked for their open drawer's figures under a blind close."""
+
+    status_code = 403
+
+
+def session_x_report_read(*, session: CashSession, user: User, request=None) -> None:
+    """Someone reads an open drawer's figures (the X report): refused to a cashier under a blind
+    close, audited for everyone else — reading the drawer mid-shift is how a count gets "fixed"."""
+    if session.status != SessionStatus.OPEN:
+        return
+    if not expected_cash_visible_to(user=user):
+        raise XReportRefused(
+            "Blind close: the drawer's figures show after you count it. A manager can read the X report.",
+            code="blind_close",
+        )
+    audit_record(
+        action=AuditAction.X_REPORT_READ,
+        user=user,
+        instance=session,
+        after={"cashier": session.cashier_id},
+        branch=session.branch_id,
+        request=request,
+    )
+
+
 def session_expected_cash(*, session: CashSession) -> Decimal:
     """Float + cash taken − change + paid in − paid out + cash customer receipts − cash supplier
     payments − cash expenses − cash refunds (`pos.Refund` paid from this drawer) — see
@@ -204,7 +230,7 @@ def cash_movement_record(
 def _check_drawer_has(session: CashSession, amount: Decimal) -> None:
     available = session_cash_figures(session=session).expected
     if amount > available:
-        if ShopSettings.load().blind_close:
+        if ShopSettings.load().blind_close:  # whoever asks: the refusal is the same for everyone
             # With a blind close the cashier is never told what should be in the drawer.
             raise PaymentError(f"KES {amount} is more than should be in the drawer.", field="amount")
         raise PaymentError(

@@ -22,6 +22,7 @@ from cashdesk.pdf import pdf_response
 from cashdesk.printing.forms import DrawerOpenForm
 from cashdesk.printing.selectors import print_jobs_failed, printer_for_branch
 from cashdesk.selectors import (
+    expected_cash_visible_to,
     session_cash_figures,
     session_current,
     session_report_for_display,
@@ -31,9 +32,7 @@ from cashdesk.tables import CashSessionTable
 from core.errors import DomainError
 from core.permissions import require_perm
 from core.roles import Perm
-from pos.people.audit import AuditAction, audit_record
 from pos.people.authorise import authoriser_from_post, pin_context
-from pos.people.models import ShopSettings
 from pos.people.services import PinError, staff_verify_pin
 
 
@@ -48,17 +47,11 @@ def _redirect(request, url: str):
     return redirect(url)
 
 
-def may_see_expected(user) -> bool:
-    """With a blind close (the shop's setting) a cashier never sees what should be in a drawer before
-    counting it; managers and owners, who read other people's drawers, still do."""
-    return not ShopSettings.load().blind_close or user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS)
-
-
 # ---------------------------------------------------------------------------- the desk
 def _desk_context(request, *, movement_form=None, open_form=None, pin=None, drawer_form=None) -> dict:
 
     session = session_current(cashier=request.user)
-    context = {"session": session, "denominations": None, "show_expected": may_see_expected(request.user)}
+    context = {"session": session, "denominations": None, "show_expected": expected_cash_visible_to(user=request.user)}
     if session is not None:
         if context["show_expected"]:
             context["figures"] = session_cash_figures(session=session)
@@ -268,22 +261,11 @@ def _denomination_rows(session: CashSession) -> list[dict]:
 
 
 def _x_report_allowed(request, session: CashSession) -> bool:
-    """An X report (an open drawer's figures) is read only by those who may see expected cash, and
-    every read is audited: reading the drawer mid-shift is how a count gets "fixed" before close."""
-    if session.status != SessionStatus.OPEN:
-        return True
-    if not may_see_expected(request.user):
-        messages.info(request, "Blind close: the drawer's figures show after you count it. A manager can read "
-                               "the X report.")
+    try:
+        services.session_x_report_read(session=session, user=request.user, request=request)
+    except DomainError as exc:
+        messages.info(request, exc.message)
         return False
-    audit_record(
-        action=AuditAction.X_REPORT_READ,
-        user=request.user,
-        instance=session,
-        after={"cashier": session.cashier_id},
-        branch=session.branch_id,
-        request=request,
-    )
     return True
 
 

@@ -10,6 +10,8 @@ from cashdesk.models import (
     Expense,
     ExpenseCategory,
     Payment,
+    PrintJob,
+    ReceiptPrinter,
     SupplierPayment,
 )
 
@@ -95,3 +97,18 @@ class ExpenseCategoryAdmin(admin.ModelAdmin):
 # The M-Pesa and eTIMS records' admin is defined with each; Django finds it through this module.
 from cashdesk.etims import admin as _etims_admin  # noqa: E402,F401
 from cashdesk.mpesa import admin as _mpesa_admin  # noqa: E402,F401
+
+
+# ---------------------------------------------------------------------------- the counter's printer
+@admin.register(ReceiptPrinter)
+class ReceiptPrinterAdmin(admin.ModelAdmin):
+    """Where each branch's thermal printer is on the shop's network: set by the owner."""
+
+    list_display = ("branch", "name", "host", "port", "paper_width", "is_active")
+    list_filter = ("is_active", "paper_width")
+
+
+@admin.register(PrintJob)
+class PrintJobAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "printer", "kind", "sale", "status", "attempts", "error", "requested_by", "created_at")
+    list_filter = ("status", "kind")

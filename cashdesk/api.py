@@ -34,7 +34,15 @@ from cashdesk.selectors import (
     sessions_visible_to,
     supplier_payments_visible_to,
 )
-from cashdesk.services import MAX_SPLIT_PARTS, PaymentError, Tender, sale_checkout, session_close, session_open
+from cashdesk.services import (
+    MAX_SPLIT_PARTS,
+    PaymentError,
+    Tender,
+    sale_checkout,
+    session_close,
+    session_open,
+    session_x_report_read,
+)
 from core.api import RolePermission
 from core.api_schema import errors
 from core.decimal_input import DecimalSerializerField
@@ -161,10 +169,13 @@ class CashSessionViewSet(
     @extend_schema(
         summary="The session's X report (open: live figures) or Z report (closed: frozen at close)",
         responses={200: SessionReportSerializer, **errors(401, 403, 404)},
+        description="Under a blind close (the shop's setting) a cashier gets 403 for their open drawer's X report; "
+        "every X report read is audited.",
     )
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         session = self.get_object()
+        session_x_report_read(session=session, user=request.user, request=request)  # blind close; audited
         kind = "Z" if session.status == SessionStatus.CLOSED else "X"
         return Response({"kind": kind, "report": session_report_for_display(session=session)})
 

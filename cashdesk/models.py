@@ -51,6 +51,10 @@ class CashSession(TimeStampedModel):
     counted_by_method = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     # The Z report frozen at close: a closed session's figures never change, whatever happens later.
     report = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, editable=False)
+    # The cashier's first count at close, kept whatever happens next: once the over/short has been
+    # shown, typing a different count (a recount) needs a manager.
+    first_count = MoneyField(null=True, blank=True, editable=False)
+    first_count_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -150,10 +154,12 @@ class Payment(TimeStampedModel):
 class CashMovementKind(models.TextChoices):
     PAID_IN = "PAID_IN", "Paid in"
     PAID_OUT = "PAID_OUT", "Paid out"
+    CASH_DROP = "DROP", "Cash drop to the safe"
 
 
 class CashMovement(TimeStampedModel):
-    """Petty cash put into or taken out of the drawer during an open session, with a reason."""
+    """Petty cash put into or taken out of the drawer during an open session, with a reason; a cash
+    drop is notes taken from a full drawer to the safe."""
 
     session = models.ForeignKey(CashSession, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=8, choices=CashMovementKind.choices)
@@ -320,6 +326,7 @@ class Expense(TimeStampedModel):
 
 # The M-Pesa records are defined with M-Pesa (cashdesk/mpesa/models.py); Django loads them from here.
 # The eTIMS records are defined with eTIMS (cashdesk/etims/models.py); Django loads them from here.
+# The counter's printer and its jobs are defined with the hardware (cashdesk/printing/models.py).
 from cashdesk.etims.models import (  # noqa: E402,F401
     EtimsCode,
     EtimsDevice,
@@ -332,3 +339,4 @@ from cashdesk.etims.models import (  # noqa: E402,F401
     EtimsSyncState,
 )
 from cashdesk.mpesa.models import C2BPayment, MpesaInbox, MpesaReconciliation, StkRequest  # noqa: E402,F401
+from cashdesk.printing.models import PrintJob, ReceiptPrinter  # noqa: E402,F401

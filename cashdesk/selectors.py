@@ -5,6 +5,7 @@ in/out, refunds, customer receipts, supplier payments and expenses. Expected cas
 
     opening float + cash taken − change given + paid in − paid out
     + customer receipts in cash − supplier payments in cash − expenses in cash − cash refunds
+    − cash drops to the safe
 """
 
 from dataclasses import asdict, dataclass
@@ -32,7 +33,7 @@ from cashdesk.mpesa.models import STK_WAITING, StkRequest
 from core.branches import for_viewer
 from core.money import ZERO, money
 from core.roles import Perm
-from pos.people.models import User
+from pos.people.models import ShopSettings, User
 from pos.sales.models import Refund, RefundMethod, Sale, SaleLine, SaleStatus
 from pos.sales.selectors import sale_pay_reference
 
@@ -69,6 +70,7 @@ class CashFigures:
     supplier_payments: Decimal  # cash paid to suppliers from the drawer
     expenses: Decimal  # cash paid for expenses from the drawer
     refunds: Decimal  # cash given back for returns and voids (pos.Refund) from this drawer
+    cash_drops: Decimal = ZERO  # notes taken from the drawer to the safe
 
     @property
     def expected(self) -> Decimal:
@@ -82,6 +84,7 @@ class CashFigures:
             - self.supplier_payments
             - self.expenses
             - self.refunds
+            - self.cash_drops
         )
 
     @property
@@ -93,6 +96,12 @@ class CashFigures:
         data["cash_sales"] = str(self.cash_sales)
         data["expected"] = str(self.expected)
         return data
+
+
+def expected_cash_visible_to(*, user: User) -> bool:
+    """With a blind close (the shop's setting) a cashier never sees what should be in a drawer before
+    counting it; managers and owners, who read other people's drawers, still do."""
+    return not ShopSettings.load().blind_close or user.has_perm(Perm.VIEW_ALL_CASH_SESSIONS)
 
 
 def session_cash_figures(*, session: CashSession) -> CashFigures:
@@ -114,6 +123,7 @@ def session_cash_figures(*, session: CashSession) -> CashFigures:
         supplier_payments=_sum(SupplierPayment.objects.filter(session=session, method=MoneyMethod.CASH)),
         expenses=_sum(Expense.objects.filter(session=session, method=MoneyMethod.CASH)),
         refunds=_sum(Refund.objects.filter(cash_session=session, method=RefundMethod.CASH)),
+        cash_drops=money(movements.get(CashMovementKind.CASH_DROP) or ZERO),
     )
 
 

@@ -29,7 +29,8 @@ from cashdesk.models import (
     SessionStatus,
 )
 from cashdesk.mpesa.models import STK_WAITING, StkRequest
-from cashdesk.selectors import DENOMINATIONS, session_cash_figures, session_report
+from cashdesk.printing.services import receipt_print_queue
+from cashdesk.selectors import DENOMINATIONS, expected_cash_visible_to, session_cash_figures, session_report
 from core.branches import may_use_branch
 from core.db import retry_on_deadlock
 from core.errors import ConflictError, DomainError
@@ -42,7 +43,15 @@ from pos.people.audit import AuditAction, audit_record
 from pos.people.models import ShopSettings, User
 from pos.sales.models import Sale, SaleStatus
 from pos.sales.selectors import sale_amount_due, sale_amount_paid
-from pos.sales.services import SaleError, loyalty_change, loyalty_points_needed, sale_finalise, sale_recalculate
+from pos.sales.services import (
+    AuthorisationRequired,
+    SaleError,
+    authority_for,
+    loyalty_change,
+    loyalty_points_needed,
+    sale_finalise,
+    sale_recalculate,
+)
 
 MAX_SPLIT_PARTS = 10  # cash, card, M-Pesa… a real split has two or three parts
 MAX_TENDER = Decimal("10000000.00")
@@ -146,6 +155,32 @@ def session_open(*, cashier: User, opening_float: Decimal, note: str = "", when=
         ) from None
 
 
+class XReportRefused(PaymentError):
+    """A cashier asked for their open drawer's figures under a blind close."""
+
+    status_code = 403
+
+
+def session_x_report_read(*, session: CashSession, user: User, request=None) -> None:
+    """Someone reads an open drawer's figures (the X report): refused to a cashier under a blind
+    close, audited for everyone else — reading the drawer mid-shift is how a count gets "fixed"."""
+    if session.status != SessionStatus.OPEN:
+        return
+    if not expected_cash_visible_to(user=user):
+        raise XReportRefused(
+            "Blind close: the drawer's figures show after you count it. A manager can read the X report.",
+            code="blind_close",
+        )
+    audit_record(
+        action=AuditAction.X_REPORT_READ,
+        user=user,
+        instance=session,
+        after={"cashier": session.cashier_id},
+        branch=session.branch_id,
+        request=request,
+    )
+
+
 def session_expected_cash(*, session: CashSession) -> Decimal:
     """Float + cash taken − change + paid in − paid out + cash customer receipts − cash supplier
     payments − cash expenses − cash refunds (`pos.Refund` paid from this drawer) — see
@@ -153,14 +188,34 @@ def session_expected_cash(*, session: CashSession) -> Decimal:
     return session_cash_figures(session=session).expected
 
 
+CASH_OUT_KINDS = (CashMovementKind.PAID_OUT, CashMovementKind.CASH_DROP)
+_MOVEMENT_ACTIONS = {
+    CashMovementKind.PAID_IN: AuditAction.CASH_PAID_IN,
+    CashMovementKind.PAID_OUT: AuditAction.CASH_PAID_OUT,
+    CashMovementKind.CASH_DROP: AuditAction.CASH_DROP,
+}
+
+
 @retry_on_deadlock
 @transaction.atomic
 def cash_movement_record(
-    *, session: CashSession, kind: str, amount: Decimal, reason: str, user: User, request=None
+    *,
+    session: CashSession,
+    kind: str,
+    amount: Decimal,
+    reason: str,
+    user: User,
+    authorised_by: User | None = None,
+    request=None,
 ) -> CashMovement:
-    """Petty cash paid into or out of an open drawer, with a reason. Cannot take out more than is there."""
+    """Petty cash paid into or out of an open drawer, or a cash drop to the safe, with a reason.
+
+    Cannot take out more than is there. Taking out more than the shop's `cash_out_pin_limit` needs a
+    manager: `user` holding AUTHORISE_OVERRIDES, or an `authorised_by` manager whose PIN the view
+    checked (the till's rule for guarded actions, `authority_for`).
+    """
     if kind not in CashMovementKind.values:
-        raise PaymentError("Choose paid in or paid out.", field="kind")
+        raise PaymentError("Choose paid in or paid out, or a cash drop.", field="kind")
     amount = clean_amount(amount)
     reason = (reason or "").strip()
     if not reason:
@@ -168,17 +223,28 @@ def cash_movement_record(
     session = _lock_open_session(session)
     if not _may_act_on_session(user, session):
         raise PaymentError("This is another cashier's drawer.")
-    if kind == CashMovementKind.PAID_OUT:
+    authority = None
+    if kind in CASH_OUT_KINDS:
+        limit = ShopSettings.load().cash_out_pin_limit
+        if amount > limit:
+            try:
+                authority = authority_for(
+                    user=user, authorised_by=authorised_by, perm=Perm.AUTHORISE_OVERRIDES,
+                    what=f"Taking more than KES {limit:,.2f} out of the drawer",
+                )
+            except AuthorisationRequired as exc:
+                raise PaymentError(exc.message, field="amount", code="needs_pin") from exc
         _check_drawer_has(session, amount)
     movement = CashMovement.objects.create(
         session=session, kind=kind, amount=amount, reason=reason[:255], recorded_by=user
     )
     audit_record(
-        action=AuditAction.CASH_PAID_IN if kind == CashMovementKind.PAID_IN else AuditAction.CASH_PAID_OUT,
+        action=_MOVEMENT_ACTIONS[kind],
         user=user,
         instance=movement,
         reason=reason,
-        after={"session": session.pk, "amount": amount},
+        after={"session": session.pk, "amount": amount, "kind": kind},
+        authorised_by=authority if authority is not None and authority.pk != user.pk else None,
         branch=session.branch_id,
         request=request,
     )
@@ -188,6 +254,9 @@ def cash_movement_record(
 def _check_drawer_has(session: CashSession, amount: Decimal) -> None:
     available = session_cash_figures(session=session).expected
     if amount > available:
+        if ShopSettings.load().blind_close:  # whoever asks: the refusal is the same for everyone
+            # With a blind close the cashier is never told what should be in the drawer.
+            raise PaymentError(f"KES {amount} is more than should be in the drawer.", field="amount")
         raise PaymentError(
             f"Only KES {available} should be in the drawer; you cannot take out KES {amount}.", field="amount"
         )
@@ -253,8 +322,66 @@ def _may_approve(manager: User | None, session: CashSession) -> bool:
     return may_use_branch(manager, session.branch_id)
 
 
+def _counted_cash(closing_total, denominations: dict | None) -> tuple[Decimal, dict[str, int]]:
+    """The cash counted: the total typed, or the notes and coins added up (which must agree)."""
+    counted_from_notes, clean_denominations = denominations_total(denominations)
+    if closing_total in (None, ""):
+        if not clean_denominations:
+            raise PaymentError("Enter the cash you counted, or the count of each note and coin.", field="closing_total")
+        closing_total = counted_from_notes
+    closing_total = clean_amount(closing_total, field="closing_total", allow_zero=True, what="Counted cash")
+    if clean_denominations and counted_from_notes != closing_total:
+        raise PaymentError(
+            f"The notes and coins add up to KES {counted_from_notes}, not KES {closing_total}.", field="closing_total"
+        )
+    return closing_total, clean_denominations
+
+
 @retry_on_deadlock
 @transaction.atomic
+def session_count_record(
+    *, session: CashSession, counted_by: User, counted: Decimal, approved_by: User | None = None, request=None
+) -> CashSession:
+    """Keep the cashier's first count of the drawer; a different count later is a recount and needs a
+    manager (`counted_by` holding APPROVE_CASH_DIFFERENCE, or an `approved_by` manager whose PIN the
+    view checked). Its own transaction: the count stays recorded even when the close that follows is
+    refused (a difference too big), so the over/short, once shown, cannot be counted away."""
+    session = CashSession.objects.select_for_update().get(pk=session.pk)
+    if session.status != SessionStatus.OPEN:
+        raise PaymentConflictError("This cash session is already closed.", code="session_closed")
+    if session.cashier_id != counted_by.pk:
+        raise PaymentError("Only the cashier closes their own session; a manager can force-close it.")
+    if session.first_count is None:
+        session.first_count = counted
+        session.first_count_at = timezone.now()
+        session.save(update_fields=["first_count", "first_count_at", "updated_at"])
+        return session
+    if counted == session.first_count:
+        return session
+    if counted_by.has_perm(Perm.APPROVE_CASH_DIFFERENCE):
+        authority = counted_by
+    elif _may_approve(approved_by, session):
+        authority = approved_by
+    else:
+        raise PaymentError(
+            f"You counted KES {session.first_count:,.2f} at {timezone.localtime(session.first_count_at):%H:%M}: "
+            "counting again needs a manager's PIN.",
+            code="needs_approval",
+            field="closing_total",
+        )
+    audit_record(
+        action=AuditAction.COUNT_RECOUNTED,
+        user=counted_by,
+        instance=session,
+        before={"counted": session.first_count},
+        after={"counted": counted},
+        authorised_by=authority if authority.pk != counted_by.pk else None,
+        branch=session.branch_id,
+        request=request,
+    )
+    return session
+
+
 def session_close(
     *,
     session: CashSession,
@@ -273,9 +400,37 @@ def session_close(
     `closing_total` is the counted cash; with `denominations` ({"1000": 3, "50": 4, …}) it is
     computed from the count (and must agree when both are given). A difference bigger than the
     shop's `max_cash_difference` needs a manager: `closed_by` holding APPROVE_CASH_DIFFERENCE, or an
-    `approved_by` manager whose PIN the view checked. `force` is a manager closing someone else's
-    abandoned session (a reason is required; audited as a force-close).
+    `approved_by` manager whose PIN the view checked. The cashier's first count is kept
+    (`session_count_record`): a different count afterwards needs a manager too. `force` is a manager
+    closing someone else's abandoned session (a reason is required; audited as a force-close).
     """
+    if not force:
+        counted, _ = _counted_cash(closing_total, denominations)
+        _clean_counted_by_method(counted_by_method)
+        session_count_record(
+            session=session, counted_by=closed_by, counted=counted, approved_by=approved_by, request=request
+        )
+    return _session_close(
+        session=session, closed_by=closed_by, closing_total=closing_total, denominations=denominations,
+        counted_by_method=counted_by_method, approved_by=approved_by, note=note, force=force, request=request,
+        when=when,
+    )
+
+
+@transaction.atomic
+def _session_close(
+    *,
+    session: CashSession,
+    closed_by: User,
+    closing_total,
+    denominations: dict | None,
+    counted_by_method: dict | None,
+    approved_by: User | None,
+    note: str,
+    force: bool,
+    request,
+    when,
+) -> CashSession:
     session = CashSession.objects.select_for_update().get(pk=session.pk)
     if session.status != SessionStatus.OPEN:
         raise PaymentConflictError("This cash session is already closed.", code="session_closed")
@@ -287,16 +442,7 @@ def session_close(
     elif session.cashier_id != closed_by.pk:
         raise PaymentError("Only the cashier closes their own session; a manager can force-close it.")
 
-    counted_from_notes, clean_denominations = denominations_total(denominations)
-    if closing_total in (None, ""):
-        if not clean_denominations:
-            raise PaymentError("Enter the cash you counted, or the count of each note and coin.", field="closing_total")
-        closing_total = counted_from_notes
-    closing_total = clean_amount(closing_total, field="closing_total", allow_zero=True, what="Counted cash")
-    if clean_denominations and counted_from_notes != closing_total:
-        raise PaymentError(
-            f"The notes and coins add up to KES {counted_from_notes}, not KES {closing_total}.", field="closing_total"
-        )
+    closing_total, clean_denominations = _counted_cash(closing_total, denominations)
     counted_other = _clean_counted_by_method(counted_by_method)
 
     expected = session_expected_cash(session=session)
@@ -539,6 +685,8 @@ def _sale_checkout(*, sale: Sale, user: User, tenders: list[Tender], idempotency
             when=now,
         )
         etims_sale_queue(sale=sale)  # KRA eTIMS: into the branch's outbox, sent after the commit
+        # The counter's printer (if the branch has one) prints after the commit; cash opens the drawer.
+        receipt_print_queue(sale=sale, user=user, open_drawer=cash_now > 0)
         methods = sorted({p.method for p in confirmed} | {t.method for t in tenders})
         completed = sale
         transaction.on_commit(

@@ -8,6 +8,7 @@ from django.urls import path
 
 from cashdesk import money_views, views
 from cashdesk.mpesa import views as mpesa_views
+from cashdesk.printing import views as printing_views
 
 app_name = "cashdesk"
 
@@ -20,6 +21,10 @@ urlpatterns = [
     path("sessions/<int:pk>/", views.session_report, name="session_report"),
     path("sessions/<int:pk>/report.pdf", views.session_report_pdf, name="session_report_pdf"),
     path("sessions/<int:pk>/force-close/", views.session_force_close, name="session_force_close"),
+    # the counter's printer and the cash drawer behind it
+    path("drawer/open/", printing_views.drawer_open, name="drawer_open"),
+    path("printing/<int:pk>/retry/", printing_views.print_job_retry, name="print_job_retry"),
+    path("printing/sale/<int:sale_id>/", printing_views.print_status, name="print_status"),
     # M-Pesa on the pay panel
     path("sale/<int:sale_id>/mpesa/", mpesa_views.mpesa_panel, name="mpesa_panel"),
     path("sale/<int:sale_id>/mpesa/push/", mpesa_views.mpesa_stk_start, name="mpesa_stk_start"),

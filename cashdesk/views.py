@@ -19,7 +19,10 @@ from cashdesk.forms import CashMovementForm, ForceCloseForm, SessionCloseForm, S
 from cashdesk.models import CashMovement, CashSession, SessionStatus
 from cashdesk.mpesa.selectors import c2b_unmatched, stk_requests_flagged
 from cashdesk.pdf import pdf_response
+from cashdesk.printing.forms import DrawerOpenForm
+from cashdesk.printing.selectors import print_jobs_failed, printer_for_branch
 from cashdesk.selectors import (
+    expected_cash_visible_to,
     session_cash_figures,
     session_current,
     session_report_for_display,
@@ -31,6 +34,7 @@ from core.forms import add_domain_error
 from core.htmx import render_partial
 from core.permissions import require_perm
 from core.roles import Perm
+from pos.people.authorise import authoriser_from_post, pin_context
 from pos.people.services import PinError, staff_verify_pin
 
 
@@ -41,16 +45,23 @@ def _redirect(request, url: str):
 
 
 # ---------------------------------------------------------------------------- the desk
-def _desk_context(request, *, movement_form=None, open_form=None) -> dict:
+def _desk_context(request, *, movement_form=None, open_form=None, pin=None, drawer_form=None) -> dict:
 
     session = session_current(cashier=request.user)
-    context = {"session": session, "denominations": None}
+    context = {"session": session, "denominations": None, "show_expected": expected_cash_visible_to(user=request.user)}
     if session is not None:
-        context["figures"] = session_cash_figures(session=session)
+        if context["show_expected"]:
+            context["figures"] = session_cash_figures(session=session)
         context["movements"] = CashMovement.objects.filter(session=session).select_related("recorded_by")
         context["movement_form"] = movement_form or CashMovementForm()
+        context.update(pin or {"show_pin": False})
     else:
         context["open_form"] = open_form or SessionOpenForm()
+    printer = printer_for_branch(branch_id=request.user.branch_id)
+    context["printer"] = printer
+    if printer is not None:
+        context["failed_prints"] = list(print_jobs_failed(branch_id=request.user.branch_id)[:10])
+        context["drawer_form"] = drawer_form or DrawerOpenForm()
     context["recent_sessions"] = CashSession.objects.filter(cashier=request.user).select_related("branch")[:5]
     if request.user.has_perm(Perm.ATTACH_MPESA):
         context["unmatched_count"] = c2b_unmatched(viewer=request.user).count()
@@ -96,13 +107,21 @@ def movement_create(request):
     if session is None:
         messages.error(request, "Open your cash session first.")
         return _redirect(request, reverse("cashdesk:index"))
+    pin = None
     if form.is_valid():
         try:
+            # Big paid-outs and cash drops: the till's manager-PIN rule (pos.people.authorise).
+            authoriser = authoriser_from_post(request, perm=Perm.AUTHORISE_OVERRIDES)
             movement = services.cash_movement_record(
-                session=session, user=request.user, request=request, **form.cleaned_data
+                session=session, user=request.user, authorised_by=authoriser, request=request, **form.cleaned_data
             )
+        except PinError as exc:
+            pin = pin_context(request, perm=Perm.AUTHORISE_OVERRIDES, error=exc.message, always=True)
+            status = 400
         except DomainError as exc:
             add_domain_error(form, exc)
+            if exc.code == "needs_pin":
+                pin = pin_context(request, perm=Perm.AUTHORISE_OVERRIDES, message=exc.message, always=True)
             status = 400
         else:
             messages.success(request, f"{movement.get_kind_display()}: KES {movement.amount:,.2f} ({movement.reason}).")
@@ -111,7 +130,7 @@ def movement_create(request):
             form = CashMovementForm()
     else:
         status = 400
-    context = _desk_context(request, movement_form=form)
+    context = _desk_context(request, movement_form=form, pin=pin)
     return render_partial(request, "cashdesk/index.html", "drawer", context, status=status if not request.htmx else 200)
 
 
@@ -155,7 +174,12 @@ def session_close(request):
                 + (f": KES {abs(closed.difference):,.2f} {word}." if word != "exact" else ": the drawer is exact."),
             )
             return redirect("cashdesk:session_report", pk=closed.pk)
-    context = {"session": session, "form": form, "needs_approval": needs_approval or bool(form.data.get("approver"))}
+    session.refresh_from_db(fields=["first_count", "first_count_at"])
+    context = {
+        "session": session,
+        "form": form,
+        "needs_approval": needs_approval or bool(form.data.get("approver")) or session.first_count is not None,
+    }
     return render(request, "cashdesk/session_close.html", context, status=400 if form.errors else 200)
 
 
@@ -229,9 +253,20 @@ def _denomination_rows(session: CashSession) -> list[dict]:
     return rows
 
 
+def _x_report_allowed(request, session: CashSession) -> bool:
+    try:
+        services.session_x_report_read(session=session, user=request.user, request=request)
+    except DomainError as exc:
+        messages.info(request, exc.message)
+        return False
+    return True
+
+
 @require_perm(Perm.USE_OWN_CASH_SESSION)
 def session_report(request, pk: int):
     session = _visible_session(request, pk)
+    if not _x_report_allowed(request, session):
+        return _redirect(request, reverse("cashdesk:index"))
     context = _report_context(request, session)
     return render_partial(request, "cashdesk/session_report.html", "report", context)
 
@@ -239,6 +274,8 @@ def session_report(request, pk: int):
 @require_perm(Perm.USE_OWN_CASH_SESSION)
 def session_report_pdf(request, pk: int):
     session = _visible_session(request, pk)
+    if not _x_report_allowed(request, session):
+        return redirect("cashdesk:index")
     context = _report_context(request, session)
     kind = context["report"]["kind"]
     filename = f"{kind}-report-session-{session.pk}.pdf"

@@ -114,6 +114,16 @@ def prepare(world):
         device=world.etims_device, supplier_tin="P000111222Q", supplier_name="Matrix supplier",
         supplier_invc_no=abs(hash(tag)) % 100000, total=Decimal("116"), tax_total=Decimal("16"), data={"itemList": []},
     )
+    from cashdesk.printing.models import PrintJob, PrintJobKind, PrintJobStatus, ReceiptPrinter
+
+    # The branch's counter printer sits on a port nothing answers (the discard port): jobs fail at once.
+    world.printer = ReceiptPrinter.objects.update_or_create(
+        branch=world.branch, defaults={"host": "127.0.0.1", "port": 9}
+    )[0]
+    world.print_failed = PrintJob.objects.create(
+        printer=world.printer, kind=PrintJobKind.DRAWER, open_drawer=True, reason="Change",
+        status=PrintJobStatus.FAILED, error="The printer refused the connection.", requested_by=cashier,
+    )
     world.c2b = C2BPayment.objects.create(
         trans_id=f"MX{tag}",
         transaction_type="Buy Goods",
@@ -172,6 +182,18 @@ CASES = [
     ),
     Case("cashdesk:session_report_pdf", others_hidden(), args=lambda w: [w.drawer_session.pk]),
     Case("cashdesk:session_force_close", managers_and_owners(), args=lambda w: [w.drawer_session.pk]),
+    # the counter's printer and the cash drawer
+    Case("cashdesk:drawer_open", everyone_but_anonymous(), method="post", data=lambda w: {"reason": "Change"}),
+    Case(
+        "cashdesk:print_job_retry",
+        everyone_but_anonymous(),
+        method="post",
+        fresh_world=True,
+        args=lambda w: [w.print_failed.pk],
+    ),
+    Case("cashdesk:print_status", others_hidden(), args=lambda w: [w.drawer_sale.pk]),
+    Case("cashdesk:print_status", others_hidden(), args=lambda w: [w.drawer_sale.pk], htmx=True,
+         id="htmx:cashdesk:print_status"),
     # M-Pesa on the pay panel
     Case("cashdesk:mpesa_panel", others_hidden(), args=lambda w: [w.drawer_sale.pk]),
     Case(

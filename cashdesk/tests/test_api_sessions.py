@@ -29,7 +29,7 @@ def close_url(session):
 
 
 # ---------------------------------------------------------------------------- sessions
-def test_open_sell_and_close_a_session(employee, branch):
+def test_open_sell_and_close_a_session(employee, manager, branch):
     client = api_client(employee)
     opened = client.post(SESSIONS, {"opening_float": "1000.00"}, format="json")
     assert opened.status_code == 201, opened.json()
@@ -37,8 +37,12 @@ def test_open_sell_and_close_a_session(employee, branch):
     assert opened.json()["status"] == "OPEN" and opened.json()["opening_float"] == "1000.00"
     sale = ring_up(employee, branch, ("500", "1"))
     sale_checkout(sale=sale, user=employee, tenders=[Tender("CASH", D("500"))], idempotency_key="s-1")
-    x_report = client.get(reverse("cash-session-report", args=[session.pk])).json()
-    assert x_report["kind"] == "X" and x_report["report"]
+    # blind close (the default): the cashier counts before seeing the figures; a manager may read them
+    refused = client.get(reverse("cash-session-report", args=[session.pk]))
+    assert refused.status_code == 403 and "Blind close" in str(refused.json())
+    x_report = api_client(manager).get(reverse("cash-session-report", args=[session.pk])).json()
+    assert x_report["kind"] == "X" and x_report["report"]["cash"]["expected"] == "1500.00"
+    assert AuditLog.objects.get(action=AuditAction.X_REPORT_READ).user == manager
     closed = client.post(close_url(session), {"closing_total": 1500.00}, format="json")
     assert closed.status_code == 200, closed.json()
     assert closed.json()["status"] == "CLOSED"

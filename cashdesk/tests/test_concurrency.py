@@ -67,3 +67,22 @@ def test_two_tills_race_for_the_last_unit(branch):
     assert Payment.objects.count() == 1
     assert stock_on_hand(product_id=product.pk, branch_id=branch.pk) == D("0")
     assert list(Sale.objects.filter(status=SaleStatus.COMPLETED).values_list("number", flat=True)) == ["MAIN-000001"]
+
+
+def test_two_counts_sent_at_once_keep_one_first_count(branch):
+    """A double submit of the close form with different counts (two tablets, a retried request): one
+    becomes the first count, the other is a recount and is refused without a manager."""
+    from cashdesk.models import CashSession
+    from cashdesk.services import PaymentError, session_count_record
+
+    cashier = UserFactory(branch=branch)
+    session = open_session(cashier, "1000")
+
+    def count(amount):
+        return lambda: session_count_record(session=session, counted_by=cashier, counted=D(amount))
+
+    results = run_together(count("900"), count("950"))
+    session = CashSession.objects.get(pk=session.pk)
+    assert session.first_count in (D("900.00"), D("950.00"))
+    refused = [r for r in results if isinstance(r, PaymentError)]
+    assert len(refused) == 1 and refused[0].code == "needs_approval", results

@@ -79,7 +79,8 @@ def test_paid_in_and_out_move_expected_cash(employee):
         ("PAID_OUT", D("-50"), "x", "more than zero"),
         ("PAID_IN", D("50"), "  ", "Say what the money is for"),
         ("STOLEN", D("50"), "x", "paid in or paid out"),
-        ("PAID_OUT", D("1000.01"), "Too much", "Only KES 1000.00 should be in the drawer"),
+        ("PAID_OUT", D("1000.01"), "Too much", "KES 1000.01 is more than should be in the drawer"),
+        ("DROP", D("1000.01"), "To the safe", "KES 1000.01 is more than should be in the drawer"),
     ],
 )
 def test_bad_cash_movements_change_nothing(employee, kind, amount, reason, message):
@@ -87,6 +88,15 @@ def test_bad_cash_movements_change_nothing(employee, kind, amount, reason, messa
     with pytest.raises(PaymentError, match=message):
         cash_movement_record(session=session, kind=kind, amount=amount, reason=reason, user=employee)
     assert not CashMovement.objects.exists()
+
+
+def test_without_blind_close_the_refusal_says_what_is_in_the_drawer(employee):
+    shop = ShopSettings.load()
+    shop.blind_close = False
+    shop.save()
+    session = open_session(employee, "1000")
+    with pytest.raises(PaymentError, match="Only KES 1000.00 should be in the drawer"):
+        cash_movement_record(session=session, kind="PAID_OUT", amount=D("1000.01"), reason="x", user=employee)
 
 
 def test_another_cashier_cannot_touch_my_drawer(employee):
@@ -365,3 +375,66 @@ def test_cash_refunds_leave_the_drawer_and_show_in_the_z_report(employee, manage
     assert methods["CARD"]["refunds"] == "300.00" and methods["CARD"]["expected"] == "0.00"
     assert methods["CASH"]["expected"] == "1100.00"
     assert [m["kind"] for m in report["movements"]] == ["Cash refund"]
+
+
+# ---------------------------------------------------------------------------- cash controls
+def test_a_big_paid_out_or_cash_drop_needs_a_manager(employee, manager):
+    shop = ShopSettings.load()
+    shop.cash_out_pin_limit = D("1000.00")
+    shop.save()
+    session = open_session(employee, "5000")
+    cash_movement_record(session=session, kind="PAID_OUT", amount=D("1000.00"), reason="Boda boda", user=employee)
+    for kind in ("PAID_OUT", "DROP"):
+        with pytest.raises(PaymentError, match="needs a manager's authorisation") as refused:
+            cash_movement_record(session=session, kind=kind, amount=D("1000.01"), reason="Big", user=employee)
+        assert refused.value.code == "needs_pin"
+    assert CashMovement.objects.count() == 1
+    drop = cash_movement_record(
+        session=session, kind="DROP", amount=D("2500"), reason="To the safe", user=employee, authorised_by=manager
+    )
+    entry = AuditLog.objects.get(action=AuditAction.CASH_DROP)
+    assert entry.authorised_by == manager and entry.object_id == str(drop.pk)
+    assert session_expected_cash(session=session) == D("1500.00")
+    assert session_cash_figures(session=session).cash_drops == D("2500.00")
+    # a manager's own paid-out needs nobody else; paid in is never guarded
+    cash_movement_record(session=session, kind="PAID_OUT", amount=D("1200"), reason="Supplier", user=manager)
+    cash_movement_record(session=session, kind="PAID_IN", amount=D("9000"), reason="Bank change", user=employee)
+
+
+def test_a_cashier_of_another_branch_cannot_authorise_a_paid_out(employee, other_branch):
+    ShopSettings.objects.filter(pk=1).update(cash_out_pin_limit=D("10"))
+    session = open_session(employee, "500")
+    elsewhere = UserFactory(role=Role.MANAGER, branch=other_branch)
+    with pytest.raises(PaymentError):
+        cash_movement_record(session=session, kind="PAID_OUT", amount=D("50"), reason="x", user=employee,
+                             authorised_by=elsewhere)
+    assert not CashMovement.objects.exists()
+
+
+def test_the_first_count_is_kept_and_a_recount_needs_a_manager(employee, manager):
+    session = open_session(employee, "1000")
+    with pytest.raises(PaymentError) as refused:
+        session_close(session=session, closed_by=employee, closing_total=D("700"))
+    assert refused.value.code == "needs_approval" and "KES 300.00 short" in refused.value.message
+    session.refresh_from_db()
+    assert session.is_open and session.first_count == D("700.00")
+    # the over/short has been shown: counting "1000" now is a recount
+    with pytest.raises(PaymentError, match="counting again needs a manager") as again:
+        session_close(session=session, closed_by=employee, closing_total=D("1000"))
+    assert again.value.code == "needs_approval"
+    session.refresh_from_db()
+    assert session.is_open and session.first_count == D("700.00")
+    closed = session_close(session=session, closed_by=employee, closing_total=D("1000"), approved_by=manager)
+    assert closed.closing_total == D("1000.00") and closed.difference == D("0.00")
+    entry = AuditLog.objects.get(action=AuditAction.COUNT_RECOUNTED)
+    assert entry.authorised_by == manager
+    assert entry.before_data == {"counted": "700.00"} and entry.after_data == {"counted": "1000.00"}
+
+
+def test_the_same_count_again_is_not_a_recount(employee, manager):
+    session = open_session(employee, "1000")
+    with pytest.raises(PaymentError):
+        session_close(session=session, closed_by=employee, closing_total=D("700"))
+    closed = session_close(session=session, closed_by=employee, closing_total=D("700"), approved_by=manager)
+    assert closed.close_approved_by == manager
+    assert not AuditLog.objects.filter(action=AuditAction.COUNT_RECOUNTED).exists()

@@ -10,6 +10,7 @@ from config.settings.api import *  # noqa: F403
 from config.settings.auth import *  # noqa: F403
 from config.settings.environment import *  # noqa: F403
 from config.settings.etims import *  # noqa: F403
+from config.settings.hardware import *  # noqa: F403
 from config.settings.mpesa import *  # noqa: F403
 from config.settings.operations import *  # noqa: F403
 from config.settings.platform import *  # noqa: F403

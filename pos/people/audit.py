@@ -53,6 +53,10 @@ class AuditAction:
     SESSION_FORCE_CLOSED = "session_force_closed"
     CASH_PAID_IN = "cash_paid_in"
     CASH_PAID_OUT = "cash_paid_out"
+    CASH_DROP = "cash_drop"
+    COUNT_RECOUNTED = "cash_count_recounted"
+    X_REPORT_READ = "x_report_read"
+    DRAWER_OPENED = "drawer_opened"  # the cash drawer opened with no sale
     MPESA_MISMATCH_RESOLVED = "mpesa_mismatch_resolved"
     MPESA_OVERPAYMENT_RESOLVED = "mpesa_overpayment_resolved"
     MPESA_C2B_CONFIRMED = "mpesa_c2b_confirmed"

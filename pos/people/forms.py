@@ -106,6 +106,8 @@ class ShopSettingsForm(forms.ModelForm):
             "loyalty_points_per_100",
             "loyalty_point_value",
             "max_cash_difference",
+            "blind_close",
+            "cash_out_pin_limit",
             "mpesa_accept_safaricom_addresses",
             "mpesa_confirm_wait_seconds",
             "scale_label_prefix",

@@ -140,6 +140,18 @@ class ShopSettings(TimeStampedModel):
     scale_label_kind = models.CharField(
         "scale labels carry", max_length=6, choices=ScaleLabelKind.choices, default=ScaleLabelKind.WEIGHT
     )
+    blind_close = models.BooleanField(
+        "blind close",
+        default=True,
+        help_text="The cashier counts the drawer before seeing what should be in it; the over/short shows "
+        "after the count. Managers and owners still see the expected cash on their own pages.",
+    )
+    cash_out_pin_limit = MoneyField(
+        "largest paid-out or cash drop without a manager",
+        default=Decimal("2000.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Taking more than this out of a drawer needs a manager's PIN.",
+    )
 
     class Meta:
         verbose_name = "shop settings"

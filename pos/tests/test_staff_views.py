@@ -1,5 +1,7 @@
 """The Staff pages, my till PIN, the start page and shop settings, through the test client."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.urls import reverse
@@ -290,9 +292,11 @@ def test_shop_settings_change_is_audited(owner_client):
         "loyalty_points_per_100": "1.00", "loyalty_point_value": "1.00", "max_cash_difference": "200.00",
         "mpesa_confirm_wait_seconds": "60", "scale_label_prefix": "2", "scale_label_item_digits": "5",
         "scale_label_value_digits": "5", "scale_label_decimals": "3", "scale_label_kind": "WEIGHT",
+        "blind_close": "on", "cash_out_pin_limit": "1500.00",
     }
     assert owner_client.post(reverse("pos:settings"), data).status_code == 302
     assert ShopSettings.load().shop_name == "Duka la Mama"
+    assert ShopSettings.load().blind_close and ShopSettings.load().cash_out_pin_limit == Decimal("1500.00")
     assert "Duka la Mama" in owner_client.get(reverse("home")).content.decode()  # cache cleared
     assert AuditLog.objects.get(action=AuditAction.SETTINGS_CHANGED).after_data["shop_name"] == "Duka la Mama"
     bad = owner_client.post(reverse("pos:settings"), {**data, "kra_pin": "12345"})

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
+from cashdesk.printing.services import receipt_print_queue
 from cashdesk.refund_services import refundable_by_method, sale_return_refund, sale_void_completed
 from core.errors import DomainError
 from core.forms import add_domain_error
@@ -173,7 +174,11 @@ def reprint(request, pk: int):
         sale_receipt_reprint(sale=sale, user=request.user, reason=form.cleaned_data.get("reason", ""),
                              authorised_by=authoriser, request=request)
         receipt_grant(request, sale, "copy")
-        messages.success(request, "Reprint authorised: this receipt is marked COPY.")
+        # The branch's counter printer prints the COPY too (nothing happens where there is none).
+        if receipt_print_queue(sale=sale, user=request.user, copy=True) is not None:
+            messages.success(request, "Reprint authorised: a COPY is printing on the counter printer.")
+        else:
+            messages.success(request, "Reprint authorised: this receipt is marked COPY.")
         return redirect("sales:receipt", pk=sale.pk)
 
     def render_form(pin, exc):

@@ -4,25 +4,38 @@ import pytest
 from django.test import Client
 
 from core.roles import Role
-from pos.tests.factories import BranchFactory, UserFactory
+from pos.tests.factories import BranchFactory, UserFactory, put_back_migration_rows
 
 DEFAULT_PASSWORD = "correct-horse-77"
 
 
+def _uses_the_database(item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(item.get_closest_marker("django_db") or names & {"db", "transactional_db", "django_db_setup"})
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _migration_data(django_db_setup, django_db_blocker):
+def _migration_data(request, django_db_blocker):
     """The rows migrations make (the MAIN branch, the settings row, the site). A transactional test
     (browser, concurrency) flushes every table when it ends, so with --reuse-db the next run would
-    start without them; put them back once per session."""
-    from django.conf import settings
-    from django.contrib.sites.models import Site
-
-    from pos.people.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings
-
+    start without them; put them back once per session. A run with no database test sets up no test
+    database (pytest-django), and must not write to the shop's own."""
+    if not any(_uses_the_database(item) for item in request.session.items):
+        return
+    request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():
-        Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})
-        ShopSettings.objects.get_or_create(pk=1)
-        Site.objects.get_or_create(pk=settings.SITE_ID, defaults={"domain": "example.com", "name": "example.com"})
+        put_back_migration_rows()
+
+
+@pytest.fixture(autouse=True)
+def _migration_rows(request):
+    """Every database test starts with the migrations' rows, whichever transactional test ran before
+    it on this worker (inside the test's own transaction: what a test changes stays its own)."""
+    if not _uses_the_database(request.node):
+        return
+    if not request.node.get_closest_marker("django_db"):  # the database comes through a fixture: set it up first
+        request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    put_back_migration_rows()
 
 
 @pytest.fixture
@@ -97,6 +110,7 @@ def _url_world_of_the_module(django_db_setup, django_db_blocker):
     from config.tests.url_world import build_world
 
     with django_db_blocker.unblock(), transaction.atomic():
+        put_back_migration_rows()
         yield build_world()
         transaction.set_rollback(True)
 

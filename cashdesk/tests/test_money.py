@@ -26,7 +26,7 @@ from cashdesk.tests.mpesa_support import callback_url, sample_bytes
 from inventory.tests.factories import SupplierFactory
 from pos.customers.models import Customer
 from pos.people.audit import AuditAction
-from pos.people.models import AuditLog
+from pos.people.models import AuditLog, ShopSettings
 from pos.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +176,12 @@ def test_supplier_paid_in_cash_leaves_the_drawer(employee, manager):
     )
     assert payment.session == session and session_cash_figures(session=session).supplier_payments == D("1500.00")
     assert session_expected_cash(session=session) == D("500.00")
+    # blind close (the default): the refusal does not say what should be in the drawer
+    with pytest.raises(PaymentError, match="KES 501.00 is more than should be in the drawer"):
+        money.supplier_payment_record(supplier=supplier, amount=D("501"), method="CASH", user=manager)
+    shop = ShopSettings.load()
+    shop.blind_close = False
+    shop.save()
     with pytest.raises(PaymentError, match="Only KES 500.00 should be in the drawer"):
         money.supplier_payment_record(supplier=supplier, amount=D("501"), method="CASH", user=manager)
     assert SupplierPayment.objects.count() == 1

@@ -40,3 +40,18 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     name = factory.Faker("name")
     phone_number = factory.Sequence(lambda n: f"+2541{n:08d}")
+
+
+def put_back_migration_rows() -> None:
+    """The rows migrations make (the MAIN branch, the shop's settings row, the site), put back when a
+    transactional test's flush took them: one query when they are there."""
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    from pos.people.models import DEFAULT_BRANCH_CODE, Branch, ShopSettings
+
+    if Branch.objects.filter(code=DEFAULT_BRANCH_CODE).exists():
+        return
+    Branch.objects.get_or_create(code=DEFAULT_BRANCH_CODE, defaults={"name": "Main branch"})
+    ShopSettings.objects.get_or_create(pk=1)
+    Site.objects.get_or_create(pk=settings.SITE_ID, defaults={"domain": "example.com", "name": "example.com"})

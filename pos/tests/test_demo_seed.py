@@ -19,6 +19,7 @@ from inventory.barcodes import barcode_problem
 from inventory.models import Category, MovementKind, Product, StockLevel, StockMovement, TaxClass, Unit
 from pos.people.models import Branch, User
 from pos.sales.models import Sale, SaleStatus
+from pos.tests.factories import put_back_migration_rows
 from reports.analytics_models import ProductForecast
 from reports.demo import KEY_PREFIX
 
@@ -39,6 +40,7 @@ def _counts() -> dict[str, int]:
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
+        put_back_migration_rows()  # an earlier transactional test on this worker may have flushed them
         first, second = StringIO(), StringIO()
         call_command("seed_demo", days=DAYS, stdout=first)
         after_first = _counts()

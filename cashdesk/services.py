@@ -417,6 +417,7 @@ def session_close(
     )
 
 
+@retry_on_deadlock  # a checkout paying into this drawer may lock the same rows in the other order
 @transaction.atomic
 def _session_close(
     *,

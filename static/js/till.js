@@ -182,7 +182,10 @@
     if (!document.querySelector("[data-till]")) {
       // other till pages (receipt): Enter = new sale, P = print
       if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (key === "Enter" && (active === document.body || !active)) { clickIn(document, '[data-shortcut="Enter"]') && event.preventDefault(); }
+      // Enter on the Print or PDF button just used is "next sale" too, never a second copy: the browser
+      // may give a download link its focus back when the download ends.
+      var done = !active || active === document.body || (active.matches && active.matches("[data-print], a[download]"));
+      if (key === "Enter" && done) { clickIn(document, '[data-shortcut="Enter"]') && event.preventDefault(); }
       if ((key === "p" || key === "P") && document.querySelector("[data-print]")) { event.preventDefault(); window.print(); }
       return;
     }

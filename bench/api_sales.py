@@ -37,23 +37,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the test database afterwards")
     args = parser.parse_args()
 
-    import django
-    from django.conf import settings
+    from bench.throwaway_db import in_a_throwaway_database
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    if vendor == "sqlite3":
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "bench-api.sqlite3")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        run(args)
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+    in_a_throwaway_database("api", lambda vendor: run(args), keep=args.keep)
 
 
 def run(args):

@@ -98,20 +98,9 @@ def main():
         first_receipt(args)
         return
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
+    from bench.throwaway_db import in_a_throwaway_database
 
-    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    if vendor == "sqlite3":
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "bench-receipts.sqlite3")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        run(args)
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+    in_a_throwaway_database("receipts", lambda vendor: run(args), keep=args.keep)
 
 
 def first_receipt(args):

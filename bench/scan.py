@@ -33,21 +33,9 @@ def main():
     parser.add_argument("--scans", type=int, default=40, help="scans timed at each cart size")
     args = parser.parse_args()
 
-    import django
-    from django.conf import settings
+    from bench.throwaway_db import in_a_throwaway_database
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(ROOT / "var" / "bench-scan.sqlite3")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        run(args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    in_a_throwaway_database("scan", lambda vendor: run(args))
 
 
 def run(args):
